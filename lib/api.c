@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "log.h"
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_err(struct weft_api_error *err, int e, const char *msg, const char *details)
+{
+	if (!err)
+		return;
+	err->err = e;
+	snprintf(err->msg, sizeof(err->msg), "%s", msg ? msg : "");
+	snprintf(err->details, sizeof(err->details), "%s", details ? details : "");
+}
+
+int api_unreachable(int e)
+{
+	return e == -ECONNREFUSED || e == -ENOENT || e == -ETIMEDOUT || e == -EPIPE ||
+	       e == -ECONNRESET || e == -EAGAIN || e == -ENOTDIR || e == -EACCES;
+}
+
+json_t *api_error_reply(int err, const char *msg, const char *details)
+{
+	return json_pack("{s:b, s:{s:i, s:s, s:s}}", "ok", 0, "error", "errno", err, "msg",
+			 msg ? msg : "", "details", details ? details : "");
+}
+
+/* Wait until @fd is ready for @events or the deadline passes. */
+static int wait_fd(int fd, short events, long long deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	long long left;
+	int ret;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ret = poll(&pfd, 1, (int)left);
+		if (ret > 0)
+			return 0;
+		if (ret == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static int connect_unix(const char *path, long long deadline)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		err = -errno;
+		if (err != -EINPROGRESS && err != -EAGAIN)
+			goto close_fd;
+		err = wait_fd(fd, POLLOUT, deadline);
+		if (err)
+			goto close_fd;
+	}
+	return fd;
+close_fd:
+	close(fd);
+	return err;
+}
+
+static int send_all(int fd, const char *buf, size_t len, long long deadline)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		int err;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -errno;
+			err = wait_fd(fd, POLLOUT, deadline);
+			if (err)
+				return err;
+			continue;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read until newline or EOF into a fresh buffer. */
+static int recv_msg(int fd, char **out, long long deadline)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap), *tmp;
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			if (cap >= WEFT_API_MAX_MSG) {
+				err = -EMSGSIZE;
+				goto free_buf;
+			}
+			cap *= 2;
+			tmp = realloc(buf, cap);
+			if (!tmp) {
+				err = -ENOMEM;
+				goto free_buf;
+			}
+			buf = tmp;
+		}
+		n = recv(fd, buf + len, cap - len - 1, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN) {
+				err = -errno;
+				goto free_buf;
+			}
+			err = wait_fd(fd, POLLIN, deadline);
+			if (err)
+				goto free_buf;
+			continue;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf + len - n, '\n', (size_t)n))
+			break;
+	}
+	if (!len) {
+		err = -ECONNRESET;
+		goto free_buf;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+free_buf:
+	free(buf);
+	return err;
+}
+
+int api_call(const char *socket_path, json_t *req, int timeout_ms, json_t **reply,
+	     struct weft_api_error *err)
+{
+	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 30000);
+	char *out = NULL, *in = NULL;
+	json_error_t jerr;
+	json_t *rep = NULL, *e;
+	const char *op = json_string_value(json_object_get(req, "op"));
+	int fd, ret;
+
+	*reply = NULL;
+	fd = connect_unix(socket_path, deadline);
+	if (fd < 0) {
+		ret = fd;
+		set_err(err, -ret, "weftd is not reachable", socket_path);
+		return ret;
+	}
+	out = json_dumps(req, JSON_COMPACT);
+	if (!out) {
+		ret = -ENOMEM;
+		set_err(err, ENOMEM, "cannot encode request", op);
+		goto close_fd;
+	}
+	ret = send_all(fd, out, strlen(out), deadline);
+	if (!ret)
+		ret = send_all(fd, "\n", 1, deadline);
+	if (ret) {
+		set_err(err, -ret, "cannot send request to weftd", socket_path);
+		goto free_out;
+	}
+	ret = recv_msg(fd, &in, deadline);
+	if (ret) {
+		set_err(err, -ret, "no reply from weftd", socket_path);
+		goto free_out;
+	}
+	rep = json_loads(in, JSON_DISABLE_EOF_CHECK, &jerr);
+	if (!rep || !json_is_object(rep)) {
+		ret = -EBADMSG;
+		set_err(err, EBADMSG, "malformed reply from weftd", jerr.text);
+		goto free_rep;
+	}
+	if (!json_is_true(json_object_get(rep, "ok"))) {
+		e = json_object_get(rep, "error");
+		set_err(err, (int)json_integer_value(json_object_get(e, "errno")),
+			json_string_value(json_object_get(e, "msg")),
+			json_string_value(json_object_get(e, "details")));
+		if (err && !err->err)
+			err->err = EIO;
+		ret = -EREMOTEIO;
+		goto free_rep;
+	}
+	*reply = rep;
+	rep = NULL;
+	ret = 0;
+free_rep:
+	json_decref(rep);
+	free(in);
+free_out:
+	free(out);
+close_fd:
+	close(fd);
+	return ret;
+}

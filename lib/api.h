@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The weftd unix-socket API: one JSON request per connection, one JSON reply.
+ *
+ *   request: {"op": "<operation>", ...arguments}            then newline or EOF
+ *   reply:   {"ok": true, ...results}                         then newline, close
+ *            {"ok": false, "error": {"errno": N, "msg": "...", "details": "..."}}
+ *
+ * docs/api.md lists the operations. Requests larger than WEFT_API_MAX_MSG are
+ * refused, and a client that sends nothing for WEFT_API_TIMEOUT_MS is dropped.
+ */
+#ifndef WEFT_API_H
+#define WEFT_API_H
+
+#include <jansson.h>
+
+#define WEFT_API_MAX_MSG (256 * 1024)
+#define WEFT_API_TIMEOUT_MS 5000
+#define WEFT_DEFAULT_SOCKET "/run/weft/weftd.sock"
+
+struct weft_api_error {
+	int err;	  /* positive errno reported by weftd, or the local failure */
+	char msg[256];	  /* what failed */
+	char details[512]; /* which field or step */
+};
+
+/*
+ * Send @req (borrowed) to the daemon at @socket_path and wait for the reply.
+ * Returns 0 and *reply (owned by the caller) when weftd answered ok.
+ * Returns -ECONNREFUSED/-ENOENT/-ETIMEDOUT/-EPIPE when weftd is not reachable
+ * (the caller maps that to "try again later"), or -EREMOTEIO when weftd
+ * answered with an error; @err is filled in both cases.
+ */
+int api_call(const char *socket_path, json_t *req, int timeout_ms, json_t **reply,
+	     struct weft_api_error *err);
+
+/* Convenience: build {"ok": false, "error": {...}}. Returns a new reference. */
+json_t *api_error_reply(int err, const char *msg, const char *details);
+
+/* True when @e means weftd could not be reached at all. */
+int api_unreachable(int e);
+
+#endif

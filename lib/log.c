@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static enum weft_log_level cur_level = LOG_LEVEL_INFO;
+static FILE *log_fp;
+static char log_prefix[32] = "weft";
+
+static const char *const level_names[] = {
+	[LOG_LEVEL_WARN] = "warn",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+void log_set_level(enum weft_log_level level)
+{
+	cur_level = level;
+}
+
+enum weft_log_level log_get_level(void)
+{
+	return cur_level;
+}
+
+void log_set_prefix(const char *prefix)
+{
+	snprintf(log_prefix, sizeof(log_prefix), "%s", prefix);
+}
+
+int log_level_parse(const char *name, enum weft_log_level *level)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (!strcmp(name, level_names[i])) {
+			*level = (enum weft_log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int log_set_file(const char *path)
+{
+	FILE *fp;
+
+	if (!path) {
+		if (log_fp && log_fp != stderr)
+			fclose(log_fp);
+		log_fp = NULL;
+		return 0;
+	}
+	fp = fopen(path, "ae");
+	if (!fp)
+		return -errno;
+	setvbuf(fp, NULL, _IOLBF, 0);
+	if (log_fp && log_fp != stderr)
+		fclose(log_fp);
+	log_fp = fp;
+	return 0;
+}
+
+void weft_vlog(enum weft_log_level level, const char *fmt, va_list ap)
+{
+	FILE *fp = log_fp ? log_fp : stderr;
+	struct timespec ts;
+	struct tm tm;
+	char stamp[32];
+	int saved_errno = errno;
+
+	if (level > cur_level)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(fp, "%s.%03ldZ %s[%d] %s: ", stamp, ts.tv_nsec / 1000000, log_prefix,
+		(int)getpid(), level_names[level]);
+	vfprintf(fp, fmt, ap);
+	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
+		fputc('\n', fp);
+	errno = saved_errno;
+}
+
+void weft_log(enum weft_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	weft_vlog(level, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <stddef.h>
+
+#include "bpf/datapath.h"
+#include "reasons.h"
+
+const char *weft_reason_name(int reason)
+{
+	switch (reason) {
+	case WEFT_FWD_HOST: return "forward-host";
+	case WEFT_FWD_LOCAL: return "forward-local";
+	case WEFT_FWD_ARP_REPLY: return "arp-reply";
+	case WEFT_FWD_TO_POD: return "deliver-to-pod";
+	case WEFT_DROP_INVALID_PACKET: return "drop-invalid-packet";
+	case WEFT_DROP_SPOOFED_MAC: return "drop-spoofed-mac";
+	case WEFT_DROP_SPOOFED_IP: return "drop-spoofed-ip";
+	case WEFT_DROP_UNSUPPORTED_L3: return "drop-unsupported-l3";
+	case WEFT_DROP_ARP_NOT_GATEWAY: return "drop-arp-not-gateway";
+	case WEFT_DROP_TTL_EXCEEDED: return "drop-ttl-exceeded";
+	case WEFT_DROP_NOT_FOR_POD: return "drop-not-for-pod";
+	case WEFT_DROP_REDIRECT_FAILED: return "drop-redirect-failed";
+	case WEFT_DROP_CSUM_FAILED: return "drop-csum-failed";
+	}
+	return NULL;
+}
+
+const char *weft_direction_name(int dir)
+{
+	switch (dir) {
+	case WEFT_DIR_FROM_POD: return "from-pod";
+	case WEFT_DIR_TO_POD: return "to-pod";
+	case WEFT_DIR_OVERLAY: return "overlay";
+	}
+	return NULL;
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Run every test: C unit tests, BPF tests (BPF_PROG_TEST_RUN) and the bats
+# suites, all producing TAP. Ends with one line "N passed, N failed, N skipped"
+# and exits non-zero on any failure.
+#
+#   tests/run.sh              everything
+#   tests/run.sh FILTER       only test binaries / bats files whose name contains FILTER
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+OUTPUT=${OUTPUT:-.output}
+export OUTPUT=$(realpath -m "$OUTPUT")
+export WEFT_SRC=$PWD
+filter=${1:-}
+
+passed=0 failed=0 skipped=0 broken=()
+
+# count_tap NAME: read TAP on stdin, echo it, add to the totals
+count_tap() {
+	local name=$1 line plan=0 seen=0
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		case $line in
+		"not ok"*) failed=$((failed + 1)) seen=$((seen + 1)) ;;
+		"ok "*"# skip"* | "ok "*"# SKIP"*) skipped=$((skipped + 1)) seen=$((seen + 1)) ;;
+		"ok "*) passed=$((passed + 1)) seen=$((seen + 1)) ;;
+		1..*) plan=${line#1..} ;;
+		esac
+	done
+	# A binary that crashed before its plan counts as a failure, never as silence.
+	if ((seen == 0 || (plan > 0 && seen < plan))); then
+		failed=$((failed + 1))
+		broken+=("$name")
+		echo "not ok - $name ended early ($seen of ${plan:-?} results)"
+	fi
+}
+
+run_bin() {
+	local bin=$1 name
+	name=$(basename "$bin")
+	[[ -n $filter && $name != *"$filter"* ]] && return
+	echo "# $name"
+	count_tap "$name" < <("$bin" 2>&1)
+}
+
+for bin in "$OUTPUT"/tests/unit/test_*; do
+	[[ -x $bin && $bin != *.[od] ]] && run_bin "$bin"
+done
+for bin in "$OUTPUT"/tests/bpf/test_*; do
+	[[ -x $bin && $bin != *.[od] ]] && run_bin "$bin"
+done
+
+for f in tests/bats/*.bats; do
+	[[ -e $f ]] || continue
+	name=$(basename "$f" .bats)
+	[[ -n $filter && $name != *"$filter"* ]] && continue
+	echo "# bats $name"
+	count_tap "$name" < <(bats --tap "$f" 2>&1)
+done
+
+((${#broken[@]})) && echo "# ended early: ${broken[*]}"
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+((failed == 0))
