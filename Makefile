@@ -28,7 +28,7 @@ CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-I$(CURDIR) -I$(CURDIR)/lib -I$(OUT)/bpf \
 	$(shell pkg-config --cflags libnl-3.0 libnl-route-3.0 2>/dev/null) \
-	-DWEFT_VERSION='"$(WEFT_VERSION)"' -MMD -MP
+	-DWEFT_VERSION='"$(WEFT_VERSION)"' -DWEFT_DEFAULT_BPF_DIR='"$(BPF_INSTALL_DIR)"' -MMD -MP
 LDLIBS_COMMON := -ljansson
 LDLIBS_BPF := -lbpf -lelf -lz
 LDLIBS_NL := $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null)
@@ -92,7 +92,13 @@ $(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # --- user space ---------------------------------------------------------------
-$(OUT)/%.o: %.c | $(BPF_SKELS)
+$(OUT)/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# Only the BPF tests include skeletons (weftd loads objects from --bpf-dir).
+$(OUT)/tests/bpf/%.o: tests/bpf/%.c $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
