@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+# Shared by the benchmarks: a node namespace with weftd, torn down on exit.
+
+OUTPUT=$(realpath -m "${OUTPUT:-.output}")
+BID=wbench$$
+NODE=$BID-node
+BDIR=$(mktemp -d "/tmp/$BID.XXXX")
+SOCK=$BDIR/weftd.sock
+BPFFS=$BDIR/bpffs
+WEFTD_PID=
+BENCH_NS=()
+
+in_node() { nsenter --net="/run/netns/$NODE" "$@"; }
+
+bench_node_up() {
+	ip netns add "$NODE"
+	ip -n "$NODE" link set lo up
+	mkdir -p "$BPFFS"
+	mount -t bpf bpf "$BPFFS"
+	in_node "$OUTPUT/weftd" --node-name bench --pod-cidr 10.244.0.0/16 \
+		--state-dir "$BDIR/state" --bpffs "$BPFFS" --socket "$SOCK" \
+		--bpf-dir "$OUTPUT/bpf" --log-level warn 2>"$BDIR/weftd.log" &
+	WEFTD_PID=$!
+	for _ in $(seq 100); do "$OUTPUT/weftctl" --socket "$SOCK" status >/dev/null 2>&1 && return; sleep 0.05; done
+	echo "bench: weftd did not start" >&2
+	cat "$BDIR/weftd.log" >&2
+	return 1
+}
+
+bench_ns_add() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	BENCH_NS+=("$1")
+}
+
+bench_cleanup() {
+	set +e
+	for ns in "${BENCH_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	[[ -n $WEFTD_PID ]] && kill "$WEFTD_PID" 2>/dev/null && wait "$WEFTD_PID" 2>/dev/null
+	umount "$BPFFS" 2>/dev/null
+	ip netns del "$NODE" 2>/dev/null
+	rm -rf "$BDIR"
+}
+
+# stats FILE: median and p99 of the numbers in FILE (one per line)
+stats() {
+	sort -n "$1" | awk '{ v[NR] = $1 } END {
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		p = int(NR * 0.99 + 0.999); if (p > NR) p = NR
+		printf "%.2f %.2f\n", m, v[p] }'
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# All benchmarks; figures only (they are not tests). Needs root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bench/add_latency.sh
+echo
+bench/throughput.sh

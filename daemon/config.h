@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* weftd's command-line configuration. Every name weftd touches on the host
+ * comes from here, so several weftd instances (one per network namespace in
+ * the test topology) never collide. */
+#ifndef WEFTD_CONFIG_H
+#define WEFTD_CONFIG_H
+
+#include <limits.h>
+
+#include "log.h"
+
+#define WEFTD_DEFAULT_STATE_DIR "/var/lib/weft"
+#define WEFTD_DEFAULT_BPFFS "/sys/fs/bpf/weft"
+#define WEFTD_DEFAULT_MTU 1500
+#define WEFTD_POD_OBJECT "weft_pod.bpf.o"
+
+struct weftd_config {
+	char node_name[256];
+	char pod_cidr[64];
+	char state_dir[PATH_MAX];
+	char bpffs[PATH_MAX];
+	char socket_path[108]; /* sizeof(sockaddr_un.sun_path) */
+	char bpf_dir[PATH_MAX];
+	int mtu; /* 0: from the default route's device */
+	enum weft_log_level log_level;
+};
+
+#endif

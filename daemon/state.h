@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Crash-safe files: a reader after a crash sees either the old or the new
+ * content of a file, never a mix, because every write goes to a temp file that
+ * is fsync'd and renamed over the target, and the directory is fsync'd. */
+#ifndef WEFTD_STATE_H
+#define WEFTD_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Temp files start with this; loaders skip (and remove) them. */
+#define STATE_TMP_PREFIX ".tmp."
+
+/* mkdir -p with @mode for the directories it creates. 0 or -errno. */
+int state_mkdir_p(const char *path, unsigned int mode);
+/* Open a directory for the *at() calls below. fd or -errno. */
+int state_open_dir(const char *path);
+/* Replace @dirfd/@name by @data. @durable: fsync file and directory (skip for
+ * hints whose loss after a crash is harmless). 0 or -errno. */
+int state_write_atomic(int dirfd, const char *name, const void *data, size_t len, bool durable);
+/* unlink + fsync of the directory; a missing file is fine. 0 or -errno. */
+int state_remove(int dirfd, const char *name);
+/* Read a whole (small) file into a NUL-terminated buffer. 0 or -errno. */
+int state_read(int dirfd, const char *name, char **out, size_t *len);
+bool state_is_tmp(const char *name);
+
+#endif

@@ -1,0 +1,200 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# Fixture for the bats suites: a "node" is a network namespace with its own
+# weftd, bpffs mount, state dir and socket; pods are namespaces wired by the
+# real plugin, run directly or through cnitool (libcni). Everything a test makes
+# is named after $WT_ID and removed in teardown, pass or fail. Nothing here
+# touches the host's own network namespace.
+#
+# weftd and the plugin are started with `nsenter --net`, never `ip netns exec`,
+# which would remount /sys and hide the bpffs pins (see docs/testing.md).
+
+: "${OUTPUT:=$WEFT_SRC/.output}"
+WEFT=$OUTPUT/weft
+WEFTD=$OUTPUT/weftd
+WEFTCTL=$OUTPUT/weftctl
+CNITOOL=$OUTPUT/cnitool
+CNI_PLUGIN_PATH=$OUTPUT:/usr/lib/cni
+POD_CIDR=${POD_CIDR:-10.244.1.0/24}
+
+# A short id keeps netns and file names unique across tests and parallel runs.
+wt_init() {
+	WT_ID="wt$$${BATS_TEST_NUMBER:-0}$RANDOM"
+	WT_ID=${WT_ID:0:12}
+	WT_DIR=$(mktemp -d "/tmp/weft-$WT_ID.XXXX")
+	NODE=$WT_ID-node
+	NODE_NS=/run/netns/$NODE
+	SOCK=$WT_DIR/weftd.sock
+	BPFFS=$WT_DIR/bpffs
+	STATE=$WT_DIR/state
+	WT_PODS=()
+	echo "$WT_ID" >"$WT_DIR/id"
+}
+
+# node_setup: the node namespace, a private bpffs, an underlay-ish address for
+# the host side of host<->pod traffic (TEST-NET-1, never routed anywhere).
+node_setup() {
+	wt_init
+	ip netns add "$NODE"
+	ip -n "$NODE" link set lo up
+	ip -n "$NODE" link add wt-host type dummy
+	ip -n "$NODE" addr add 192.0.2.1/24 dev wt-host
+	ip -n "$NODE" link set wt-host up
+	mkdir -p "$BPFFS" "$STATE" "$WT_DIR/net.d"
+	mount -t bpf bpf "$BPFFS"
+	write_conflist
+}
+
+# in_node CMD...: run CMD in the node's network namespace only (mounts shared).
+in_node() {
+	nsenter --net="$NODE_NS" "$@"
+}
+
+weftd_start() {
+	in_node "$WEFTD" --node-name "$NODE" --pod-cidr "$POD_CIDR" \
+		--state-dir "$STATE" --bpffs "$BPFFS" --socket "$SOCK" \
+		--bpf-dir "$OUTPUT/bpf" --log-level debug "$@" \
+		>>"$WT_DIR/weftd.log" 2>&1 &
+	WEFTD_PID=$!
+	echo "$WEFTD_PID" >"$WT_DIR/weftd.pid"
+	local i
+	for ((i = 0; i < 100; i++)); do
+		"$WEFTCTL" --socket "$SOCK" status >/dev/null 2>&1 && return 0
+		kill -0 "$WEFTD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "weftd did not come up; log:" >&2
+	cat "$WT_DIR/weftd.log" >&2
+	return 1
+}
+
+weftd_stop() {
+	local pid
+	pid=$(cat "$WT_DIR/weftd.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null || true
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	kill -9 "$pid" 2>/dev/null || true
+	rm -f "$WT_DIR/weftd.pid"
+}
+
+node_teardown() {
+	[[ -n ${WT_DIR:-} && -d $WT_DIR ]] || return 0
+	weftd_stop
+	local p
+	for p in "${WT_PODS[@]}"; do ip netns del "$p" 2>/dev/null || true; done
+	# Pods made by a test that did not record them (a crash half-way).
+	for p in $(ip netns list | awk -v id="$WT_ID-" 'index($1, id) == 1 { print $1 }'); do
+		ip netns del "$p" 2>/dev/null || true
+	done
+	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
+	rm -rf "$WT_DIR"
+}
+
+# The plugin configuration. cnitool's libcni (1.1.2) speaks up to CNI 1.0.0.
+net_conf() {
+	local version=${1:-1.0.0}
+	cat <<-JSON
+	{"cniVersion": "$version", "name": "weftnet", "type": "weft",
+	 "socket": "$SOCK", "logFile": "$WT_DIR/plugin.log", "logLevel": "debug"}
+	JSON
+}
+
+write_conflist() {
+	cat >"$WT_DIR/net.d/10-weft.conflist" <<-JSON
+	{"cniVersion": "1.0.0", "name": "weftnet", "plugins": [
+	  {"type": "weft", "socket": "$SOCK", "logFile": "$WT_DIR/plugin.log", "logLevel": "debug"},
+	  {"type": "tuning", "sysctl": {"net.ipv4.conf.IFNAME.accept_local": "1"}}
+	]}
+	JSON
+	sed -i 's/IFNAME/eth0/' "$WT_DIR/net.d/10-weft.conflist"
+}
+
+pod_netns_add() {
+	local name=$WT_ID-$1
+	ip netns add "$name"
+	ip -n "$name" link set lo up
+	WT_PODS+=("$name")
+	echo "$name"
+}
+
+# cni CMD CONTAINERID NETNS [IFNAME] [CNI_ARGS]: the plugin as the runtime runs
+# it, with the config from $CONF (default net_conf). Sets $status and $output.
+cni() {
+	local cmd=$1 cid=$2 netns=$3 ifname=${4:-eth0} args=${5:-}
+	local conf=${CONF:-$(net_conf)}
+	run in_node env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" \
+		CNI_NETNS="$netns" CNI_IFNAME="$ifname" CNI_PATH="$CNI_PLUGIN_PATH" \
+		CNI_ARGS="$args" "$WEFT" <<<"$conf"
+}
+
+# cni_add POD: ADD a pod namespace named $WT_ID-POD, with CNI_ARGS for k8s.
+# Sets POD_IP_<POD>.
+pod_add() {
+	local pod=$1 ns
+	ns=$(pod_netns_add "$pod")
+	cni ADD "cid-$WT_ID-$pod" "/run/netns/$ns" eth0 \
+		"IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$pod;K8S_POD_UID=uid-$pod"
+	if [[ $status -ne 0 ]]; then
+		echo "ADD $pod failed: $output" >&2
+		return 1
+	fi
+	local ip
+	ip=$(jq -r '.ips[0].address' <<<"$output" | cut -d/ -f1)
+	printf -v "POD_IP_$pod" '%s' "$ip"
+}
+
+pod_ip() {
+	local v="POD_IP_$1"
+	echo "${!v}"
+}
+
+pod_del() {
+	cni DEL "cid-$WT_ID-$1" "/run/netns/$WT_ID-$1" eth0
+}
+
+in_pod() {
+	local pod=$1
+	shift
+	nsenter --net="/run/netns/$WT_ID-$pod" "$@"
+}
+
+cnitool() {
+	run in_node env NETCONFPATH="$WT_DIR/net.d" CNI_PATH="$CNI_PLUGIN_PATH" \
+		"$CNITOOL" "$@"
+}
+
+host_veth() {
+	# the plugin's name for a container: wft + 11 hex of FNV-1a(containerID/ifname)
+	in_node ip -o link show | awk -F': ' '{ print $2 }' | cut -d@ -f1 | grep '^wft' || true
+}
+
+# --- leak checks: what DEL and failed ADDs must leave behind (nothing) ----------
+host_veths_count() { host_veth | grep -c . || true; }
+pins_count() { find "$BPFFS/endpoints" -mindepth 1 2>/dev/null | grep -c . || true; }
+endpoint_map_count() {
+	[[ -e $BPFFS/weft_endpoints ]] || { echo 0; return; }
+	bpftool -j map dump pinned "$BPFFS/weft_endpoints" | jq length
+}
+ipam_count() {
+	find "$STATE/ipam" -maxdepth 1 -type f -name '[0-9]*' 2>/dev/null | grep -c . || true
+}
+assert_nothing_left() {
+	local v p m i
+	v=$(host_veths_count) p=$(pins_count) m=$(endpoint_map_count) i=$(ipam_count)
+	if [[ $v != 0 || $p != 0 || $m != 0 || $i != 0 ]]; then
+		echo "left behind: veths=$v pins=$p map-entries=$m ip-allocations=$i" >&2
+		host_veth >&2
+		find "$BPFFS" "$STATE" >&2
+		return 1
+	fi
+}
+
+# metric DIRECTION REASON -> packet count (0 when absent)
+metric() {
+	"$WEFTCTL" --socket "$SOCK" -o json metrics |
+		jq --arg d "$1" --arg r "$2" \
+			'[.metrics[] | select(.direction == $d and .reason == $r) | .packets] | add // 0'
+}
+
+cni_code() { jq -r '.code' <<<"$output"; }
