@@ -83,7 +83,9 @@ $(OUT)/bpf/%.tmp.o: bpf/%.bpf.c | $(OUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -c $< -o $@
 
-$(OUT)/bpf/%.bpf.o: $(OUT)/bpf/%.tmp.o
+# Static pattern rules: these must win over the generic %.o rule below even
+# before their prerequisites exist.
+$(BPF_OBJS): $(OUT)/bpf/%.bpf.o: $(OUT)/bpf/%.tmp.o
 	$(call msg,GEN-OBJ,$@)
 	$(Q)$(BPFTOOL) gen object $@ $<
 
@@ -98,7 +100,7 @@ $(OUT)/%.o: %.c
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Only the BPF tests include skeletons (weftd loads objects from --bpf-dir).
-$(OUT)/tests/bpf/%.o: tests/bpf/%.c $(BPF_SKELS)
+$(BPFTEST_BINS:%=%.o): $(OUT)/tests/bpf/%.o: tests/bpf/%.c $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@

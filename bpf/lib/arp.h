@@ -13,9 +13,9 @@
 #include "common.h"
 #include "eth.h"
 
-#define WEFT_ARPHRD_ETHER 1
+#define WEFT_ARPHRD_ETHER  1
 #define WEFT_ARPOP_REQUEST 1
-#define WEFT_ARPOP_REPLY 2
+#define WEFT_ARPOP_REPLY   2
 
 /* An Ethernet/IPv4 ARP packet. The addresses are byte arrays because the
  * sender IP sits at offset 14 of the ARP header: not 4-byte aligned. */
@@ -45,24 +45,32 @@ static __always_inline void arp_set_ip(__u8 *p, __be32 ip)
 	__builtin_memcpy(p, &ip, sizeof(ip));
 }
 
-/* The ARP header after @eth, or NULL when it is truncated. */
-static __always_inline struct weft_arp *arp_hdr(struct __sk_buff *skb)
+/*
+ * Point @eth and @arp at the headers, or return false when the packet is too
+ * short. Both pointers come from one load of skb->data and one bounds check:
+ * the verifier grants the checked range only to pointers derived from the
+ * same load, so a fresh ctx_data() later would need checking again.
+ */
+static __always_inline bool arp_parse(struct __sk_buff *skb, struct ethhdr **eth,
+				      struct weft_arp **arp)
 {
-	struct weft_arp *arp;
+	void *data;
 
-	if (!ctx_pull(skb, sizeof(struct ethhdr) + sizeof(*arp)))
-		return NULL;
-	arp = ctx_data(skb) + sizeof(struct ethhdr);
-	if ((void *)(arp + 1) > ctx_data_end(skb))
-		return NULL;
-	return arp;
+	if (!ctx_pull(skb, sizeof(struct ethhdr) + sizeof(struct weft_arp)))
+		return false;
+	data = ctx_data(skb);
+	if (data + sizeof(struct ethhdr) + sizeof(struct weft_arp) > ctx_data_end(skb))
+		return false;
+	*eth = data;
+	*arp = data + sizeof(struct ethhdr);
+	return true;
 }
 
 /* Ethernet hardware, IPv4 protocol: the only ARP weft speaks. */
 static __always_inline bool arp_is_eth_ipv4(const struct weft_arp *arp)
 {
-	return arp->hrd == bpf_htons(WEFT_ARPHRD_ETHER) &&
-	       arp->pro == bpf_htons(ETH_P_IP) && arp->hln == ETH_ALEN && arp->pln == 4;
+	return arp->hrd == bpf_htons(WEFT_ARPHRD_ETHER) && arp->pro == bpf_htons(ETH_P_IP) &&
+	       arp->hln == ETH_ALEN && arp->pln == 4;
 }
 
 /*

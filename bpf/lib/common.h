@@ -6,6 +6,8 @@
 #ifndef WEFT_BPF_COMMON_H
 #define WEFT_BPF_COMMON_H
 
+#include <stdbool.h>
+
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>

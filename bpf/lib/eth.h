@@ -12,8 +12,8 @@
  */
 static __always_inline bool eth_addr_equal(const __u8 *a, const volatile __u8 *b)
 {
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] &&
-	       a[4] == b[4] && a[5] == b[5];
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] &&
+	       a[5] == b[5];
 }
 
 static __always_inline void eth_addr_copy(__u8 *dst, const volatile __u8 *src)

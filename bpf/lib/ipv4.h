@@ -7,32 +7,39 @@
 #include "common.h"
 
 /*
- * The IPv4 header after the Ethernet header, or NULL when it is malformed:
- * version not 4, ihl < 5, header or total length beyond the packet.
- * Options are allowed (and left alone); only the fixed fields are touched.
+ * Point @eth and @ip at the headers, or return false when the packet is
+ * malformed: truncated, version not 4, ihl < 5, or header or total length
+ * beyond the packet. Both pointers come from one load of skb->data and one
+ * bounds check (see arp_parse()).
  */
-static __always_inline struct iphdr *ipv4_hdr(struct __sk_buff *skb)
+static __always_inline bool ipv4_parse(struct __sk_buff *skb, struct ethhdr **eth,
+				       struct iphdr **ip)
 {
-	struct iphdr *ip;
+	struct iphdr *iph;
+	void *data;
 	__u32 hlen;
 
-	if (!ctx_pull(skb, sizeof(struct ethhdr) + sizeof(*ip)))
-		return NULL;
-	ip = ctx_data(skb) + sizeof(struct ethhdr);
-	if ((void *)(ip + 1) > ctx_data_end(skb))
-		return NULL;
-	if (ip->version != 4 || ip->ihl < 5)
-		return NULL;
+	if (!ctx_pull(skb, sizeof(struct ethhdr) + sizeof(struct iphdr)))
+		return false;
+	data = ctx_data(skb);
+	if (data + sizeof(struct ethhdr) + sizeof(struct iphdr) > ctx_data_end(skb))
+		return false;
+	iph = data + sizeof(struct ethhdr);
+	if (iph->version != 4 || iph->ihl < 5)
+		return false;
 
-	/* Only the fixed header is read or written, so the options need not be
-	 * in the linear area; checking the lengths against skb->len is enough
-	 * to know the header is complete. skb->len counts the Ethernet header
-	 * at tc, and may exceed it by link-layer padding. */
-	hlen = ip->ihl * 4;
-	if (bpf_ntohs(ip->tot_len) < hlen ||
-	    sizeof(struct ethhdr) + bpf_ntohs(ip->tot_len) > skb->len)
-		return NULL;
-	return ip;
+	/* Only the fixed header is read or written, so options need not be in
+	 * the linear area: checking the lengths against skb->len is enough to
+	 * know the header is complete. At tc skb->len counts the Ethernet
+	 * header, and may exceed it by link-layer padding. */
+	hlen = iph->ihl * 4;
+	if (bpf_ntohs(iph->tot_len) < hlen ||
+	    sizeof(struct ethhdr) + bpf_ntohs(iph->tot_len) > skb->len)
+		return false;
+
+	*eth = data;
+	*ip = iph;
+	return true;
 }
 
 /* One's complement sum folded to 16 bits. */

@@ -10,8 +10,7 @@
 #include "common.h"
 #include "maps.h"
 
-static __always_inline void metrics_count(const struct __sk_buff *skb,
-					  enum weft_direction dir,
+static __always_inline void metrics_count(const struct __sk_buff *skb, enum weft_direction dir,
 					  enum weft_reason reason)
 {
 	__u32 idx = reason < 0 ? -reason : reason;

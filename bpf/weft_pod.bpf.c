@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The per-pod programs, attached by weftd with tcx on the pod's host-side veth:
+ *
+ *   weft_from_pod  tcx ingress = frames the pod sends: anti-spoofing, the
+ *                  gateway's ARP answer, local delivery, else the host stack
+ *   weft_to_pod    tcx egress  = frames going into the pod
+ *
+ * The object is loaded once per endpoint with that endpoint's constants below;
+ * the maps are shared by all copies (weftd reuses them by pin path).
+ *
+ * Every handler returns a reason (and sets *action for forwards that are not
+ * TC_ACT_OK); the entry point hands both to weft_verdict(), the one exit.
+ */
+#include "lib/common.h"
+#include "lib/maps.h"
+#include "lib/metrics.h"
+#include "lib/eth.h"
+#include "lib/arp.h"
+#include "lib/ipv4.h"
+#include "lib/endpoint.h"
+
+/*
+ * Per-endpoint constants, set by weftd through the skeleton's rodata before
+ * load. .rodata is frozen at load, so the verifier reads them as known
+ * scalars and prunes the branches they decide. Initialised explicitly so
+ * clang places them in .rodata and not in .bss.
+ */
+const volatile __u32 weft_endpoint_id = 0;
+const volatile __u32 weft_pod_ipv4 = 0; /* network byte order */
+const volatile __u8 weft_pod_mac[ETH_ALEN] = {};
+const volatile __u8 weft_host_mac[ETH_ALEN] = {}; /* host-side veth = the pod's gateway */
+const volatile __u32 weft_host_ifindex = 0;	  /* host-side veth */
+
+/* --- from-pod ------------------------------------------------------------ */
+
+static __always_inline enum weft_reason from_pod_arp(struct __sk_buff *skb, int *action)
+{
+	struct weft_arp *arp;
+	struct ethhdr *eth;
+	__be32 sip;
+
+	if (!arp_parse(skb, &eth, &arp) || !arp_is_eth_ipv4(arp))
+		return WEFT_DROP_INVALID_PACKET;
+
+	/* The ARP sender fields are what neighbours learn from: they must be
+	 * the pod's own, or 0.0.0.0 for a duplicate address probe (RFC 5227). */
+	if (!eth_addr_equal(arp->sha, weft_pod_mac))
+		return WEFT_DROP_SPOOFED_MAC;
+	sip = arp_ip(arp->sip);
+	if (sip != weft_pod_ipv4 && sip != 0)
+		return WEFT_DROP_SPOOFED_IP;
+
+	switch (arp->op) {
+	case bpf_htons(WEFT_ARPOP_REQUEST):
+		/* The gateway is the only neighbour a pod has; every other
+		 * request (probes, gratuitous ARP, stray guesses) ends here so
+		 * no broadcast reaches the host. */
+		if (arp_ip(arp->tip) != WEFT_GATEWAY_IPV4_BE)
+			return WEFT_DROP_ARP_NOT_GATEWAY;
+		arp_make_gateway_reply(eth, arp, weft_host_mac, WEFT_GATEWAY_IPV4_BE);
+		/* Egress of this same veth: straight back into the pod. */
+		*action = bpf_redirect(weft_host_ifindex, 0);
+		return WEFT_FWD_ARP_REPLY;
+	case bpf_htons(WEFT_ARPOP_REPLY):
+		/* The pod answering the host's ARP for the pod address (the
+		 * host route is podIP/32 dev <host veth>). */
+		return WEFT_FWD_HOST;
+	default: return WEFT_DROP_INVALID_PACKET;
+	}
+}
+
+static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int *action)
+{
+	struct weft_endpoint_info *ep;
+	struct ethhdr *eth;
+	struct iphdr *ip;
+
+	if (!ipv4_parse(skb, &eth, &ip))
+		return WEFT_DROP_INVALID_PACKET;
+	if (ip->saddr != weft_pod_ipv4)
+		return WEFT_DROP_SPOOFED_IP;
+
+	ep = endpoint_lookup_ipv4(ip->daddr);
+	if (!ep)
+		return WEFT_FWD_HOST;
+
+	/*
+	 * Local pod: route it here, as the host would have (one hop, so TTL
+	 * goes down by one), then hand it to the destination's host veth on
+	 * egress so the destination's weft_to_pod (its ingress policy) still
+	 * runs. bpf_redirect_peer() would skip that program.
+	 *
+	 * The map lookup is not a helper that changes packet data, so eth and
+	 * ip are still valid here.
+	 */
+	if (ip->ttl <= 1)
+		return WEFT_DROP_TTL_EXCEEDED;
+	ipv4_dec_ttl(ip);
+	eth_addr_copy(eth->h_source, ep->host_mac);
+	eth_addr_copy(eth->h_dest, ep->pod_mac);
+	*action = bpf_redirect(ep->ifindex, 0);
+	return WEFT_FWD_LOCAL;
+}
+
+static __always_inline enum weft_reason from_pod(struct __sk_buff *skb, int *action)
+{
+	struct ethhdr *eth = eth_hdr(skb);
+
+	if (!eth)
+		return WEFT_DROP_INVALID_PACKET;
+	if (!eth_addr_equal(eth->h_source, weft_pod_mac))
+		return WEFT_DROP_SPOOFED_MAC;
+
+	switch (eth->h_proto) {
+	case bpf_htons(ETH_P_ARP): return from_pod_arp(skb, action);
+	case bpf_htons(ETH_P_IP): return from_pod_ipv4(skb, action);
+	/* IPv6 slots in here as from_pod_ipv6(): the same steps with
+	 * endpoint_lookup_ipv6(), hop limit for TTL, and NDP for the gateway
+	 * (fe80::1) in place of ARP. */
+	default: return WEFT_DROP_UNSUPPORTED_L3;
+	}
+}
+
+SEC("tcx/ingress")
+int weft_from_pod(struct __sk_buff *skb)
+{
+	int action = TC_ACT_OK;
+	enum weft_reason reason = from_pod(skb, &action);
+
+	return weft_verdict(skb, WEFT_DIR_FROM_POD, reason, action);
+}
+
+/* --- to-pod -------------------------------------------------------------- */
+
+static __always_inline enum weft_reason to_pod(struct __sk_buff *skb)
+{
+	struct ethhdr *eth = eth_hdr(skb);
+	struct iphdr *ip;
+
+	if (!eth)
+		return WEFT_DROP_INVALID_PACKET;
+
+	switch (eth->h_proto) {
+	case bpf_htons(ETH_P_ARP):
+		/* The host resolving the pod address, or our own gateway reply
+		 * redirected here by weft_from_pod. */
+		return WEFT_FWD_TO_POD;
+	case bpf_htons(ETH_P_IP):
+		if (!ipv4_parse(skb, &eth, &ip))
+			return WEFT_DROP_INVALID_PACKET;
+		if (ip->daddr != weft_pod_ipv4)
+			return WEFT_DROP_NOT_FOR_POD;
+		/* Ingress policy and conntrack replies go here. */
+		return WEFT_FWD_TO_POD;
+	default: return WEFT_DROP_UNSUPPORTED_L3;
+	}
+}
+
+SEC("tcx/egress")
+int weft_to_pod(struct __sk_buff *skb)
+{
+	return weft_verdict(skb, WEFT_DIR_TO_POD, to_pod(skb), TC_ACT_OK);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

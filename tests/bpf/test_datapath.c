@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * weft_pod.bpf.o on the running kernel: hand-built frames through
+ * BPF_PROG_TEST_RUN, checking the verdict, the rewritten frame and the
+ * metrics counter each verdict must bump. Needs root; never touches bpffs.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/datapath.h"
+#include "log.h"
+#include "weft_pod.skel.h"
+#include "tests/unit/testing.h"
+
+/* The endpoint under test, and a second local pod it talks to. */
+static const uint8_t pod_mac[ETH_ALEN] = {0x02, 0x00, 0x0a, 0x00, 0x00, 0x05};
+static const uint8_t host_mac[ETH_ALEN] = {0xee, 0xee, 0xee, 0xee, 0xee, 0x05};
+static const uint8_t peer_mac[ETH_ALEN] = {0x02, 0x00, 0x0a, 0x00, 0x00, 0x06};
+static const uint8_t peer_host_mac[ETH_ALEN] = {0xee, 0xee, 0xee, 0xee, 0xee, 0x06};
+static const uint8_t bogus_mac[ETH_ALEN] = {0x02, 0xba, 0xd0, 0x00, 0x00, 0x01};
+static const uint8_t bcast_mac[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+#define POD_IP	     "10.0.0.5"
+#define PEER_IP	     "10.0.0.6"
+#define HOST_IFINDEX 42
+#define PEER_IFINDEX 43
+
+#define ARPOP_REQ 1
+#define ARPOP_REP 2
+
+/* --- packet builder ------------------------------------------------------ */
+
+struct pkt {
+	uint8_t buf[256];
+	size_t len;
+};
+
+/* The same layout as bpf/lib/arp.h, spelled out for the wire. */
+struct arp_eth_ipv4 {
+	uint16_t hrd, pro;
+	uint8_t hln, pln;
+	uint16_t op;
+	uint8_t sha[ETH_ALEN], sip[4], tha[ETH_ALEN], tip[4];
+} __attribute__((packed));
+
+static uint32_t ip4(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		abort();
+	return a.s_addr;
+}
+
+static void *pkt_put(struct pkt *p, size_t len)
+{
+	void *at = p->buf + p->len;
+
+	if (p->len + len > sizeof(p->buf))
+		abort();
+	memset(at, 0, len);
+	p->len += len;
+	return at;
+}
+
+static void pkt_eth(struct pkt *p, const uint8_t *dst, const uint8_t *src, uint16_t proto)
+{
+	struct ethhdr *eth;
+
+	p->len = 0;
+	eth = pkt_put(p, sizeof(*eth));
+	memcpy(eth->h_dest, dst, ETH_ALEN);
+	memcpy(eth->h_source, src, ETH_ALEN);
+	eth->h_proto = htons(proto);
+}
+
+static void pkt_arp(struct pkt *p, uint16_t op, const uint8_t *sha, const char *sip,
+		    const uint8_t *tha, const char *tip)
+{
+	struct arp_eth_ipv4 *arp = pkt_put(p, sizeof(*arp));
+	uint32_t a;
+
+	arp->hrd = htons(1);
+	arp->pro = htons(ETH_P_IP);
+	arp->hln = ETH_ALEN;
+	arp->pln = 4;
+	arp->op = htons(op);
+	memcpy(arp->sha, sha, ETH_ALEN);
+	a = ip4(sip);
+	memcpy(arp->sip, &a, 4);
+	memcpy(arp->tha, tha, ETH_ALEN);
+	a = ip4(tip);
+	memcpy(arp->tip, &a, 4);
+}
+
+static uint16_t csum16(const void *data, size_t len)
+{
+	const uint8_t *b = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* IPv4 + @payload bytes of UDP-ish filler, with a correct header checksum. */
+static void pkt_ipv4(struct pkt *p, const char *src, const char *dst, uint8_t ttl, size_t payload)
+{
+	struct iphdr *ip = pkt_put(p, sizeof(*ip));
+	uint8_t *data;
+
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(sizeof(*ip) + payload);
+	ip->id = htons(0x1234);
+	ip->ttl = ttl;
+	ip->protocol = 17;
+	ip->saddr = ip4(src);
+	ip->daddr = ip4(dst);
+	ip->check = htons(csum16(ip, sizeof(*ip)));
+	data = pkt_put(p, payload);
+	for (size_t i = 0; i < payload; i++)
+		data[i] = (uint8_t)i;
+}
+
+/* --- running and counting ------------------------------------------------ */
+
+struct run {
+	int err;
+	int retval;
+	struct pkt out;
+};
+
+static struct run run_prog(const struct bpf_program *prog, const struct pkt *in)
+{
+	struct run r = {0};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->buf, .data_size_in = in->len,
+		    .data_out = r.out.buf, .data_size_out = sizeof(r.out.buf), .repeat = 1);
+
+	r.err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	r.retval = opts.retval;
+	r.out.len = opts.data_size_out;
+	if (r.err)
+		printf("# test_run: %s\n", strerror(-r.err));
+	return r;
+}
+
+static struct weft_metrics_value metric(const struct weft_pod_bpf *skel, int dir, int reason)
+{
+	struct weft_metrics_value sum = {0}, *vals;
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t key = dir * WEFT_REASON_MAX + (reason < 0 ? -reason : reason);
+
+	if (ncpu <= 0)
+		return sum;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return sum;
+	if (!bpf_map__lookup_elem(skel->maps.weft_metrics, &key, sizeof(key), vals,
+				  sizeof(*vals) * ncpu, 0)) {
+		for (int i = 0; i < ncpu; i++) {
+			sum.packets += vals[i].packets;
+			sum.bytes += vals[i].bytes;
+		}
+	}
+	free(vals);
+	return sum;
+}
+
+/*
+ * Run @in through @prog and check the return code and that exactly this
+ * packet was counted under @reason. Returns the run for further checks.
+ */
+static struct run expect(const struct weft_pod_bpf *skel, const struct bpf_program *prog, int dir,
+			 const struct pkt *in, int want_ret, int reason, const char *what)
+{
+	struct weft_metrics_value before = metric(skel, dir, reason), after;
+	struct run r = run_prog(prog, in);
+
+	after = metric(skel, dir, reason);
+	CHECK(r.err == 0 && r.retval == want_ret, "%s: returns %d (got err %d, ret %d)", what,
+	      want_ret, r.err, r.retval);
+	CHECK(after.packets - before.packets == 1 && after.bytes - before.bytes == in->len,
+	      "%s: counted 1 packet, %zu bytes under reason %d (got %llu, %llu)", what, in->len,
+	      reason, (unsigned long long)(after.packets - before.packets),
+	      (unsigned long long)(after.bytes - before.bytes));
+	return r;
+}
+
+/* --- cases --------------------------------------------------------------- */
+
+static void test_arp(struct weft_pod_bpf *skel)
+{
+	const struct bpf_program *prog = skel->progs.weft_from_pod;
+	const struct arp_eth_ipv4 *arp;
+	const struct ethhdr *eth;
+	struct pkt p;
+	struct run r;
+	uint32_t a;
+
+	pkt_eth(&p, bcast_mac, pod_mac, ETH_P_ARP);
+	pkt_arp(&p, ARPOP_REQ, pod_mac, POD_IP, (const uint8_t[ETH_ALEN]){0}, "169.254.1.1");
+	r = expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_REDIRECT, WEFT_FWD_ARP_REPLY,
+		   "arp request for the gateway");
+	eth = (const void *)r.out.buf;
+	arp = (const void *)(eth + 1);
+	CHECK(r.out.len == p.len, "arp reply: same length");
+	CHECK(!memcmp(eth->h_dest, pod_mac, ETH_ALEN) &&
+		      !memcmp(eth->h_source, host_mac, ETH_ALEN) &&
+		      eth->h_proto == htons(ETH_P_ARP),
+	      "arp reply: ethernet host mac -> pod mac");
+	CHECK(arp->hrd == htons(1) && arp->pro == htons(ETH_P_IP) && arp->hln == 6 &&
+		      arp->pln == 4 && arp->op == htons(ARPOP_REP),
+	      "arp reply: ethernet/ipv4 reply op");
+	a = ip4("169.254.1.1");
+	CHECK(!memcmp(arp->sha, host_mac, ETH_ALEN) && !memcmp(arp->sip, &a, 4),
+	      "arp reply: 169.254.1.1 is at the host mac");
+	a = ip4(POD_IP);
+	CHECK(!memcmp(arp->tha, pod_mac, ETH_ALEN) && !memcmp(arp->tip, &a, 4),
+	      "arp reply: addressed to the pod");
+
+	pkt_eth(&p, bcast_mac, pod_mac, ETH_P_ARP);
+	pkt_arp(&p, ARPOP_REQ, pod_mac, "0.0.0.0", (const uint8_t[ETH_ALEN]){0}, POD_IP);
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_ARP_NOT_GATEWAY,
+	       "arp probe for the pod's own address");
+
+	pkt_eth(&p, bcast_mac, pod_mac, ETH_P_ARP);
+	pkt_arp(&p, ARPOP_REQ, pod_mac, POD_IP, (const uint8_t[ETH_ALEN]){0}, PEER_IP);
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_ARP_NOT_GATEWAY,
+	       "arp request for another ip");
+
+	pkt_eth(&p, bcast_mac, pod_mac, ETH_P_ARP);
+	pkt_arp(&p, ARPOP_REQ, pod_mac, PEER_IP, (const uint8_t[ETH_ALEN]){0}, "169.254.1.1");
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_SPOOFED_IP,
+	       "arp with a spoofed sender ip");
+
+	pkt_eth(&p, bcast_mac, pod_mac, ETH_P_ARP);
+	pkt_arp(&p, ARPOP_REQ, bogus_mac, POD_IP, (const uint8_t[ETH_ALEN]){0}, "169.254.1.1");
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_SPOOFED_MAC,
+	       "arp with a spoofed sender mac");
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_ARP);
+	pkt_arp(&p, ARPOP_REP, pod_mac, POD_IP, host_mac, "192.168.1.10");
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_OK, WEFT_FWD_HOST,
+	       "arp reply from the pod to the host");
+
+	pkt_eth(&p, bcast_mac, pod_mac, ETH_P_ARP);
+	pkt_put(&p, 10);
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_INVALID_PACKET,
+	       "truncated arp");
+}
+
+static void test_antispoof(struct weft_pod_bpf *skel)
+{
+	const struct bpf_program *prog = skel->progs.weft_from_pod;
+	struct weft_metrics_value m;
+	struct pkt p;
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, "10.0.0.99", PEER_IP, 64, 100);
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_SPOOFED_IP,
+	       "ipv4 with a spoofed source ip");
+	/* The first spoofed IPv4 packet of this run (the ARP one was counted
+	 * earlier under the same reason): check the total too. */
+	m = metric(skel, WEFT_DIR_FROM_POD, WEFT_DROP_SPOOFED_IP);
+	CHECK(m.packets == 2 && m.bytes == 14 + 28 + 14 + 20 + 100,
+	      "drop-spoofed-ip total: 2 packets, %d bytes (got %llu, %llu)",
+	      14 + 28 + 14 + 20 + 100, (unsigned long long)m.packets, (unsigned long long)m.bytes);
+
+	pkt_eth(&p, host_mac, bogus_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 64, 100);
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_SPOOFED_MAC,
+	       "ipv4 with a spoofed source mac");
+}
+
+static void test_local(struct weft_pod_bpf *skel)
+{
+	const struct bpf_program *prog = skel->progs.weft_from_pod;
+	struct weft_endpoint_info ep = {
+		.ifindex = PEER_IFINDEX, .endpoint_id = 6, .flags = WEFT_EP_F_LOCAL};
+	struct weft_ip_key key = {.family = WEFT_FAMILY_IPV4};
+	const struct ethhdr *eth;
+	const struct iphdr *ip;
+	struct pkt p;
+	struct run r;
+	int err;
+
+	key.addr[0] = ip4(PEER_IP);
+	memcpy(ep.pod_mac, peer_mac, ETH_ALEN);
+	memcpy(ep.host_mac, peer_host_mac, ETH_ALEN);
+	err = bpf_map__update_elem(skel->maps.weft_endpoints, &key, sizeof(key), &ep, sizeof(ep),
+				   BPF_ANY);
+	CHECK_INT(err, 0, "insert the peer into weft_endpoints");
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 64, 64);
+	r = expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_REDIRECT, WEFT_FWD_LOCAL,
+		   "ipv4 to a local pod");
+	eth = (const void *)r.out.buf;
+	ip = (const void *)(eth + 1);
+	CHECK(r.out.len == p.len, "local: same length");
+	CHECK(!memcmp(eth->h_source, peer_host_mac, ETH_ALEN) &&
+		      !memcmp(eth->h_dest, peer_mac, ETH_ALEN),
+	      "local: ethernet rewritten to peer host mac -> peer pod mac");
+	CHECK_INT(ip->ttl, 63, "local: ttl decremented");
+	CHECK_INT(csum16(ip, sizeof(*ip)), 0, "local: ip header checksum still valid");
+	CHECK(!memcmp(r.out.buf + sizeof(*eth) + sizeof(*ip), p.buf + sizeof(*eth) + sizeof(*ip),
+		      64),
+	      "local: payload untouched");
+
+	/* A TTL whose checksum update carries around the 16-bit boundary. */
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 255, 0);
+	r = run_prog(prog, &p);
+	ip = (const void *)(r.out.buf + sizeof(*eth));
+	CHECK(r.retval == TC_ACT_REDIRECT && ip->ttl == 254 && csum16(ip, sizeof(*ip)) == 0,
+	      "local: ttl 255 -> 254 with a valid checksum");
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 1, 64);
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_TTL_EXCEEDED,
+	       "ipv4 to a local pod with ttl 1");
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, "8.8.8.8", 64, 64);
+	r = expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_OK, WEFT_FWD_HOST,
+		   "ipv4 to an unknown address");
+	CHECK(r.out.len == p.len && !memcmp(r.out.buf, p.buf, p.len),
+	      "host: frame passed unchanged");
+}
+
+static void test_malformed(struct weft_pod_bpf *skel)
+{
+	const struct bpf_program *prog = skel->progs.weft_from_pod;
+	struct iphdr *ip;
+	struct pkt p;
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IPV6);
+	pkt_put(&p, 40 + 8);
+	p.buf[14] = 0x60;
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_UNSUPPORTED_L3,
+	       "ipv6 from the pod");
+
+	/* BPF_PROG_TEST_RUN itself refuses an ETH_P_IP frame shorter than an
+	 * iphdr (-EINVAL), so the short-header path is exercised with ARP
+	 * above; here the header is complete but claims options the frame
+	 * does not have. */
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 64, 20);
+	ip = (struct iphdr *)(p.buf + sizeof(struct ethhdr));
+	ip->ihl = 15;
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_INVALID_PACKET,
+	       "ipv4 header longer than the frame (ihl 15)");
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 64, 20);
+	ip = (struct iphdr *)(p.buf + sizeof(struct ethhdr));
+	ip->tot_len = htons(200);
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_INVALID_PACKET,
+	       "ipv4 total length beyond the frame");
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 64, 20);
+	ip = (struct iphdr *)(p.buf + sizeof(struct ethhdr));
+	ip->ihl = 4;
+	expect(skel, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_INVALID_PACKET,
+	       "ipv4 ihl < 5");
+}
+
+static void test_to_pod(struct weft_pod_bpf *skel)
+{
+	const struct bpf_program *prog = skel->progs.weft_to_pod;
+	struct pkt p;
+
+	pkt_eth(&p, pod_mac, host_mac, ETH_P_IP);
+	pkt_ipv4(&p, PEER_IP, POD_IP, 64, 32);
+	expect(skel, prog, WEFT_DIR_TO_POD, &p, TC_ACT_OK, WEFT_FWD_TO_POD,
+	       "to-pod: ipv4 to the pod ip");
+
+	pkt_eth(&p, pod_mac, host_mac, ETH_P_IP);
+	pkt_ipv4(&p, PEER_IP, "10.0.0.7", 64, 32);
+	expect(skel, prog, WEFT_DIR_TO_POD, &p, TC_ACT_SHOT, WEFT_DROP_NOT_FOR_POD,
+	       "to-pod: ipv4 to another ip");
+
+	pkt_eth(&p, bcast_mac, host_mac, ETH_P_ARP);
+	pkt_arp(&p, ARPOP_REQ, host_mac, "192.168.1.10", (const uint8_t[ETH_ALEN]){0}, POD_IP);
+	expect(skel, prog, WEFT_DIR_TO_POD, &p, TC_ACT_OK, WEFT_FWD_TO_POD,
+	       "to-pod: arp from the host");
+
+	pkt_eth(&p, pod_mac, host_mac, ETH_P_IPV6);
+	pkt_put(&p, 48);
+	expect(skel, prog, WEFT_DIR_TO_POD, &p, TC_ACT_SHOT, WEFT_DROP_UNSUPPORTED_L3,
+	       "to-pod: ipv6");
+
+	pkt_eth(&p, pod_mac, host_mac, ETH_P_IP);
+	pkt_ipv4(&p, PEER_IP, POD_IP, 64, 32);
+	((struct iphdr *)(p.buf + sizeof(struct ethhdr)))->tot_len = htons(100);
+	expect(skel, prog, WEFT_DIR_TO_POD, &p, TC_ACT_SHOT, WEFT_DROP_INVALID_PACKET,
+	       "to-pod: ipv4 total length beyond the frame");
+}
+
+int main(void)
+{
+	struct weft_pod_bpf *skel;
+	int err;
+
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root for BPF_PROG_TEST_RUN\n");
+		return 0;
+	}
+	log_route_libbpf();
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, NULL) <= 0) {
+		printf("1..0 # SKIP kernel cannot load BPF_PROG_TYPE_SCHED_CLS\n");
+		return 0;
+	}
+
+	skel = weft_pod_bpf__open();
+	CHECK(skel != NULL, "open the weft_pod skeleton");
+	if (!skel)
+		return test_done();
+
+	skel->rodata->weft_endpoint_id = 5;
+	skel->rodata->weft_pod_ipv4 = ip4(POD_IP);
+	memcpy(skel->rodata->weft_pod_mac, pod_mac, ETH_ALEN);
+	memcpy(skel->rodata->weft_host_mac, host_mac, ETH_ALEN);
+	skel->rodata->weft_host_ifindex = HOST_IFINDEX;
+
+	err = weft_pod_bpf__load(skel);
+	CHECK_INT(err, 0, "load weft_pod with endpoint constants (verifier)");
+	if (err)
+		goto end_destroy;
+
+	test_arp(skel);
+	test_antispoof(skel);
+	test_local(skel);
+	test_malformed(skel);
+	test_to_pod(skel);
+
+end_destroy:
+	weft_pod_bpf__destroy(skel);
+	return test_done();
+}
