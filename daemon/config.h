@@ -13,14 +13,17 @@
 #define WEFTD_DEFAULT_BPFFS "/sys/fs/bpf/weft"
 #define WEFTD_DEFAULT_MTU 1500
 #define WEFTD_POD_OBJECT "weft_pod.bpf.o"
+/* Directories from flags stay well under PATH_MAX so every path weftd derives
+ * from them (pins, state files) fits without truncation. */
+#define WEFTD_DIR_MAX 2048
 
 struct weftd_config {
 	char node_name[256];
 	char pod_cidr[64];
-	char state_dir[PATH_MAX];
-	char bpffs[PATH_MAX];
+	char state_dir[WEFTD_DIR_MAX];
+	char bpffs[WEFTD_DIR_MAX];
 	char socket_path[108]; /* sizeof(sockaddr_un.sun_path) */
-	char bpf_dir[PATH_MAX];
+	char bpf_dir[WEFTD_DIR_MAX];
 	int mtu; /* 0: from the default route's device */
 	enum weft_log_level log_level;
 };

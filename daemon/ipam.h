@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Node-local IPv4 IPAM over --pod-cidr. One file per allocated address under
+ * <state-dir>/ipam/ (name = the address, content = "containerID ifname\n"),
+ * written atomically, so the store survives crashes and restarts without a
+ * journal. Addresses are handed out round-robin after the last one given, so
+ * an address freed by DEL is not reused at once (late packets, stale caches).
+ */
+#ifndef WEFTD_IPAM_H
+#define WEFTD_IPAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define IPAM_MIN_PREFIX 16 /* owners are kept in a flat array of 2^(32-prefix) */
+#define IPAM_MAX_PREFIX 30 /* /31 and /32 have no host addresses once the
+			    * network and broadcast addresses are skipped */
+
+struct ipam;
+
+/* Parse "a.b.c.d/len" into a host-order network and prefix. 0 or -EINVAL. */
+int ipam_parse_cidr(const char *cidr, uint32_t *net, int *prefix);
+
+/* Open (creating if needed) the store in @dir for @cidr and load it. */
+int ipam_open(struct ipam **out, const char *dir, const char *cidr);
+void ipam_close(struct ipam *ipam);
+
+/* Idempotent: the same pair gets the same address. @addr is network order.
+ * -ENOSPC when the range is full. */
+int ipam_allocate(struct ipam *ipam, const char *cid, const char *ifname, uint32_t *addr);
+/* *released says whether the pair held an address. */
+int ipam_release(struct ipam *ipam, const char *cid, const char *ifname, bool *released);
+/* The pair's address (network order), or -ENOENT. */
+int ipam_lookup(struct ipam *ipam, const char *cid, const char *ifname, uint32_t *addr);
+/* Owner "containerID ifname" of @addr (network order), NULL when free or out
+ * of range. */
+const char *ipam_owner(struct ipam *ipam, uint32_t addr);
+int ipam_prefix(const struct ipam *ipam);
+unsigned int ipam_count(const struct ipam *ipam);
+
+/* Calls @fn for every allocation; @fn may release the one it is given. */
+typedef void (*ipam_iter_fn)(const char *cid, const char *ifname, uint32_t addr, void *ctx);
+void ipam_foreach(struct ipam *ipam, ipam_iter_fn fn, void *ctx);
+
+#endif

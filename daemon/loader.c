@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "loader.h"
+#include "log.h"
+#include "maps.h"
+#include "rodata.h"
+#include "state.h"
+
+#define PROG_FROM_POD "weft_from_pod"
+#define PROG_TO_POD "weft_to_pod"
+/* Only filled when a load fails (libbpf then retries with log level 1). */
+#define VERIFIER_LOG_SIZE (1024 * 1024)
+
+struct loader {
+	char path[PATH_MAX];
+	char bpffs[WEFTD_DIR_MAX];
+	void *obj;
+	size_t obj_len;
+	char *log;
+};
+
+static const char *const rodata_vars[] = {
+	"weft_endpoint_id", "weft_pod_ipv4", "weft_pod_mac", "weft_host_mac", "weft_host_ifindex",
+};
+
+const char *loader_object_path(const struct loader *l)
+{
+	return l->path;
+}
+
+static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->err = err;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	snprintf(e->details, sizeof(e->details), "%s", details ? details : "");
+}
+
+static int read_object(struct loader *l)
+{
+	struct stat st;
+	ssize_t n;
+	size_t off = 0;
+	int fd, err;
+
+	fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto close_fd;
+	}
+	l->obj = malloc((size_t)st.st_size);
+	if (!l->obj) {
+		err = -ENOMEM;
+		goto close_fd;
+	}
+	while (off < (size_t)st.st_size) {
+		n = read(fd, (char *)l->obj + off, (size_t)st.st_size - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			goto free_obj;
+		}
+		off += (size_t)n;
+	}
+	l->obj_len = off;
+	close(fd);
+	return 0;
+free_obj:
+	free(l->obj);
+	l->obj = NULL;
+close_fd:
+	close(fd);
+	return err;
+}
+
+static struct bpf_object *open_object(struct loader *l)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "weft_pod",
+		    .kernel_log_buf = l->log, .kernel_log_size = VERIFIER_LOG_SIZE);
+
+	return bpf_object__open_mem(l->obj, l->obj_len, &opts);
+}
+
+/* Fail at start, with the missing name, rather than on the first pod. */
+static int check_object(struct loader *l)
+{
+	static const char *const progs[] = { PROG_FROM_POD, PROG_TO_POD };
+	static const char *const shared[] = { MAP_ENDPOINTS, MAP_METRICS };
+	struct bpf_object *obj;
+	uint8_t zero[8] = { 0 };
+	int err = 0;
+
+	obj = open_object(l);
+	if (!obj) {
+		err = -errno;
+		pr_warn("%s is not a usable BPF object: %s", l->path, strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !err; i++) {
+		if (!bpf_object__find_program_by_name(obj, progs[i])) {
+			pr_warn("%s has no program %s", l->path, progs[i]);
+			err = -ENOENT;
+		}
+	}
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]) && !err; i++) {
+		if (!bpf_object__find_map_by_name(obj, shared[i])) {
+			pr_warn("%s has no map %s", l->path, shared[i]);
+			err = -ENOENT;
+		}
+	}
+	/* Writing zeroes of the wrong size would fail with -EINVAL, so probe with
+	 * each variable's real size. */
+	for (size_t i = 0; i < sizeof(rodata_vars) / sizeof(rodata_vars[0]) && !err; i++) {
+		size_t sz = strstr(rodata_vars[i], "mac") ? 6 : 4;
+
+		err = rodata_set(obj, rodata_vars[i], zero, sz);
+		if (err)
+			pr_warn("%s: .rodata variable %s: %s", l->path, rodata_vars[i],
+				err == -ENOENT ? "missing" : strerror(-err));
+	}
+	bpf_object__close(obj);
+	return err;
+}
+
+int loader_open(struct loader **out, const char *bpf_dir, const char *bpffs)
+{
+	struct loader *l;
+	int err;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	snprintf(l->path, sizeof(l->path), "%s/%s", bpf_dir, WEFTD_POD_OBJECT);
+	snprintf(l->bpffs, sizeof(l->bpffs), "%s", bpffs);
+	l->log = malloc(VERIFIER_LOG_SIZE);
+	if (!l->log) {
+		err = -ENOMEM;
+		goto free_loader;
+	}
+	err = read_object(l);
+	if (err) {
+		pr_warn("cannot read %s: %s", l->path, strerror(-err));
+		goto free_loader;
+	}
+	err = check_object(l);
+	if (err)
+		goto free_loader;
+	pr_debug("loaded %s (%zu bytes) into memory", l->path, l->obj_len);
+	*out = l;
+	return 0;
+free_loader:
+	loader_close(l);
+	return err;
+}
+
+void loader_close(struct loader *l)
+{
+	if (!l)
+		return;
+	free(l->obj);
+	free(l->log);
+	free(l);
+}
+
+static void pin_dir(struct loader *l, uint32_t id, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s/endpoints/%u", l->bpffs, id);
+}
+
+static void pin_path(struct loader *l, uint32_t id, const char *name, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s/endpoints/%u/%s", l->bpffs, id, name);
+}
+
+/* The last lines of a failed load's verifier log: usually the reason. */
+static void log_tail(const char *log, char *buf, size_t sz)
+{
+	size_t len = strlen(log);
+	const char *p;
+	int lines = 0;
+
+	while (len && log[len - 1] == '\n')
+		len--;
+	p = log + len;
+	while (p > log && lines < 3) {
+		p--;
+		if (*p == '\n')
+			lines++;
+	}
+	if (*p == '\n')
+		p++;
+	snprintf(buf, sz, "%.*s", (int)(log + len - p), p);
+	for (char *c = buf; *c; c++) {
+		if (*c == '\n')
+			*c = ';';
+	}
+}
+
+static int set_constants(struct bpf_object *obj, const struct loader_params *p,
+			 struct weft_api_error *e)
+{
+	uint32_t ifindex = (uint32_t)p->ifindex;
+	const struct {
+		const char *name;
+		const void *val;
+		size_t size;
+	} vars[] = {
+		{ "weft_endpoint_id", &p->id, sizeof(p->id) },
+		{ "weft_pod_ipv4", &p->pod_ipv4, sizeof(p->pod_ipv4) },
+		{ "weft_pod_mac", p->pod_mac, sizeof(p->pod_mac) },
+		{ "weft_host_mac", p->host_mac, sizeof(p->host_mac) },
+		{ "weft_host_ifindex", &ifindex, sizeof(ifindex) },
+	};
+	int err;
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		err = rodata_set(obj, vars[i].name, vars[i].val, vars[i].size);
+		if (err) {
+			set_err(e, -err, WEFTD_POD_OBJECT,
+				"set .rodata %s for endpoint %u: %s", vars[i].name, p->id,
+				err == -ENOENT ? "no such variable" : strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int set_map_pins(struct loader *l, struct bpf_object *obj, uint32_t id,
+			struct weft_api_error *e)
+{
+	static const char *const shared[] = { MAP_ENDPOINTS, MAP_METRICS };
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int err;
+
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		map = bpf_object__find_map_by_name(obj, shared[i]);
+		if (!map) {
+			set_err(e, ENOENT, WEFTD_POD_OBJECT, "find map %s for endpoint %u",
+				shared[i], id);
+			return -ENOENT;
+		}
+		snprintf(path, sizeof(path), "%s/%s", l->bpffs, shared[i]);
+		/* libbpf reuses the pinned map when there is one, else creates
+		 * and pins it at load. */
+		err = bpf_map__set_pin_path(map, path);
+		if (err) {
+			set_err(e, -err, path, "set pin path of %s for endpoint %u: %s",
+				shared[i], id, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int attach_one(struct loader *l, struct bpf_object *obj, const struct loader_params *p,
+		      const char *prog_name, const char *link_name, struct weft_api_error *e)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	char path[PATH_MAX];
+	int err;
+
+	prog = bpf_object__find_program_by_name(obj, prog_name);
+	if (!prog) {
+		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u",
+			prog_name, p->id);
+		return -ENOENT;
+	}
+	link = bpf_program__attach_tcx(prog, p->ifindex, NULL);
+	if (!link) {
+		err = -errno;
+		set_err(e, -err, NULL, "attach %s with tcx to ifindex %d for endpoint %u: %s",
+			prog_name, p->ifindex, p->id, strerror(-err));
+		return err;
+	}
+	pin_path(l, p->id, link_name, path, sizeof(path));
+	err = bpf_link__pin(link, path);
+	if (err) {
+		set_err(e, -err, path, "pin %s link for endpoint %u: %s", prog_name, p->id,
+			strerror(-err));
+		goto destroy_link;
+	}
+	/* For an fd-based link, destroy only closes our fd: the pin keeps the
+	 * link (and the attachment) alive. */
+	err = 0;
+destroy_link:
+	bpf_link__destroy(link);
+	return err;
+}
+
+int loader_attach(struct loader *l, const struct loader_params *p, struct weft_api_error *e)
+{
+	char dir[PATH_MAX], tail[400];
+	struct bpf_object *obj;
+	int err;
+
+	l->log[0] = '\0';
+	obj = open_object(l);
+	if (!obj) {
+		err = -errno;
+		set_err(e, -err, l->path, "open %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
+			strerror(-err));
+		return err;
+	}
+	err = set_constants(obj, p, e);
+	if (err)
+		goto close_obj;
+	err = set_map_pins(l, obj, p->id, e);
+	if (err)
+		goto close_obj;
+	err = bpf_object__load(obj);
+	if (err) {
+		log_tail(l->log, tail, sizeof(tail));
+		set_err(e, -err, tail, "load %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
+			strerror(-err));
+		goto close_obj;
+	}
+	pin_dir(l, p->id, dir, sizeof(dir));
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		set_err(e, -err, dir, "create pin directory for endpoint %u: %s", p->id,
+			strerror(-err));
+		goto close_obj;
+	}
+	err = attach_one(l, obj, p, PROG_FROM_POD, LINK_FROM_POD, e);
+	if (err)
+		goto remove_dir;
+	err = attach_one(l, obj, p, PROG_TO_POD, LINK_TO_POD, e);
+	if (err)
+		goto detach_links;
+	/* The links now hold the programs and maps; the object can go. */
+	bpf_object__close(obj);
+	return 0;
+detach_links:
+	loader_detach(l, p->id);
+remove_dir:
+	rmdir(dir);
+close_obj:
+	bpf_object__close(obj);
+	return err;
+}
+
+static int detach_pin(const char *path)
+{
+	int fd, err = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	/* A link whose device is gone is already detached (defunct). */
+	if (bpf_link_detach(fd) < 0 && errno != ENOLINK && errno != ENOENT)
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int loader_detach(struct loader *l, uint32_t id)
+{
+	static const char *const links[] = { LINK_FROM_POD, LINK_TO_POD };
+	char path[PATH_MAX];
+	int err, ret = 0;
+
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		pin_path(l, id, links[i], path, sizeof(path));
+		err = detach_pin(path);
+		if (err) {
+			pr_warn("endpoint %u: cannot detach %s: %s", id, path, strerror(-err));
+			if (!ret)
+				ret = err;
+		}
+	}
+	if (ret)
+		return ret;
+	pin_dir(l, id, path, sizeof(path));
+	if (rmdir(path) < 0 && errno != ENOENT) {
+		ret = -errno;
+		pr_warn("endpoint %u: cannot remove %s: %s", id, path, strerror(-ret));
+	}
+	return ret;
+}
+
+bool loader_pins_exist(struct loader *l, uint32_t id)
+{
+	char path[PATH_MAX];
+
+	pin_dir(l, id, path, sizeof(path));
+	return !access(path, F_OK);
+}
+
+void loader_link_state(struct loader *l, uint32_t id, int ifindex, struct link_state *st)
+{
+	static const char *const links[] = { LINK_FROM_POD, LINK_TO_POD };
+	struct bpf_link_info info;
+	char path[PATH_MAX];
+	__u32 len;
+	int fd;
+
+	memset(st, 0, sizeof(*st));
+	st->attached = true;
+	for (size_t i = 0; i < 2; i++) {
+		pin_path(l, id, links[i], path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			st->attached = false;
+			continue;
+		}
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_link_get_info_by_fd(fd, &info, &len) < 0) {
+			st->attached = false;
+		} else {
+			st->prog_id[i] = info.prog_id;
+			/* A link whose device went away reports ifindex 0. */
+			if (info.type != BPF_LINK_TYPE_TCX || (int)info.tcx.ifindex != ifindex)
+				st->attached = false;
+		}
+		close(fd);
+	}
+}

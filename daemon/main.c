@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: Apache-2.0
+/* weftd: flags and start-up only; the work lives in the other daemon/ files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "bpffs.h"
+#include "endpoint.h"
+#include "handlers.h"
+#include "ipam.h"
+#include "loader.h"
+#include "log.h"
+#include "netdev.h"
+#include "server.h"
+#include "state.h"
+#include "weftd.h"
+
+#define LOCK_FILE "weftd.lock"
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"Usage: weftd --pod-cidr CIDR [OPTIONS]\n"
+		"\n"
+		"weft node daemon: loads the per-pod eBPF programs, keeps their pins,\n"
+		"allocates pod addresses and serves the CNI plugin and weftctl.\n"
+		"\n"
+		"  --node-name NAME   this node's name (default: the host name)\n"
+		"  --pod-cidr CIDR    this node's IPv4 pod range, e.g. 10.244.1.0/24 (required)\n"
+		"  --state-dir DIR    IPAM and endpoint state (default " WEFTD_DEFAULT_STATE_DIR ")\n"
+		"  --bpffs DIR        pin root; mounted as bpffs if needed\n"
+		"                     (default " WEFTD_DEFAULT_BPFFS ")\n"
+		"  --socket PATH      API socket (default " WEFT_DEFAULT_SOCKET ")\n"
+		"  --bpf-dir DIR      where weft_pod.bpf.o is (default " WEFT_DEFAULT_BPF_DIR ")\n"
+		"  --mtu N            pod MTU (default: the default route's device, else 1500)\n"
+		"  --log-level LEVEL  warn, info or debug (default info)\n"
+		"  -h, --help         this text\n"
+		"  -V, --version      print the version\n");
+}
+
+static int copy_arg(char *dst, size_t sz, const char *src, const char *flag)
+{
+	if (!*src || strlen(src) >= sz) {
+		fprintf(stderr, "weftd: %s: must be 1-%zu characters\n", flag, sz - 1);
+		return -EINVAL;
+	}
+	strcpy(dst, src);
+	return 0;
+}
+
+/* 0 to run, 1 when --help/--version were served, -EINVAL on a bad flag. */
+static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
+{
+	enum { OPT_NODE = 256, OPT_CIDR, OPT_STATE, OPT_BPFFS, OPT_SOCKET, OPT_BPFDIR,
+	       OPT_MTU, OPT_LOG };
+	static const struct option opts[] = {
+		{ "node-name", required_argument, NULL, OPT_NODE },
+		{ "pod-cidr", required_argument, NULL, OPT_CIDR },
+		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "bpffs", required_argument, NULL, OPT_BPFFS },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "bpf-dir", required_argument, NULL, OPT_BPFDIR },
+		{ "mtu", required_argument, NULL, OPT_MTU },
+		{ "log-level", required_argument, NULL, OPT_LOG },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	uint32_t net;
+	int opt, prefix, err = 0;
+	char *end;
+	long mtu;
+
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->state_dir, WEFTD_DEFAULT_STATE_DIR);
+	strcpy(cfg->bpffs, WEFTD_DEFAULT_BPFFS);
+	strcpy(cfg->socket_path, WEFT_DEFAULT_SOCKET);
+	snprintf(cfg->bpf_dir, sizeof(cfg->bpf_dir), "%s", WEFT_DEFAULT_BPF_DIR);
+	cfg->log_level = LOG_LEVEL_INFO;
+	if (gethostname(cfg->node_name, sizeof(cfg->node_name) - 1) < 0)
+		strcpy(cfg->node_name, "unknown");
+
+	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_NODE:
+			err = copy_arg(cfg->node_name, sizeof(cfg->node_name), optarg, "--node-name");
+			break;
+		case OPT_CIDR:
+			err = copy_arg(cfg->pod_cidr, sizeof(cfg->pod_cidr), optarg, "--pod-cidr");
+			break;
+		case OPT_STATE:
+			err = copy_arg(cfg->state_dir, sizeof(cfg->state_dir), optarg, "--state-dir");
+			break;
+		case OPT_BPFFS:
+			err = copy_arg(cfg->bpffs, sizeof(cfg->bpffs), optarg, "--bpffs");
+			break;
+		case OPT_SOCKET:
+			err = copy_arg(cfg->socket_path, sizeof(cfg->socket_path), optarg, "--socket");
+			break;
+		case OPT_BPFDIR:
+			err = copy_arg(cfg->bpf_dir, sizeof(cfg->bpf_dir), optarg, "--bpf-dir");
+			break;
+		case OPT_MTU:
+			errno = 0;
+			mtu = strtol(optarg, &end, 10);
+			/* 68: the IPv4 minimum; 65535: the largest an IP packet can be. */
+			if (errno || *end || mtu < 68 || mtu > 65535) {
+				fprintf(stderr, "weftd: --mtu: must be a number 68-65535\n");
+				return -EINVAL;
+			}
+			cfg->mtu = (int)mtu;
+			break;
+		case OPT_LOG:
+			if (log_level_parse(optarg, &cfg->log_level)) {
+				fprintf(stderr, "weftd: --log-level: must be warn, info or debug\n");
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("weftd %s\n", WEFT_VERSION);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+		if (err)
+			return err;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "weftd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!cfg->pod_cidr[0]) {
+		fprintf(stderr, "weftd: --pod-cidr is required (this node's IPv4 pod range, "
+				"e.g. 10.244.1.0/24)\n");
+		return -EINVAL;
+	}
+	if (ipam_parse_cidr(cfg->pod_cidr, &net, &prefix) || prefix < IPAM_MIN_PREFIX ||
+	    prefix > IPAM_MAX_PREFIX) {
+		fprintf(stderr, "weftd: --pod-cidr '%s': must be an IPv4 network a.b.c.d/len "
+				"with len %d-%d and no host bits set\n", cfg->pod_cidr,
+			IPAM_MIN_PREFIX, IPAM_MAX_PREFIX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One weftd per state dir: the lock lives as long as the process. */
+static int lock_state_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, LOCK_FILE);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("cannot open %s: %s", path, strerror(-err));
+		return err;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		err = -errno;
+		if (err == -EWOULDBLOCK)
+			pr_warn("another weftd holds %s", path);
+		else
+			pr_warn("cannot lock %s: %s", path, strerror(-err));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int make_dirs(struct weftd *d)
+{
+	char path[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), "%s", d->cfg.socket_path);
+	err = state_mkdir_p(dirname(path), 0755);
+	if (err) {
+		pr_warn("cannot create the socket's directory: %s", strerror(-err));
+		return err;
+	}
+	err = bpffs_prepare(d->cfg.bpffs);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/endpoints", d->cfg.bpffs);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		pr_warn("cannot create %s: %s", path, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int open_endpoint_dir(struct weftd *d)
+{
+	char path[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/endpoints", d->cfg.state_dir);
+	err = state_mkdir_p(path, 0700);
+	if (!err) {
+		d->ep_dirfd = state_open_dir(path);
+		err = d->ep_dirfd < 0 ? d->ep_dirfd : 0;
+	}
+	if (err)
+		pr_warn("cannot open %s: %s", path, strerror(-err));
+	return err;
+}
+
+static int block_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	/* A client that hangs up mid-reply must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	return fd;
+}
+
+static json_t *dispatch(void *ctx, const char *buf, size_t len)
+{
+	return handlers_dispatch(ctx, buf, len);
+}
+
+int main(int argc, char **argv)
+{
+	struct weftd d = { .ep_dirfd = -1 };
+	struct server *srv = NULL;
+	struct timespec now;
+	char path[PATH_MAX];
+	int lock_fd, sigfd, mtu, err;
+
+	err = parse_flags(argc, argv, &d.cfg);
+	if (err)
+		return err > 0 ? 0 : 2;
+	log_set_prefix("weftd");
+	log_set_level(d.cfg.log_level);
+	log_route_libbpf();
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	d.started = now.tv_sec;
+	maps_init(&d.maps, d.cfg.bpffs);
+
+	err = state_mkdir_p(d.cfg.state_dir, 0700);
+	if (err) {
+		pr_warn("cannot create state dir %s: %s", d.cfg.state_dir, strerror(-err));
+		return 1;
+	}
+	/* Before anything else is touched: a second weftd must change nothing. */
+	lock_fd = lock_state_dir(d.cfg.state_dir);
+	if (lock_fd < 0)
+		return 1;
+	if (server_in_use(d.cfg.socket_path)) {
+		pr_warn("another weftd already serves %s", d.cfg.socket_path);
+		err = -EADDRINUSE;
+		goto close_lock;
+	}
+	err = make_dirs(&d);
+	if (err)
+		goto close_lock;
+	err = netdev_open(&d.nd);
+	if (err)
+		goto close_lock;
+	mtu = d.cfg.mtu ? d.cfg.mtu : netdev_default_route_mtu(d.nd);
+	d.mtu = mtu > 0 ? mtu : WEFTD_DEFAULT_MTU;
+	snprintf(path, sizeof(path), "%s/ipam", d.cfg.state_dir);
+	err = ipam_open(&d.ipam, path, d.cfg.pod_cidr);
+	if (err)
+		goto close_netdev;
+	err = loader_open(&d.loader, d.cfg.bpf_dir, d.cfg.bpffs);
+	if (err)
+		goto close_ipam;
+	err = open_endpoint_dir(&d);
+	if (err)
+		goto close_loader;
+	err = endpoints_load(&d);
+	if (err)
+		goto free_endpoints;
+	sigfd = block_signals();
+	if (sigfd < 0) {
+		err = sigfd;
+		pr_warn("cannot set up signal handling: %s", strerror(-err));
+		goto free_endpoints;
+	}
+	err = server_open(&srv, d.cfg.socket_path, dispatch, &d);
+	if (err)
+		goto close_sigfd;
+	pr_info("weftd %s: node %s, pod CIDR %s, MTU %d, bpffs %s, state %s", WEFT_VERSION,
+		d.cfg.node_name, d.cfg.pod_cidr, d.mtu, d.cfg.bpffs, d.cfg.state_dir);
+	err = server_run(srv, sigfd);
+	/* Nothing is detached on the way out: the pins keep the datapath up. */
+	server_close(srv);
+close_sigfd:
+	close(sigfd);
+free_endpoints:
+	endpoints_free(&d);
+	if (d.ep_dirfd >= 0)
+		close(d.ep_dirfd);
+close_loader:
+	loader_close(d.loader);
+close_ipam:
+	ipam_close(d.ipam);
+close_netdev:
+	netdev_close(d.nd);
+close_lock:
+	maps_close(&d.maps);
+	close(lock_fd);
+	return err ? 1 : 0;
+}

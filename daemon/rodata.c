@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "rodata.h"
+
+int rodata_set(struct bpf_object *obj, const char *name, const void *val, size_t size)
+{
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec, *var;
+	struct bpf_map *map;
+	struct btf *btf;
+	size_t data_sz;
+	void *data;
+	int id;
+
+	btf = bpf_object__btf(obj);
+	if (!btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (id < 0)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, id);
+	map = bpf_object__find_map_by_name(obj, ".rodata");
+	if (!map)
+		return -ENOENT;
+	data = bpf_map__initial_value(map, &data_sz);
+	if (!data)
+		return -ENOENT;
+	vs = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
+		var = btf__type_by_id(btf, vs->type);
+		if (!var || !btf_is_var(var) || strcmp(btf__name_by_offset(btf, var->name_off), name))
+			continue;
+		if (vs->size != size) {
+			pr_warn("rodata: %s has %u bytes in the object, weftd writes %zu", name,
+				vs->size, size);
+			return -EINVAL;
+		}
+		if ((size_t)vs->offset + size > data_sz)
+			return -ERANGE;
+		memcpy((char *)data + vs->offset, val, size);
+		return 0;
+	}
+	return -ENOENT;
+}

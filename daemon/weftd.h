@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The daemon's state, built by main() and handed to every request handler.
+ * weftd is single-threaded: handlers run one at a time from the epoll loop. */
+#ifndef WEFTD_H
+#define WEFTD_H
+
+#include <time.h>
+
+#include "config.h"
+#include "maps.h"
+
+struct ipam;
+struct loader;
+struct netdev;
+struct endpoint;
+
+struct weftd {
+	struct weftd_config cfg;
+	int mtu;
+	time_t started; /* CLOCK_MONOTONIC seconds */
+	struct ipam *ipam;
+	struct loader *loader; /* NULL in unit tests: endpoint ops then fail */
+	struct netdev *nd;
+	struct maps maps;
+	int ep_dirfd; /* <state-dir>/endpoints */
+	struct endpoint *endpoints;
+	unsigned int nr_endpoints;
+	uint32_t last_id;
+};
+
+#endif
