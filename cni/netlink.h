@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The few rtnetlink operations the plugin needs, on libnl-route-3. Every
+ * function works in the namespace its socket was created in, so the pod side
+ * is handled through a second socket opened inside the pod namespace.
+ * All return 0 or -errno (a missing link is -ENODEV).
+ */
+#ifndef WEFT_CNI_NETLINK_H
+#define WEFT_CNI_NETLINK_H
+
+#include <net/if.h>
+
+#include "result.h"
+
+struct nl_sock;
+
+struct nlh_link {
+	int ifindex;
+	unsigned int flags; /* IFF_* */
+	int mtu;
+	char mac[32]; /* "aa:bb:cc:dd:ee:ff" */
+};
+
+int nlh_errno(int nlerr);
+/* A route socket in the current namespace. */
+int nlh_open(struct nl_sock **sk);
+/* A route socket bound to the namespace @nsfd; the caller's namespace is kept. */
+int nlh_open_in_netns(int nsfd, struct nl_sock **sk);
+void nlh_close(struct nl_sock *sk);
+
+int nlh_link_get(struct nl_sock *sk, const char *name, struct nlh_link *out);
+int nlh_link_get_index(struct nl_sock *sk, int ifindex, char name[IFNAMSIZ]);
+/* One RTM_NEWLINK: @host_name here, its peer created straight in @peer_nsfd as @peer_name. */
+int nlh_veth_create(struct nl_sock *sk, const char *host_name, const char *peer_name, int peer_nsfd,
+		    int mtu);
+int nlh_link_del(struct nl_sock *sk, const char *name);
+int nlh_link_up(struct nl_sock *sk, int ifindex);
+/* Call @cb for every link; a non-zero return from @cb stops the walk and is returned. */
+int nlh_link_foreach(struct nl_sock *sk, int (*cb)(const char *name, int ifindex, void *arg),
+		     void *arg);
+
+/* @a->prefix is the prefix length to install. */
+int nlh_addr_add(struct nl_sock *sk, int ifindex, const struct cni_addr *a);
+/* 1 when @a is on @ifindex, 0 when not. */
+int nlh_addr_present(struct nl_sock *sk, int ifindex, const struct cni_addr *a);
+
+/* Main table route to @dst (with dst->prefix) out of @ifindex, via @gw if not NULL. */
+int nlh_route_add(struct nl_sock *sk, int ifindex, const struct cni_addr *dst,
+		  const struct cni_addr *gw, int scope);
+/* 1 when such a route exists in the main table (gw NULL: any or none), 0 when not. */
+int nlh_route_present(struct nl_sock *sk, int ifindex, const struct cni_addr *dst,
+		      const struct cni_addr *gw);
+
+#endif
