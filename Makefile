@@ -45,6 +45,9 @@ CTL_SRCS := $(wildcard daemon/weftctl/*.c)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/test_*.c)
+# Test-only BPF objects (e.g. one the verifier must refuse), one per directory
+# so each can stand in for bpf/ as weftd's --bpf-dir.
+TESTBPF_SRCS := $(wildcard tests/bpf/*/*.bpf.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/%.o)
 CNI_OBJS := $(CNI_SRCS:%.c=$(OUT)/%.o)
@@ -54,6 +57,7 @@ BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(OUT)/bpf/%.bpf.o)
 BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(OUT)/bpf/%.skel.h)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/unit/%)
 BPFTEST_BINS := $(BPFTEST_SRCS:tests/bpf/%.c=$(OUT)/tests/bpf/%)
+TESTBPF_OBJS := $(TESTBPF_SRCS:%.bpf.c=$(OUT)/%.bpf.o)
 
 LIBWEFT := $(OUT)/libweft.a
 LIBCNI := $(OUT)/libweft-cni.a
@@ -92,6 +96,11 @@ $(BPF_OBJS): $(OUT)/bpf/%.bpf.o: $(OUT)/bpf/%.tmp.o
 $(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(TESTBPF_OBJS): $(OUT)/%.bpf.o: %.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -c $< -o $@
 
 # --- user space ---------------------------------------------------------------
 $(OUT)/%.o: %.c
@@ -133,7 +142,7 @@ $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(LIBWEFT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF)
 
-unit-tests: $(UNIT_BINS) $(BPFTEST_BINS) ## Build the C unit and BPF tests
+unit-tests: $(UNIT_BINS) $(BPFTEST_BINS) $(TESTBPF_OBJS) ## Build the C unit and BPF tests
 
 test: deps all unit-tests ## Install deps, build, run every test; ends with "N passed, N failed"
 	$(Q)OUTPUT=$(OUT) tests/run.sh

@@ -42,7 +42,8 @@ trap cleanup EXIT
 step "A node: network namespace $NODE with its own bpffs, state dir and weftd"
 ip netns add "$NODE"
 ip -n "$NODE" link set lo up
-ip -n "$NODE" link add demo-host type dummy
+ip -n "$NODE" link add demo-host type veth peer name demo-host-peer
+ip -n "$NODE" link set demo-host-peer up
 ip -n "$NODE" addr add 192.0.2.1/24 dev demo-host
 ip -n "$NODE" link set demo-host up
 mkdir -p "$BPFFS"

@@ -14,6 +14,8 @@ OUTPUT=${OUTPUT:-.output}
 export OUTPUT=$(realpath -m "$OUTPUT")
 export WEFT_SRC=$PWD
 filter=${1:-}
+# A hung test fails on its own instead of stalling the run (bats >= 1.7).
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
 
 passed=0 failed=0 skipped=0 broken=()
 

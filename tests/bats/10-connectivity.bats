@@ -46,7 +46,7 @@ tcp_talk() {
 @test "the pod's gateway ARP is answered in BPF; no broadcast reaches the host" {
 	pod_add a
 	local hostmac
-	hostmac=$(in_node cat /sys/class/net/"$(host_veth)"/address)
+	hostmac=$(host_veth_mac)
 	# The gateway answers, with the host veth's MAC, from BPF.
 	in_pod a arping -c 1 -w 2 -I eth0 169.254.1.1
 	[ "$(metric from-pod arp-reply)" -ge 1 ]
@@ -65,9 +65,10 @@ tcp_talk() {
 	ip=$(pod_ip a)
 	in_node ping -c 3 -i 0.2 -W 2 "$ip"
 	in_pod a timeout 5 nc -l -N "$ip" 8080 >"$WT_DIR/probe.out" &
+	local lpid=$!
 	for _ in $(seq 50); do in_pod a ss -ltn | grep -q ":8080" && break; sleep 0.05; done
 	echo probe | in_node timeout 5 nc -N "$ip" 8080
-	wait
+	wait "$lpid"
 	grep -q probe "$WT_DIR/probe.out"
 	# and the pod reaches the host's address
 	in_pod a ping -c 1 -W 2 192.0.2.1

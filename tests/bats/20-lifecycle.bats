@@ -85,22 +85,23 @@ check_conf() {
 
 @test "CHECK fails when the host veth is down or its programs are detached" {
 	pod_add a
-	local prev=$output veth
-	veth=$(host_veth)
-	in_node ip link set "$veth" down
-	CONF=$(check_conf "$prev") cni CHECK "cid-$WT_ID-a" "/run/netns/$WT_ID-a" eth0
+	local prev_a=$output
+	in_node ip link set "$(host_veth)" down
+	CONF=$(check_conf "$prev_a") cni CHECK "cid-$WT_ID-a" "/run/netns/$WT_ID-a" eth0
 	[ "$status" -ne 0 ]
 	[ "$(cni_code)" -eq 102 ]
-	in_node ip link set "$veth" up
-	CONF=$(check_conf "$prev") cni CHECK "cid-$WT_ID-a" "/run/netns/$WT_ID-a" eth0
+	pod_del a
+
+	pod_add b
+	local prev_b=$output link id
+	CONF=$(check_conf "$prev_b") cni CHECK "cid-$WT_ID-b" "/run/netns/$WT_ID-b" eth0
 	[ "$status" -eq 0 ]
 	# detach the programs behind weftd's back
-	local link
 	for link in "$BPFFS"/endpoints/*/*; do
 		id=$(bpftool -j link show pinned "$link" | jq .id)
 		bpftool link detach id "$id"
 	done
-	CONF=$(check_conf "$prev") cni CHECK "cid-$WT_ID-a" "/run/netns/$WT_ID-a" eth0
+	CONF=$(check_conf "$prev_b") cni CHECK "cid-$WT_ID-b" "/run/netns/$WT_ID-b" eth0
 	[ "$status" -ne 0 ]
 	[ "$(cni_code)" -eq 102 ]
 	[[ $output == *attach* ]]
@@ -166,7 +167,7 @@ check_conf() {
 	CONF=$(net_conf 1.1.0) cni STATUS "" "" ""
 	[ "$status" -ne 0 ]
 	[ "$(cni_code)" -eq 50 ]
-	[[ $(jq -r .details <<<"$output") == *"$SOCK"* ]]
+	[[ $(jq -r '.msg + " " + .details' <<<"$output") == *"$SOCK"* ]]
 }
 
 @test "VERSION lists the supported versions" {

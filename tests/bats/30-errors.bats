@@ -61,7 +61,7 @@ conf_with() {
 
 @test "bad environment: code 4 naming the variable, nothing left" {
 	local ns=/run/netns/$POD_NS
-	run in_node env -i CNI_COMMAND=ADD CNI_NETNS="$ns" CNI_IFNAME=eth0 \
+	run --separate-stderr in_node env -i CNI_COMMAND=ADD CNI_NETNS="$ns" CNI_IFNAME=eth0 \
 		CNI_PATH="$CNI_PLUGIN_PATH" "$WEFT" <<<"$(net_conf)"
 	[ "$status" -ne 0 ]
 	[ "$(cni_code)" -eq 4 ]
@@ -82,20 +82,20 @@ conf_with() {
 	cni ADD "cid-$WT_ID" "$ns" eth0 "K8S_POD_NAME=x;garbage"
 	[ "$(cni_code)" -eq 4 ]
 	[[ $output == *CNI_ARGS* ]]
-	run in_node env -i CNI_COMMAND=EXPLODE "$WEFT" <<<"$(net_conf)"
+	run --separate-stderr in_node env -i CNI_COMMAND=EXPLODE "$WEFT" <<<"$(net_conf)"
 	[ "$(cni_code)" -eq 4 ]
 	[[ $output == *CNI_COMMAND* ]]
 	assert_nothing_left
 }
 
 @test "the pod's interface name already taken: error, nothing left" {
-	in_pod p ip link add eth0 type dummy
+	in_pod p ip link add eth0 type veth peer name eth0-peer
 	cni ADD "cid-$WT_ID" "/run/netns/$POD_NS" eth0
 	[ "$status" -ne 0 ]
 	[[ $output == *eth0* ]]
 	assert_nothing_left
 	# the pod's own eth0 is untouched
-	in_pod p ip link show eth0 type dummy
+	in_pod p ip link show eth0 type veth
 }
 
 @test "weftd down: ADD gives code 11 and leaves nothing" {
@@ -134,20 +134,17 @@ conf_with() {
 	assert_nothing_left
 }
 
-@test "a failure half-way through ADD (endpoint rejected) rolls everything back" {
-	# An object weftd cannot load: the datapath step fails after IPAM and veth.
+@test "a failure half-way through ADD (verifier refuses the programs) rolls everything back" {
+	# A weftd whose BPF object the verifier refuses: ADD gets past IPAM and
+	# the veth, then fails at the kernel's load.
 	weftd_stop
-	mkdir -p "$WT_DIR/badbpf"
-	echo "not an ELF file" >"$WT_DIR/badbpf/weft_pod.bpf.o"
-	in_node "$WEFTD" --node-name "$NODE" --pod-cidr "$POD_CIDR" --state-dir "$STATE" \
-		--bpffs "$BPFFS" --socket "$SOCK" --bpf-dir "$WT_DIR/badbpf" \
-		>>"$WT_DIR/weftd.log" 2>&1 &
-	echo $! >"$WT_DIR/weftd.pid"
-	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+	weftd_start --bpf-dir "$OUTPUT/tests/bpf/reject"
 	cni ADD "cid-$WT_ID" "/run/netns/$POD_NS" eth0
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[ "$(cni_code)" -eq 100 ]
+	# the error names the step and carries the verifier's reason
+	[[ $(jq -r '.msg + " " + .details' <<<"$output") == *weft_pod.bpf.o* ]]
 	assert_nothing_left
 	run in_pod p ip -o link show
 	[[ $output != *eth0* ]]

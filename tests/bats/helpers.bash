@@ -10,6 +10,8 @@
 # weftd and the plugin are started with `nsenter --net`, never `ip netns exec`,
 # which would remount /sys and hide the bpffs pins (see docs/testing.md).
 
+bats_require_minimum_version 1.5.0
+
 : "${OUTPUT:=$WEFT_SRC/.output}"
 WEFT=$OUTPUT/weft
 WEFTD=$OUTPUT/weftd
@@ -38,7 +40,9 @@ node_setup() {
 	wt_init
 	ip netns add "$NODE"
 	ip -n "$NODE" link set lo up
-	ip -n "$NODE" link add wt-host type dummy
+	# the kernel may lack the dummy driver: a veth pair kept inside the node works
+	ip -n "$NODE" link add wt-host type veth peer name wt-host-peer
+	ip -n "$NODE" link set wt-host-peer up
 	ip -n "$NODE" addr add 192.0.2.1/24 dev wt-host
 	ip -n "$NODE" link set wt-host up
 	mkdir -p "$BPFFS" "$STATE" "$WT_DIR/net.d"
@@ -52,7 +56,9 @@ in_node() {
 }
 
 weftd_start() {
-	in_node "$WEFTD" --node-name "$NODE" --pod-cidr "$POD_CIDR" \
+	# nsenter execs weftd, so $! is weftd itself (a function would fork a
+	# subshell, and killing that would leave weftd running).
+	nsenter --net="$NODE_NS" "$WEFTD" --node-name "$NODE" --pod-cidr "$POD_CIDR" \
 		--state-dir "$STATE" --bpffs "$BPFFS" --socket "$SOCK" \
 		--bpf-dir "$OUTPUT/bpf" --log-level debug "$@" \
 		>>"$WT_DIR/weftd.log" 2>&1 &
@@ -119,11 +125,12 @@ pod_netns_add() {
 }
 
 # cni CMD CONTAINERID NETNS [IFNAME] [CNI_ARGS]: the plugin as the runtime runs
-# it, with the config from $CONF (default net_conf). Sets $status and $output.
+# it, with the config from $CONF (default net_conf). Sets $status, $output (the
+# plugin's stdout: only ever its result or error) and $stderr (its log).
 cni() {
 	local cmd=$1 cid=$2 netns=$3 ifname=${4:-eth0} args=${5:-}
 	local conf=${CONF:-$(net_conf)}
-	run in_node env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" \
+	run --separate-stderr in_node env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" \
 		CNI_NETNS="$netns" CNI_IFNAME="$ifname" CNI_PATH="$CNI_PLUGIN_PATH" \
 		CNI_ARGS="$args" "$WEFT" <<<"$conf"
 }
@@ -162,6 +169,12 @@ in_pod() {
 cnitool() {
 	run in_node env NETCONFPATH="$WT_DIR/net.d" CNI_PATH="$CNI_PLUGIN_PATH" \
 		"$CNITOOL" "$@"
+}
+
+# host_veth_mac: the host veth's MAC, through netlink;
+# /sys/class/net under nsenter --net still shows the host's devices.
+host_veth_mac() {
+	in_node ip -j link show dev "$(host_veth)" | jq -r '.[0].address'
 }
 
 host_veth() {

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * A test object the verifier must refuse. It has the real object's programs,
+ * maps and .rodata variables, so weftd gets all the way to the kernel's load
+ * before failing: the tests use it to fail an ADD half-way (after IPAM and the
+ * veth) and to check that the verifier's reason reaches the user.
+ */
+#include "lib/common.h"
+#include "lib/maps.h"
+
+const volatile __u32 weft_endpoint_id = 0;
+const volatile __u32 weft_pod_ipv4 = 0;
+const volatile __u8 weft_pod_mac[ETH_ALEN] = {};
+const volatile __u8 weft_host_mac[ETH_ALEN] = {};
+const volatile __u32 weft_host_ifindex = 0;
+
+SEC("tcx/ingress")
+int weft_from_pod(struct __sk_buff *skb)
+{
+	__u8 *data = ctx_data(skb);
+
+	/* No bounds check against data_end: rejected, as intended. */
+	return data[weft_endpoint_id & 0xff];
+}
+
+SEC("tcx/egress")
+int weft_to_pod(struct __sk_buff *skb)
+{
+	__u32 key = 0;
+	struct weft_ip_key ip = {};
+
+	/* Reference the shared maps so weftd finds them by name. */
+	if (bpf_map_lookup_elem(&weft_metrics, &key) || bpf_map_lookup_elem(&weft_endpoints, &ip))
+		return TC_ACT_OK;
+	return TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
