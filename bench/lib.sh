@@ -18,7 +18,8 @@ bench_node_up() {
 	ip -n "$NODE" link set lo up
 	mkdir -p "$BPFFS"
 	mount -t bpf bpf "$BPFFS"
-	in_node "$OUTPUT/weftd" --node-name bench --pod-cidr 10.244.0.0/16 \
+	# nsenter execs weftd, so $! is weftd itself (not a subshell).
+	nsenter --net="/run/netns/$NODE" "$OUTPUT/weftd" --node-name bench --pod-cidr 10.244.0.0/16 \
 		--state-dir "$BDIR/state" --bpffs "$BPFFS" --socket "$SOCK" \
 		--bpf-dir "$OUTPUT/bpf" --log-level warn 2>"$BDIR/weftd.log" &
 	WEFTD_PID=$!

@@ -224,19 +224,26 @@ static int add_endpoint(struct add_state *st, struct cni_error *err)
 	return 0;
 }
 
-/* disable_ipv6 on the host end: no link-local address, no router solicitations. */
-static void host_disable_ipv6(const char *ifname)
+/*
+ * disable_ipv6 on both ends until the IPv6 datapath exists: no link-local
+ * address, no router solicitations or MLD reports, which the pod's programs
+ * would only drop (and count, drowning the drop counters in noise).
+ */
+static int disable_ipv6(void *arg)
 {
+	const char *ifname = arg;
 	char path[96];
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	/* /proc/sys/net is the namespace of whoever opens it. */
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return; /* no IPv6 in this kernel: nothing to disable */
+		return 0; /* no IPv6 in this kernel: nothing to disable */
 	if (write(fd, "1", 1) != 1)
 		pr_warn("%s: cannot write: %s", path, strerror(errno));
 	close(fd);
+	return 0;
 }
 
 static int route_fail(struct cni_error *err, int ret, const char *where, const char *what)
@@ -260,7 +267,10 @@ static int configure_links(struct add_state *st, struct cni_error *err)
 
 	cni_addr_parse(CNI_GATEWAY_V4 "/32", &gw);
 	cni_addr_parse("0.0.0.0/0", &any);
-	host_disable_ipv6(st->host_ifname);
+	disable_ipv6((void *)st->host_ifname);
+	ret = netns_run(st->pod_nsfd, disable_ipv6, (void *)ifname);
+	if (ret)
+		return route_fail(err, ret, ifname, "disable IPv6");
 
 	ret = nlh_link_up(st->host_sk, st->host.ifindex);
 	if (ret)

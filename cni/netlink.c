@@ -52,28 +52,15 @@ int nlh_open(struct nl_sock **out)
 	return 0;
 }
 
+static int open_here(void *out)
+{
+	/* The socket stays bound to the namespace it was created in. */
+	return nlh_open(out);
+}
+
 int nlh_open_in_netns(int nsfd, struct nl_sock **out)
 {
-	int home, ret, back;
-
-	ret = netns_open_current(&home);
-	if (ret)
-		return ret;
-	ret = netns_enter(nsfd);
-	if (ret)
-		goto close_home;
-	/* The socket stays bound to the namespace it was created in. */
-	ret = nlh_open(out);
-	back = netns_enter(home);
-	if (back) {
-		pr_warn("netlink: cannot return to the node namespace: %s", strerror(-back));
-		if (!ret)
-			nlh_close(*out);
-		ret = back;
-	}
-close_home:
-	close(home);
-	return ret;
+	return netns_run(nsfd, open_here, out);
 }
 
 void nlh_close(struct nl_sock *sk)

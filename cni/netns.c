@@ -4,6 +4,7 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,4 +59,25 @@ int netns_enter(int fd)
 	if (setns(fd, CLONE_NEWNET))
 		return -errno;
 	return 0;
+}
+
+int netns_run(int nsfd, int (*fn)(void *arg), void *arg)
+{
+	int home = -1, ret, back;
+
+	ret = netns_open_current(&home);
+	if (ret)
+		return ret;
+	ret = netns_enter(nsfd);
+	if (ret)
+		goto close_home;
+	ret = fn(arg);
+	back = netns_enter(home);
+	if (back) {
+		pr_warn("cannot return to the node namespace: %s", strerror(-back));
+		ret = back;
+	}
+close_home:
+	close(home);
+	return ret;
 }

@@ -11,5 +11,8 @@ int netns_open_current(int *fd);
 int netns_same(int a, int b);
 /* setns(@fd, CLONE_NEWNET). 0/-errno. */
 int netns_enter(int fd);
+/* Run @fn(@arg) inside the namespace @nsfd and come back. Returns @fn's result,
+ * or -errno when entering or leaving failed. */
+int netns_run(int nsfd, int (*fn)(void *arg), void *arg);
 
 #endif

@@ -48,7 +48,8 @@ ip -n "$NODE" addr add 192.0.2.1/24 dev demo-host
 ip -n "$NODE" link set demo-host up
 mkdir -p "$BPFFS"
 mount -t bpf bpf "$BPFFS"
-in_node "$OUTPUT/weftd" --node-name demo-node --pod-cidr 10.244.0.0/24 \
+# nsenter execs weftd, so $! is weftd itself (not a subshell).
+nsenter --net="/run/netns/$NODE" "$OUTPUT/weftd" --node-name demo-node --pod-cidr 10.244.0.0/24 \
 	--state-dir "$DIR/state" --bpffs "$BPFFS" --socket "$SOCK" \
 	--bpf-dir "$OUTPUT/bpf" --log-level warn 2>"$DIR/weftd.log" &
 WEFTD_PID=$!
