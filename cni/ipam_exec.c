@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "ipam_exec.h"
 #include "log.h"
 
@@ -39,46 +40,6 @@ static int write_all(int fd, const char *buf, size_t len)
 		buf += n;
 		len -= (size_t)n;
 	}
-	return 0;
-}
-
-static int read_all(int fd, char **out, size_t *out_len)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap), *tmp;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			if (cap >= CNI_IPAM_MAX_OUTPUT) {
-				free(buf);
-				return -EMSGSIZE;
-			}
-			cap *= 2;
-			tmp = realloc(buf, cap);
-			if (!tmp) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = tmp;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			free(buf);
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*out_len = len;
 	return 0;
 }
 
@@ -158,7 +119,7 @@ int ipam_exec(const struct cni_env *env, const char *type, const char *command, 
 	in_pipe[1] = -1;
 	if (ret && ret != -EPIPE)
 		pr_warn("ipam %s: writing the config to %s: %s", command, path, strerror(-ret));
-	ret = read_all(out_pipe[0], &buf, &buf_len);
+	ret = read_fd_all(out_pipe[0], CNI_IPAM_MAX_OUTPUT, &buf, &buf_len);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			status = -1;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "cmd.h"
 #include "version.h"
 
@@ -29,47 +30,6 @@ static const struct {
 	{CNI_CMD_STATUS, cmd_status, 0, 0},
 	{CNI_CMD_GC, cmd_gc, 0, 1},
 };
-
-static int read_stdin(char **out, size_t *out_len)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap), *tmp;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			if (cap >= CNI_MAX_STDIN) {
-				free(buf);
-				return -EMSGSIZE;
-			}
-			cap *= 2;
-			tmp = realloc(buf, cap);
-			if (!tmp) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = tmp;
-		}
-		n = read(STDIN_FILENO, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -errno;
-			free(buf);
-			return (int)n;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*out_len = len;
-	return 0;
-}
 
 static void print_json(json_t *j)
 {
@@ -128,7 +88,7 @@ int main(void)
 	ret = cni_env_command(&ctx.env, &err);
 	if (ret)
 		goto print_error;
-	ret = read_stdin(&buf, &len);
+	ret = read_fd_all(STDIN_FILENO, CNI_MAX_STDIN, &buf, &len);
 	if (ret) {
 		cni_fail(&err, CNI_ERR_IO, ret, "cannot read the configuration", "stdin: %s",
 			 strerror(-ret));

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "state.h"
 
@@ -120,54 +121,12 @@ int state_remove(int dirfd, const char *name)
 
 int state_read(int dirfd, const char *name, char **out, size_t *lenp)
 {
-	size_t cap = 4096, len = 0;
-	char *buf, *tmp;
 	int fd, err;
 
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto close_fd;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			if (cap >= STATE_MAX_FILE) {
-				err = -EFBIG;
-				goto free_buf;
-			}
-			cap *= 2;
-			tmp = realloc(buf, cap);
-			if (!tmp) {
-				err = -ENOMEM;
-				goto free_buf;
-			}
-			buf = tmp;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto free_buf;
-		}
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
+	err = read_fd_all(fd, STATE_MAX_FILE, out, lenp);
 	close(fd);
-	*out = buf;
-	if (lenp)
-		*lenp = len;
-	return 0;
-free_buf:
-	free(buf);
-close_fd:
-	close(fd);
-	return err;
+	return err == -EMSGSIZE ? -EFBIG : err;
 }
