@@ -44,10 +44,13 @@ run_set() {
 		one_add "$bin" "$conf" "$BID-$name-$i" "$name-$i" >>"$BDIR/$name-seq"
 	done
 	for ((i = 0; i < PAR; i++)); do bench_ns_add "$BID-$name-p$i"; done
+	local pids=()
 	for ((i = 0; i < PAR; i++)); do
 		one_add "$bin" "$conf" "$BID-$name-p$i" "$name-p$i" >>"$BDIR/$name-par" &
+		pids+=($!)
 	done
-	wait
+	# only these: a bare wait would also wait for weftd
+	wait "${pids[@]}"
 	for ((i = 0; i < SEQ; i++)); do one_del "$bin" "$conf" "$BID-$name-$i" "$name-$i"; done
 	for ((i = 0; i < PAR; i++)); do one_del "$bin" "$conf" "$BID-$name-p$i" "$name-p$i"; done
 }
