@@ -19,6 +19,11 @@
 /* Bumped whenever a map's key or value layout changes (live upgrade migrates). */
 #define WEFT_MAP_LAYOUT_VERSION 1
 
+/*
+ * Endpoints per node. weftd hands out endpoint ids in 1..WEFT_MAX_ENDPOINTS-1
+ * (they are < 65536), and an endpoint id is also its index in
+ * weft_policy_progs, so that array has WEFT_MAX_ENDPOINTS slots.
+ */
 #define WEFT_MAX_ENDPOINTS 65536
 
 enum weft_family {
@@ -56,7 +61,7 @@ struct weft_endpoint_info {
  */
 enum weft_reason {
 	WEFT_FWD_HOST = 1,	 /* to the host stack */
-	WEFT_FWD_LOCAL = 2,	 /* redirected to a local pod's host-side veth */
+	WEFT_FWD_LOCAL = 2,	 /* to a local pod: its policy program, else its host veth */
 	WEFT_FWD_ARP_REPLY = 3, /* gateway ARP answered in BPF */
 	WEFT_FWD_TO_POD = 4,	 /* delivered into the pod */
 

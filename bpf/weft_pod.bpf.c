@@ -2,9 +2,12 @@
 /*
  * The per-pod programs, attached by weftd with tcx on the pod's host-side veth:
  *
- *   weft_from_pod  tcx ingress = frames the pod sends: anti-spoofing, the
- *                  gateway's ARP answer, local delivery, else the host stack
- *   weft_to_pod    tcx egress  = frames going into the pod
+ *   weft_from_pod      tcx ingress = frames the pod sends: anti-spoofing, the
+ *                      gateway's ARP answer, local delivery, else the host stack
+ *   weft_to_pod        tcx egress  = frames going into the pod
+ *   weft_to_pod_local  never attached: weft_from_pod of another local pod
+ *                      tail-calls it through weft_policy_progs[weft_endpoint_id]
+ *                      to deliver straight into this pod (bpf_redirect_peer)
  *
  * The object is loaded once per endpoint with that endpoint's constants below;
  * the maps are shared by all copies (weftd reuses them by pin path).
@@ -70,7 +73,8 @@ static __always_inline enum weft_reason from_pod_arp(struct __sk_buff *skb, int 
 	}
 }
 
-static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int *action)
+static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int *action,
+						      __u32 *dst_id)
 {
 	struct weft_endpoint_info *ep;
 	struct ethhdr *eth;
@@ -87,23 +91,27 @@ static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int
 
 	/*
 	 * Local pod: route it here, as the host would have (one hop, so TTL
-	 * goes down by one), then hand it to the destination's host veth on
-	 * egress so the destination's weft_to_pod (its ingress policy) still
-	 * runs. bpf_redirect_peer() would skip that program.
+	 * goes down by one). weft_from_pod then tail-calls the destination's
+	 * weft_to_pod_local (@dst_id), which runs the destination's to-pod
+	 * checks and delivers with bpf_redirect_peer(). The redirect to the
+	 * egress of the destination's host veth set up here is the fallback
+	 * for an empty slot in weft_policy_progs: its weft_to_pod runs there.
 	 *
 	 * The map lookup is not a helper that changes packet data, so eth and
-	 * ip are still valid here.
+	 * ip are still valid here. ep is only read here: the tail call happens
+	 * after weft_verdict(), in the entry point, with the id copied out.
 	 */
 	if (ip->ttl <= 1)
 		return WEFT_DROP_TTL_EXCEEDED;
 	ipv4_dec_ttl(ip);
 	eth_addr_copy(eth->h_source, ep->host_mac);
 	eth_addr_copy(eth->h_dest, ep->pod_mac);
+	*dst_id = ep->endpoint_id;
 	*action = bpf_redirect(ep->ifindex, 0);
 	return WEFT_FWD_LOCAL;
 }
 
-static __always_inline enum weft_reason from_pod(struct __sk_buff *skb, int *action)
+static __always_inline enum weft_reason from_pod(struct __sk_buff *skb, int *action, __u32 *dst_id)
 {
 	struct ethhdr *eth = eth_hdr(skb);
 
@@ -114,7 +122,7 @@ static __always_inline enum weft_reason from_pod(struct __sk_buff *skb, int *act
 
 	switch (eth->h_proto) {
 	case bpf_htons(ETH_P_ARP): return from_pod_arp(skb, action);
-	case bpf_htons(ETH_P_IP): return from_pod_ipv4(skb, action);
+	case bpf_htons(ETH_P_IP): return from_pod_ipv4(skb, action, dst_id);
 	/* IPv6 slots in here as from_pod_ipv6(): the same steps with
 	 * endpoint_lookup_ipv6(), hop limit for TTL, and NDP for the gateway
 	 * (fe80::1) in place of ARP. */
@@ -126,13 +134,37 @@ SEC("tcx/ingress")
 int weft_from_pod(struct __sk_buff *skb)
 {
 	int action = TC_ACT_OK;
-	enum weft_reason reason = from_pod(skb, &action);
+	__u32 dst_id = 0;
+	enum weft_reason reason = from_pod(skb, &action, &dst_id);
+	int ret = weft_verdict(skb, WEFT_DIR_FROM_POD, reason, action);
 
-	return weft_verdict(skb, WEFT_DIR_FROM_POD, reason, action);
+	/*
+	 * Local delivery leaves through the destination's program, and a
+	 * successful tail call never comes back: so the from-pod verdict is
+	 * counted first, by the weft_verdict() above, exactly once whichever
+	 * way the packet goes. The destination's program counts its own
+	 * to-pod verdict.
+	 *
+	 * If the slot is empty (endpoint loaded by an older weftd, or not
+	 * inserted yet) or the id is out of range, bpf_tail_call() returns and
+	 * ret is still the bpf_redirect() to the destination's host veth that
+	 * from_pod_ipv4() set up: nothing between the two touched the
+	 * redirect target. ret != TC_ACT_REDIRECT means that redirect was
+	 * refused, already counted as a drop.
+	 */
+	if (reason == WEFT_FWD_LOCAL && ret == TC_ACT_REDIRECT)
+		bpf_tail_call(skb, &weft_policy_progs, dst_id);
+	return ret;
 }
 
 /* --- to-pod -------------------------------------------------------------- */
 
+/*
+ * The checks on every frame entering this pod, whichever way it comes:
+ * weft_to_pod on the host veth's egress, or weft_to_pod_local tail-called
+ * from another local pod's weft_from_pod. Both count under WEFT_DIR_TO_POD
+ * with the reasons returned here.
+ */
 static __always_inline enum weft_reason to_pod(struct __sk_buff *skb)
 {
 	struct ethhdr *eth = eth_hdr(skb);
@@ -161,6 +193,35 @@ SEC("tcx/egress")
 int weft_to_pod(struct __sk_buff *skb)
 {
 	return weft_verdict(skb, WEFT_DIR_TO_POD, to_pod(skb), TC_ACT_OK);
+}
+
+/*
+ * Tail-called by another local pod's weft_from_pod, never attached. It runs
+ * on the sender's skb, still at the ingress of the sender's host veth and
+ * already routed (MACs, TTL), but with THIS endpoint's .rodata. On accept
+ * the frame goes straight into the ingress of this pod's eth0, the peer of
+ * weft_host_ifindex: one veth crossing instead of two, and this pod's host
+ * veth (and so its weft_to_pod) is skipped, which is why to_pod() runs here.
+ *
+ * SEC("tcx/ingress") although it plays the to-pod part: the kernel refuses a
+ * tail call into a program whose type or expected_attach_type differs from
+ * the program array's owner (weft_from_pod). bpf_redirect_peer() is also
+ * only valid at tc ingress, which is where this runs.
+ *
+ * bpf_redirect_peer() only fails here for bad flags (counted as
+ * WEFT_DROP_REDIRECT_FAILED by weft_verdict()); a peer that is down or gone
+ * is found after the program returns and dropped by the kernel, in the
+ * device's drop counters, as a failed bpf_redirect() would be.
+ */
+SEC("tcx/ingress")
+int weft_to_pod_local(struct __sk_buff *skb)
+{
+	enum weft_reason reason = to_pod(skb);
+	int action = TC_ACT_OK;
+
+	if (reason > 0)
+		action = bpf_redirect_peer(weft_host_ifindex, 0);
+	return weft_verdict(skb, WEFT_DIR_TO_POD, reason, action);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

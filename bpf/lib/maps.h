@@ -26,4 +26,25 @@ struct {
 	__uint(max_entries, WEFT_METRICS_ENTRIES);
 } weft_metrics SEC(".maps");
 
+/*
+ * Each local endpoint's weft_to_pod_local program, at index = its endpoint id
+ * (< WEFT_MAX_ENDPOINTS). weft_from_pod tail-calls the destination's program
+ * so the destination's to-pod checks run before bpf_redirect_peer() skips its
+ * host veth. An empty slot makes the tail call fall through to a plain
+ * redirect to the host veth, whose weft_to_pod then runs as before.
+ *
+ * The kernel only lets programs of the same type and expected_attach_type
+ * share a program array (the first program that uses it sets the owner), so
+ * every program in here is SEC("tcx/ingress"), like weft_from_pod.
+ *
+ * The kernel empties a program array when its last user reference goes away
+ * (the last fd closed and no pin), so weftd must keep it pinned.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, WEFT_MAX_ENDPOINTS);
+} weft_policy_progs SEC(".maps");
+
 #endif

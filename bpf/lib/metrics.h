@@ -33,9 +33,9 @@ static __always_inline void metrics_count(const struct __sk_buff *skb, enum weft
 }
 
 /*
- * @action is TC_ACT_OK or what bpf_redirect() returned. A redirect the helper
- * refused comes back as TC_ACT_SHOT; it is counted as a drop, not as the
- * forward the caller intended.
+ * @action is TC_ACT_OK or what bpf_redirect() or bpf_redirect_peer()
+ * returned. A redirect the helper refused comes back as TC_ACT_SHOT; it is
+ * counted as a drop, not as the forward the caller intended.
  */
 static __always_inline int weft_verdict(struct __sk_buff *skb, enum weft_direction dir,
 					enum weft_reason reason, int action)

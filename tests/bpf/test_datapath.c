@@ -33,6 +33,8 @@ static const uint8_t bcast_mac[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 #define PEER_IP	     "10.0.0.6"
 #define HOST_IFINDEX 42
 #define PEER_IFINDEX 43
+#define POD_ID	     5
+#define PEER_ID	     6
 
 #define ARPOP_REQ 1
 #define ARPOP_REP 2
@@ -290,7 +292,7 @@ static void test_local(struct weft_pod_bpf *skel)
 {
 	const struct bpf_program *prog = skel->progs.weft_from_pod;
 	struct weft_endpoint_info ep = {
-		.ifindex = PEER_IFINDEX, .endpoint_id = 6, .flags = WEFT_EP_F_LOCAL};
+		.ifindex = PEER_IFINDEX, .endpoint_id = PEER_ID, .flags = WEFT_EP_F_LOCAL};
 	struct weft_ip_key key = {.family = WEFT_FAMILY_IPV4};
 	const struct ethhdr *eth;
 	const struct iphdr *ip;
@@ -412,6 +414,198 @@ static void test_to_pod(struct weft_pod_bpf *skel)
 	       "to-pod: ipv4 total length beyond the frame");
 }
 
+/* --- local delivery through the destination's program --------------------- */
+
+/* Packets and bytes of one counter, before and after a run. */
+struct delta {
+	int dir, reason;
+	struct weft_metrics_value before;
+};
+
+static void delta_start(struct delta *d, const struct weft_pod_bpf *skel, int dir, int reason)
+{
+	d->dir = dir;
+	d->reason = reason;
+	d->before = metric(skel, dir, reason);
+}
+
+static void delta_check(const struct delta *d, const struct weft_pod_bpf *skel, unsigned int n,
+			const struct pkt *in, const char *what)
+{
+	struct weft_metrics_value after = metric(skel, d->dir, d->reason);
+	unsigned long long dp = after.packets - d->before.packets;
+	unsigned long long db = after.bytes - d->before.bytes;
+
+	CHECK(dp == n && db == n * in->len, "%s: %u packet(s) under %s reason %d (got %llu, %llu)",
+	      what, n, d->dir == WEFT_DIR_TO_POD ? "to-pod" : "from-pod", d->reason, dp, db);
+}
+
+/*
+ * Run @in through A's weft_from_pod, expect @want_ret, and check the from-pod
+ * side counted forward-local once and the to-pod side counted @to_reason
+ * @to_n times (0: B's program did not run).
+ */
+static struct run expect_local(const struct weft_pod_bpf *a, const struct pkt *in, int want_ret,
+			       int to_reason, unsigned int to_n, const char *what)
+{
+	struct delta from, to;
+	struct run r;
+
+	delta_start(&from, a, WEFT_DIR_FROM_POD, WEFT_FWD_LOCAL);
+	delta_start(&to, a, WEFT_DIR_TO_POD, to_reason);
+	r = run_prog(a->progs.weft_from_pod, in);
+	CHECK(r.err == 0 && r.retval == want_ret, "%s: returns %d (got err %d, ret %d)", what,
+	      want_ret, r.err, r.retval);
+	delta_check(&from, a, 1, in, what);
+	delta_check(&to, a, to_n, in, what);
+	return r;
+}
+
+/*
+ * A second copy of the object for the peer (endpoint B = PEER_ID), sharing
+ * A's maps as weftd shares them by pin path.
+ */
+static struct weft_pod_bpf *load_peer(struct weft_pod_bpf *a)
+{
+	struct weft_pod_bpf *b = weft_pod_bpf__open();
+	int err;
+
+	CHECK(b != NULL, "open a second copy for the peer");
+	if (!b)
+		return NULL;
+	b->rodata->weft_endpoint_id = PEER_ID;
+	b->rodata->weft_pod_ipv4 = ip4(PEER_IP);
+	memcpy(b->rodata->weft_pod_mac, peer_mac, ETH_ALEN);
+	memcpy(b->rodata->weft_host_mac, peer_host_mac, ETH_ALEN);
+	b->rodata->weft_host_ifindex = PEER_IFINDEX;
+
+	err = bpf_map__reuse_fd(b->maps.weft_endpoints, bpf_map__fd(a->maps.weft_endpoints));
+	if (!err)
+		err = bpf_map__reuse_fd(b->maps.weft_metrics, bpf_map__fd(a->maps.weft_metrics));
+	if (!err)
+		err = bpf_map__reuse_fd(b->maps.weft_policy_progs,
+					bpf_map__fd(a->maps.weft_policy_progs));
+	CHECK_INT(err, 0, "peer copy reuses the shared maps");
+	if (!err)
+		err = weft_pod_bpf__load(b);
+	CHECK_INT(err, 0, "load the peer copy with its constants (verifier)");
+	if (err) {
+		weft_pod_bpf__destroy(b);
+		return NULL;
+	}
+	return b;
+}
+
+static int set_policy_prog(struct weft_pod_bpf *a, uint32_t id, const struct bpf_program *prog)
+{
+	int fd = bpf_program__fd(prog);
+
+	return bpf_map__update_elem(a->maps.weft_policy_progs, &id, sizeof(id), &fd, sizeof(fd),
+				    BPF_ANY);
+}
+
+static void test_local_tail_call(struct weft_pod_bpf *a)
+{
+	struct weft_endpoint_info ep = {
+		.ifindex = PEER_IFINDEX, .endpoint_id = PEER_ID, .flags = WEFT_EP_F_LOCAL};
+	struct weft_ip_key key = {.family = WEFT_FAMILY_IPV4};
+	uint32_t id = PEER_ID;
+	const struct ethhdr *eth;
+	const struct iphdr *ip;
+	struct weft_pod_bpf *b;
+	struct pkt p;
+	struct run r;
+	int err;
+
+	b = load_peer(a);
+	if (!b)
+		return;
+
+	/* B in weft_endpoints (test_local put it there already; again here so
+	 * this case stands alone), B's program at index B's id. */
+	key.addr[0] = ip4(PEER_IP);
+	memcpy(ep.pod_mac, peer_mac, ETH_ALEN);
+	memcpy(ep.host_mac, peer_host_mac, ETH_ALEN);
+	err = bpf_map__update_elem(a->maps.weft_endpoints, &key, sizeof(key), &ep, sizeof(ep),
+				   BPF_ANY);
+	CHECK_INT(err, 0, "tail call: peer in weft_endpoints");
+	err = set_policy_prog(a, PEER_ID, b->progs.weft_to_pod_local);
+	CHECK_INT(err, 0, "tail call: peer's weft_to_pod_local at index %d of weft_policy_progs",
+		  PEER_ID);
+
+	/* BPF_PROG_TEST_RUN returns the program's verdict and performs no
+	 * redirect: bpf_redirect_peer() only records the target and returns
+	 * TC_ACT_REDIRECT, as bpf_redirect() does, so the two are told apart
+	 * by the to-pod counter that only B's program bumps. */
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 64, 64);
+	r = expect_local(a, &p, TC_ACT_REDIRECT, WEFT_FWD_TO_POD, 1,
+			 "tail call: ipv4 to a local pod, accepted by its program");
+	eth = (const void *)r.out.buf;
+	ip = (const void *)(eth + 1);
+	CHECK(r.out.len == p.len && !memcmp(eth->h_source, peer_host_mac, ETH_ALEN) &&
+		      !memcmp(eth->h_dest, peer_mac, ETH_ALEN) && ip->ttl == 63 &&
+		      csum16(ip, sizeof(*ip)) == 0,
+	      "tail call: frame routed before the tail call (macs, ttl, checksum)");
+
+	/* A stale weft_endpoints entry: 10.0.0.7 claims to be B. B's own
+	 * check refuses it, exactly as its weft_to_pod would. */
+	key.addr[0] = ip4("10.0.0.7");
+	err = bpf_map__update_elem(a->maps.weft_endpoints, &key, sizeof(key), &ep, sizeof(ep),
+				   BPF_ANY);
+	CHECK_INT(err, 0, "tail call: stale entry 10.0.0.7 -> peer");
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, "10.0.0.7", 64, 64);
+	expect_local(a, &p, TC_ACT_SHOT, WEFT_DROP_NOT_FOR_POD, 1,
+		     "tail call: ipv4 not for the peer, refused by its program");
+	err = bpf_map__delete_elem(a->maps.weft_endpoints, &key, sizeof(key), 0);
+	CHECK_INT(err, 0, "tail call: stale entry removed");
+
+	/* B's program on its own, with B's constants. */
+	pkt_eth(&p, peer_mac, peer_host_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 63, 16);
+	expect(b, b->progs.weft_to_pod_local, WEFT_DIR_TO_POD, &p, TC_ACT_REDIRECT, WEFT_FWD_TO_POD,
+	       "to-pod-local: ipv4 to the pod ip");
+	pkt_eth(&p, peer_mac, peer_host_mac, ETH_P_IPV6);
+	pkt_put(&p, 48);
+	expect(b, b->progs.weft_to_pod_local, WEFT_DIR_TO_POD, &p, TC_ACT_SHOT,
+	       WEFT_DROP_UNSUPPORTED_L3, "to-pod-local: ipv6");
+
+	/* An empty slot (older weftd, or not inserted yet): the tail call
+	 * falls through to the redirect to B's host veth, B's program does
+	 * not run. */
+	err = bpf_map__delete_elem(a->maps.weft_policy_progs, &id, sizeof(id), 0);
+	CHECK_INT(err, 0, "tail call: peer's slot emptied");
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 64, 64);
+	r = expect_local(a, &p, TC_ACT_REDIRECT, WEFT_FWD_TO_POD, 0,
+			 "fallback: ipv4 to a local pod with an empty slot");
+	eth = (const void *)r.out.buf;
+	CHECK(!memcmp(eth->h_source, peer_host_mac, ETH_ALEN) &&
+		      !memcmp(eth->h_dest, peer_mac, ETH_ALEN),
+	      "fallback: frame routed as before");
+
+	/* An id beyond the array (weftd bug or newer id space): the same. */
+	key.addr[0] = ip4(PEER_IP);
+	ep.endpoint_id = WEFT_MAX_ENDPOINTS + 7;
+	err = set_policy_prog(a, PEER_ID, b->progs.weft_to_pod_local);
+	if (!err)
+		err = bpf_map__update_elem(a->maps.weft_endpoints, &key, sizeof(key), &ep,
+					   sizeof(ep), BPF_ANY);
+	CHECK_INT(err, 0, "tail call: peer entry with an out-of-range id");
+	expect_local(a, &p, TC_ACT_REDIRECT, WEFT_FWD_TO_POD, 0,
+		     "fallback: endpoint id beyond weft_policy_progs");
+
+	/* Leave the shared maps as test_local found them. */
+	ep.endpoint_id = PEER_ID;
+	err = bpf_map__update_elem(a->maps.weft_endpoints, &key, sizeof(key), &ep, sizeof(ep),
+				   BPF_ANY);
+	if (!err)
+		err = bpf_map__delete_elem(a->maps.weft_policy_progs, &id, sizeof(id), 0);
+	CHECK_INT(err, 0, "tail call: shared maps restored");
+	weft_pod_bpf__destroy(b);
+}
+
 int main(void)
 {
 	struct weft_pod_bpf *skel;
@@ -432,7 +626,7 @@ int main(void)
 	if (!skel)
 		return test_done();
 
-	skel->rodata->weft_endpoint_id = 5;
+	skel->rodata->weft_endpoint_id = POD_ID;
 	skel->rodata->weft_pod_ipv4 = ip4(POD_IP);
 	memcpy(skel->rodata->weft_pod_mac, pod_mac, ETH_ALEN);
 	memcpy(skel->rodata->weft_host_mac, host_mac, ETH_ALEN);
@@ -446,6 +640,7 @@ int main(void)
 	test_arp(skel);
 	test_antispoof(skel);
 	test_local(skel);
+	test_local_tail_call(skel);
 	test_malformed(skel);
 	test_to_pod(skel);
 
