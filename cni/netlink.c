@@ -144,6 +144,54 @@ int nlh_link_del(struct nl_sock *sk, const char *name)
 	return nlh_errno(ret);
 }
 
+/* RTM_NEWLINK on an existing link, addressed by index: one request, no lookup. */
+static int link_change(struct nl_sock *sk, int ifindex, struct rtnl_link *change)
+{
+	struct rtnl_link *orig;
+	int ret;
+
+	orig = rtnl_link_alloc();
+	if (!orig)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(orig, ifindex);
+	ret = rtnl_link_change(sk, orig, change, 0);
+	rtnl_link_put(orig);
+	return nlh_errno(ret);
+}
+
+int nlh_link_move(struct nl_sock *sk, int ifindex, int nsfd, const char *name, int mtu)
+{
+	struct rtnl_link *change;
+	int ret;
+
+	change = rtnl_link_alloc();
+	if (!change)
+		return -ENOMEM;
+	/* The kernel moves and renames in one step, so the name is checked
+	 * against the target namespace only. */
+	rtnl_link_set_ns_fd(change, nsfd);
+	rtnl_link_set_name(change, name);
+	if (mtu > 0)
+		rtnl_link_set_mtu(change, (unsigned int)mtu);
+	ret = link_change(sk, ifindex, change);
+	rtnl_link_put(change);
+	return ret;
+}
+
+int nlh_link_set_mtu(struct nl_sock *sk, int ifindex, int mtu)
+{
+	struct rtnl_link *change;
+	int ret;
+
+	change = rtnl_link_alloc();
+	if (!change)
+		return -ENOMEM;
+	rtnl_link_set_mtu(change, (unsigned int)mtu);
+	ret = link_change(sk, ifindex, change);
+	rtnl_link_put(change);
+	return ret;
+}
+
 int nlh_link_up(struct nl_sock *sk, int ifindex)
 {
 	struct rtnl_link *l, *change;

@@ -34,6 +34,10 @@ int nlh_link_get_index(struct nl_sock *sk, int ifindex, char name[IFNAMSIZ]);
 int nlh_veth_create(struct nl_sock *sk, const char *host_name, const char *peer_name, int peer_nsfd,
 		    int mtu);
 int nlh_link_del(struct nl_sock *sk, const char *name);
+/* One RTM_NEWLINK: link @ifindex moved into @nsfd, renamed @name, MTU @mtu (if > 0).
+ * -EEXIST when @name is taken there. */
+int nlh_link_move(struct nl_sock *sk, int ifindex, int nsfd, const char *name, int mtu);
+int nlh_link_set_mtu(struct nl_sock *sk, int ifindex, int mtu);
 int nlh_link_up(struct nl_sock *sk, int ifindex);
 /* Call @cb for every link; a non-zero return from @cb stops the walk and is returned. */
 int nlh_link_foreach(struct nl_sock *sk, int (*cb)(const char *name, int ifindex, void *arg),

@@ -25,6 +25,7 @@ struct weftd_config {
 	char socket_path[108]; /* sizeof(sockaddr_un.sun_path) */
 	char bpf_dir[WEFTD_DIR_MAX];
 	int mtu; /* 0: from the default route's device */
+	unsigned int veth_pool; /* prepared veths kept ready; 0: none */
 	enum weft_log_level log_level;
 };
 

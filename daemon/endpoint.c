@@ -15,6 +15,7 @@
 #include "netdev.h"
 #include "state.h"
 #include "validate.h"
+#include "vethpool.h"
 
 #define EP_STATE_VERSION 1
 
@@ -199,6 +200,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	struct weft_endpoint_info info = { 0 };
 	struct endpoint *ep, *old;
 	char name[300], other[300];
+	int link_fds[2] = { -1, -1 };
 	int err, i = 0;
 
 	old = endpoint_find(d, req->cid, req->ifname);
@@ -273,7 +275,16 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 			break;
 		}
 	}
-	err = loader_attach(d->loader, &lp, e);
+	/* A host veth from the pool already carries both links: swap the
+	 * programs in (no grace period) instead of attaching new ones. */
+	if (d->pool && !vethpool_take(d->pool, ep->cid, ep->ifname, ep->host_ifindex, link_fds)) {
+		err = loader_attach_pooled(d->loader, &lp, link_fds, e);
+		/* Pinned now, or to be detached: either way the fds are done. */
+		close(link_fds[0]);
+		close(link_fds[1]);
+	} else {
+		err = loader_attach(d->loader, &lp, e);
+	}
 	if (err)
 		goto free_ep;
 
@@ -336,6 +347,9 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 	int err;
 
 	*deleted = false;
+	/* An ADD that claimed a pool veth and failed before endpoint.add. */
+	if (d->pool)
+		vethpool_release(d->pool, cid, ifname);
 	if (!ep) {
 		/* The plugin may have allocated and failed before endpoint.add. */
 		err = ipam_release(d->ipam, cid, ifname, &released);

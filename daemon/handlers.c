@@ -13,6 +13,7 @@
 #include "log.h"
 #include "reasons.h"
 #include "validate.h"
+#include "vethpool.h"
 
 #define K8S_FIELD_MAX 253 /* DNS subdomain, the longest k8s name */
 
@@ -71,31 +72,85 @@ static json_t *do_status(struct weftd *d, json_t *req)
 
 	(void)req;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:I}", "ok", 1, "node",
-			 d->cfg.node_name, "podCIDR", d->cfg.pod_cidr, "mtu", d->mtu, "version",
-			 WEFT_VERSION, "bpffs", d->cfg.bpffs, "stateDir", d->cfg.state_dir,
-			 "endpoints", (json_int_t)d->nr_endpoints, "uptimeSeconds",
-			 (json_int_t)(now.tv_sec - d->started));
+	return json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:{s:I, s:I}}", "ok", 1,
+			 "node", d->cfg.node_name, "podCIDR", d->cfg.pod_cidr, "mtu", d->mtu,
+			 "version", WEFT_VERSION, "bpffs", d->cfg.bpffs, "stateDir",
+			 d->cfg.state_dir, "endpoints", (json_int_t)d->nr_endpoints,
+			 "uptimeSeconds", (json_int_t)(now.tv_sec - d->started), "vethPool",
+			 "size", (json_int_t)(d->pool ? d->cfg.veth_pool : 0), "ready",
+			 (json_int_t)(d->pool ? vethpool_ready(d->pool) : 0));
+}
+
+/*
+ * Claim a pool veth for @cid/@ifname as @host: {"claimed": true, "hostIfname",
+ * "hostIfindex", "peerIfname"} or {"claimed": false} when the plugin must
+ * make its own (no pool, pool empty, or the pair or name already has an
+ * endpoint: a retried ADD keeps today's path).
+ */
+static json_t *claim_veth(struct weftd *d, const char *cid, const char *ifname, const char *host)
+{
+	struct vethpool_claim_info ci;
+	struct endpoint *ep;
+
+	if (!d->pool || endpoint_find(d, cid, ifname))
+		return json_pack("{s:b}", "claimed", 0);
+	for (ep = d->endpoints; ep; ep = ep->next) {
+		if (!strcmp(ep->host_ifname, host))
+			return json_pack("{s:b}", "claimed", 0);
+	}
+	if (vethpool_claim(d->pool, cid, ifname, host, &ci))
+		return json_pack("{s:b}", "claimed", 0);
+	return json_pack("{s:b, s:s, s:i, s:s}", "claimed", 1, "hostIfname", ci.host_ifname,
+			 "hostIfindex", ci.host_ifindex, "peerIfname", ci.peer_ifname);
+}
+
+static json_t *do_veth_claim(struct weftd *d, json_t *req)
+{
+	const char *cid, *ifname, *host;
+	json_t *err = NULL, *reply;
+
+	if (arg_pair(req, &cid, &ifname, &err))
+		return err;
+	host = arg_str(req, "hostIfname", valid_ifname, IFNAME_RULE, &err);
+	if (!host)
+		return err;
+	reply = claim_veth(d, cid, ifname, host);
+	if (!reply)
+		return NULL;
+	/* The MTU too: with delegated IPAM this is the plugin's only call
+	 * before the veth, standing in for `status`. */
+	json_object_set_new(reply, "ok", json_true());
+	json_object_set_new(reply, "mtu", json_integer(d->mtu));
+	return reply;
 }
 
 static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
 {
-	const char *cid, *ifname;
+	const char *cid, *ifname, *host = NULL;
 	char ip[INET_ADDRSTRLEN];
-	json_t *err = NULL;
+	json_t *err = NULL, *reply;
 	uint32_t addr;
 	int ret;
 
 	if (arg_pair(req, &cid, &ifname, &err))
 		return err;
+	/* Optional: claim a pool veth in the same round trip. */
+	if (json_object_get(req, "claimVeth")) {
+		host = arg_str(req, "claimVeth", valid_ifname, IFNAME_RULE, &err);
+		if (!host)
+			return err;
+	}
 	ret = ipam_allocate(d->ipam, cid, ifname, &addr);
 	if (ret == -ENOSPC)
 		return api_error_reply(ENOSPC, "pod CIDR exhausted", d->cfg.pod_cidr);
 	if (ret)
 		return api_error_reply(-ret, "allocate an address", strerror(-ret));
 	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
-	return json_pack("{s:b, s:[{s:s, s:i, s:i}], s:i}", "ok", 1, "ips", "address", ip,
-			 "prefixLength", ipam_prefix(d->ipam), "family", 4, "mtu", d->mtu);
+	reply = json_pack("{s:b, s:[{s:s, s:i, s:i}], s:i}", "ok", 1, "ips", "address", ip,
+			  "prefixLength", ipam_prefix(d->ipam), "family", 4, "mtu", d->mtu);
+	if (reply && host)
+		json_object_set_new(reply, "veth", claim_veth(d, cid, ifname, host));
+	return reply;
 }
 
 static json_t *do_ipam_release(struct weftd *d, json_t *req)
@@ -107,6 +162,9 @@ static json_t *do_ipam_release(struct weftd *d, json_t *req)
 
 	if (arg_pair(req, &cid, &ifname, &err))
 		return err;
+	/* An ADD rolling back may hold a claimed pool veth. */
+	if (d->pool)
+		vethpool_release(d->pool, cid, ifname);
 	ret = ipam_release(d->ipam, cid, ifname, &released);
 	if (ret)
 		return api_error_reply(-ret, "release an address", strerror(-ret));
@@ -397,6 +455,7 @@ static const struct {
 	{ "status", do_status },
 	{ "ipam.allocate", do_ipam_allocate },
 	{ "ipam.release", do_ipam_release },
+	{ "veth.claim", do_veth_claim },
 	{ "endpoint.add", do_endpoint_add },
 	{ "endpoint.del", do_endpoint_del },
 	{ "endpoint.get", do_endpoint_get },

@@ -20,6 +20,7 @@
 
 #define PROG_FROM_POD "weft_from_pod"
 #define PROG_TO_POD "weft_to_pod"
+#define PROG_TO_POD_LOCAL "weft_to_pod_local"
 /* Only filled when a load fails (libbpf then retries with log level 1). */
 #define VERIFIER_LOG_SIZE (1024 * 1024)
 
@@ -104,8 +105,8 @@ static struct bpf_object *open_object(struct loader *l)
 /* Fail at start, with the missing name, rather than on the first pod. */
 static int check_object(struct loader *l)
 {
-	static const char *const progs[] = { PROG_FROM_POD, PROG_TO_POD };
-	static const char *const shared[] = { MAP_ENDPOINTS, MAP_METRICS };
+	static const char *const progs[] = { PROG_FROM_POD, PROG_TO_POD, PROG_TO_POD_LOCAL };
+	static const char *const shared[] = { MAP_ENDPOINTS, MAP_METRICS, MAP_POLICY_PROGS };
 	struct bpf_object *obj;
 	uint8_t zero[8] = { 0 };
 	int err = 0;
@@ -248,7 +249,7 @@ static int set_constants(struct bpf_object *obj, const struct loader_params *p,
 static int set_map_pins(struct loader *l, struct bpf_object *obj, uint32_t id,
 			struct weft_api_error *e)
 {
-	static const char *const shared[] = { MAP_ENDPOINTS, MAP_METRICS };
+	static const char *const shared[] = { MAP_ENDPOINTS, MAP_METRICS, MAP_POLICY_PROGS };
 	char path[PATH_MAX];
 	struct bpf_map *map;
 	int err;
@@ -309,10 +310,59 @@ destroy_link:
 	return err;
 }
 
-int loader_attach(struct loader *l, const struct loader_params *p, struct weft_api_error *e)
+/*
+ * Put this endpoint's weft_to_pod_local at weft_policy_progs[id], so other
+ * local pods deliver to it with bpf_redirect_peer(). Done after the links are
+ * attached and before the weft_endpoints entries exist: no sender can look
+ * the id up before the slot is filled, and an empty slot only means the
+ * slower redirect through the host veth.
+ */
+static int set_policy_slot(struct bpf_object *obj, const struct loader_params *p,
+			   struct weft_api_error *e)
 {
-	char dir[PATH_MAX], tail[400];
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, PROG_TO_POD_LOCAL);
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, MAP_POLICY_PROGS);
+	__u32 key = p->id;
+	int fd, err;
+
+	if (!prog || !map) {
+		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find %s for endpoint %u",
+			prog ? MAP_POLICY_PROGS : PROG_TO_POD_LOCAL, p->id);
+		return -ENOENT;
+	}
+	fd = bpf_program__fd(prog);
+	if (bpf_map_update_elem(bpf_map__fd(map), &key, &fd, BPF_ANY) < 0) {
+		err = -errno;
+		set_err(e, -err, MAP_POLICY_PROGS, "insert %s of endpoint %u: %s",
+			PROG_TO_POD_LOCAL, p->id, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* The caller has removed the endpoint's weft_endpoints entries first, so no
+ * new tail call picks the slot up; one already running keeps its program. */
+static int clear_policy_slot(struct loader *l, uint32_t id)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", l->bpffs, MAP_POLICY_PROGS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_map_delete_elem(fd, &id) < 0 && errno != ENOENT)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Open, specialise and load one copy of the object; the caller closes it. */
+static struct bpf_object *load_object(struct loader *l, const struct loader_params *p,
+				      struct weft_api_error *e)
+{
 	struct bpf_object *obj;
+	char tail[400];
 	int err;
 
 	l->log[0] = '\0';
@@ -321,7 +371,8 @@ int loader_attach(struct loader *l, const struct loader_params *p, struct weft_a
 		err = -errno;
 		set_err(e, -err, l->path, "open %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
 			strerror(-err));
-		return err;
+		errno = -err;
+		return NULL;
 	}
 	err = set_constants(obj, p, e);
 	if (err)
@@ -336,17 +387,46 @@ int loader_attach(struct loader *l, const struct loader_params *p, struct weft_a
 			strerror(-err));
 		goto close_obj;
 	}
-	pin_dir(l, p->id, dir, sizeof(dir));
+	return obj;
+close_obj:
+	bpf_object__close(obj);
+	errno = -err;
+	return NULL;
+}
+
+static int make_pin_dir(struct loader *l, uint32_t id, char *dir, size_t sz,
+			struct weft_api_error *e)
+{
+	int err;
+
+	pin_dir(l, id, dir, sz);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		err = -errno;
-		set_err(e, -err, dir, "create pin directory for endpoint %u: %s", p->id,
+		set_err(e, -err, dir, "create pin directory for endpoint %u: %s", id,
 			strerror(-err));
-		goto close_obj;
+		return err;
 	}
+	return 0;
+}
+
+int loader_attach(struct loader *l, const struct loader_params *p, struct weft_api_error *e)
+{
+	struct bpf_object *obj;
+	char dir[PATH_MAX];
+	int err;
+
+	obj = load_object(l, p, e);
+	if (!obj)
+		return -errno;
+	err = make_pin_dir(l, p->id, dir, sizeof(dir), e);
+	if (err)
+		goto close_obj;
 	err = attach_one(l, obj, p, PROG_FROM_POD, LINK_FROM_POD, e);
 	if (err)
 		goto remove_dir;
 	err = attach_one(l, obj, p, PROG_TO_POD, LINK_TO_POD, e);
+	if (!err)
+		err = set_policy_slot(obj, p, e);
 	if (err)
 		goto detach_links;
 	/* The links now hold the programs and maps; the object can go. */
@@ -355,6 +435,108 @@ int loader_attach(struct loader *l, const struct loader_params *p, struct weft_a
 detach_links:
 	loader_detach(l, p->id);
 remove_dir:
+	rmdir(dir);
+close_obj:
+	bpf_object__close(obj);
+	return err;
+}
+
+int loader_placeholder(struct loader *l, int prog_fds[2])
+{
+	static const char *const progs[] = { PROG_FROM_POD, PROG_TO_POD };
+	struct weft_api_error e = { 0 };
+	struct loader_params p = { 0 };
+	struct bpf_object *obj;
+	int err = 0, i;
+
+	/* All constants zero: source MAC 0 never matches, so the placeholder
+	 * drops whatever a pool veth's peer could send. */
+	obj = load_object(l, &p, &e);
+	if (!obj) {
+		err = -errno;
+		pr_warn("veth pool: placeholder programs: %s%s%s", e.msg,
+			e.details[0] ? ": " : "", e.details);
+		return err;
+	}
+	for (i = 0; i < 2; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, progs[i]);
+
+		prog_fds[i] = prog ? dup(bpf_program__fd(prog)) : -1;
+		if (prog_fds[i] < 0) {
+			err = prog ? -errno : -ENOENT;
+			pr_warn("veth pool: placeholder program %s: %s", progs[i], strerror(-err));
+			goto close_fds;
+		}
+	}
+	/* Our dups keep the programs (and through them the maps) loaded. */
+	bpf_object__close(obj);
+	return 0;
+close_fds:
+	while (i--)
+		close(prog_fds[i]);
+	bpf_object__close(obj);
+	return err;
+}
+
+/* Swap @prog into the pool's link @link_fd and pin the link as @link_name. */
+static int update_one(struct loader *l, struct bpf_object *obj, const struct loader_params *p,
+		      int link_fd, const char *prog_name, const char *link_name,
+		      struct weft_api_error *e)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+	int err;
+
+	prog = bpf_object__find_program_by_name(obj, prog_name);
+	if (!prog) {
+		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u",
+			prog_name, p->id);
+		return -ENOENT;
+	}
+	/* tcx replaces the program in place: no new entry array, so no RCU
+	 * grace period, unlike an attach. */
+	if (bpf_link_update(link_fd, bpf_program__fd(prog), NULL) < 0) {
+		err = -errno;
+		set_err(e, -err, NULL, "swap %s into the pooled tcx link on ifindex %d for endpoint %u: %s",
+			prog_name, p->ifindex, p->id, strerror(-err));
+		return err;
+	}
+	pin_path(l, p->id, link_name, path, sizeof(path));
+	if (bpf_obj_pin(link_fd, path) < 0) {
+		err = -errno;
+		set_err(e, -err, path, "pin %s link for endpoint %u: %s", prog_name, p->id,
+			strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int loader_attach_pooled(struct loader *l, const struct loader_params *p, const int link_fds[2],
+			 struct weft_api_error *e)
+{
+	struct bpf_object *obj;
+	char dir[PATH_MAX];
+	int err;
+
+	obj = load_object(l, p, e);
+	if (!obj)
+		return -errno;
+	err = make_pin_dir(l, p->id, dir, sizeof(dir), e);
+	if (err)
+		goto close_obj;
+	err = update_one(l, obj, p, link_fds[0], PROG_FROM_POD, LINK_FROM_POD, e);
+	if (!err)
+		err = update_one(l, obj, p, link_fds[1], PROG_TO_POD, LINK_TO_POD, e);
+	if (!err)
+		err = set_policy_slot(obj, p, e);
+	if (err)
+		goto unpin_links;
+	bpf_object__close(obj);
+	return 0;
+unpin_links:
+	/* The caller closes the link fds, which detaches them; only the pins
+	 * and the directory are ours to undo. */
+	loader_detach(l, p->id);
 	rmdir(dir);
 close_obj:
 	bpf_object__close(obj);
@@ -385,6 +567,10 @@ int loader_detach(struct loader *l, uint32_t id)
 	char path[PATH_MAX];
 	int err, ret = 0;
 
+	ret = clear_policy_slot(l, id);
+	if (ret)
+		pr_warn("endpoint %u: cannot clear its %s slot: %s", id, MAP_POLICY_PROGS,
+			strerror(-ret));
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		pin_path(l, id, links[i], path, sizeof(path));
 		err = detach_pin(path);

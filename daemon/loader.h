@@ -40,6 +40,14 @@ const char *loader_object_path(const struct loader *l);
 /* Load + attach + pin for one endpoint; undoes itself on failure and fills
  * @e with the failed step. */
 int loader_attach(struct loader *l, const struct loader_params *p, struct weft_api_error *e);
+/* Load + pin for one endpoint whose host veth came from the pool: the new
+ * programs replace the placeholders in the pool's links @link_fds (from_pod,
+ * to_pod) with bpf_link_update(). The caller keeps and closes @link_fds. */
+int loader_attach_pooled(struct loader *l, const struct loader_params *p, const int link_fds[2],
+			 struct weft_api_error *e);
+/* One load with every .rodata constant zero, for the pool's veths: prog_fds
+ * (from_pod, to_pod) are the caller's to close. */
+int loader_placeholder(struct loader *l, int prog_fds[2]);
 /* Detach and unpin endpoint @id's links; what is already gone is fine. */
 int loader_detach(struct loader *l, uint32_t id);
 bool loader_pins_exist(struct loader *l, uint32_t id);

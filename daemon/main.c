@@ -23,9 +23,12 @@
 #include "netdev.h"
 #include "server.h"
 #include "state.h"
+#include "vethpool.h"
 #include "weftd.h"
 
 #define LOCK_FILE "weftd.lock"
+/* How often unused veth claims are looked at. */
+#define TICK_MS 1000
 
 static void usage(FILE *fp)
 {
@@ -43,6 +46,8 @@ static void usage(FILE *fp)
 		"  --socket PATH      API socket (default " WEFT_DEFAULT_SOCKET ")\n"
 		"  --bpf-dir DIR      where weft_pod.bpf.o is (default " WEFT_DEFAULT_BPF_DIR ")\n"
 		"  --mtu N            pod MTU (default: the default route's device, else 1500)\n"
+		"  --veth-pool N      veth pairs kept ready with programs attached, for\n"
+		"                     fast ADDs (default 8, 0 disables, at most 256)\n"
 		"  --log-level LEVEL  warn, info or debug (default info)\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n");
@@ -62,7 +67,7 @@ static int copy_arg(char *dst, size_t sz, const char *src, const char *flag)
 static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 {
 	enum { OPT_NODE = 256, OPT_CIDR, OPT_STATE, OPT_BPFFS, OPT_SOCKET, OPT_BPFDIR,
-	       OPT_MTU, OPT_LOG };
+	       OPT_MTU, OPT_LOG, OPT_POOL };
 	static const struct option opts[] = {
 		{ "node-name", required_argument, NULL, OPT_NODE },
 		{ "pod-cidr", required_argument, NULL, OPT_CIDR },
@@ -72,6 +77,7 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 		{ "bpf-dir", required_argument, NULL, OPT_BPFDIR },
 		{ "mtu", required_argument, NULL, OPT_MTU },
 		{ "log-level", required_argument, NULL, OPT_LOG },
+		{ "veth-pool", required_argument, NULL, OPT_POOL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{},
@@ -79,9 +85,10 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 	uint32_t net;
 	int opt, prefix, err = 0;
 	char *end;
-	long mtu;
+	long mtu, pool;
 
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->veth_pool = VETHPOOL_DEFAULT_SIZE;
 	strcpy(cfg->state_dir, WEFTD_DEFAULT_STATE_DIR);
 	strcpy(cfg->bpffs, WEFTD_DEFAULT_BPFFS);
 	strcpy(cfg->socket_path, WEFT_DEFAULT_SOCKET);
@@ -119,6 +126,16 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 				return -EINVAL;
 			}
 			cfg->mtu = (int)mtu;
+			break;
+		case OPT_POOL:
+			errno = 0;
+			pool = strtol(optarg, &end, 10);
+			if (errno || *end || !*optarg || pool < 0 || pool > VETHPOOL_MAX_SIZE) {
+				fprintf(stderr, "weftd: --veth-pool: must be a number 0-%d\n",
+					VETHPOOL_MAX_SIZE);
+				return -EINVAL;
+			}
+			cfg->veth_pool = (unsigned int)pool;
 			break;
 		case OPT_LOG:
 			if (log_level_parse(optarg, &cfg->log_level)) {
@@ -240,6 +257,14 @@ static int block_signals(void)
 	return fd;
 }
 
+static void tick(void *ctx)
+{
+	struct weftd *d = ctx;
+
+	if (d->pool)
+		vethpool_expire(d->pool);
+}
+
 static json_t *dispatch(void *ctx, const char *buf, size_t len)
 {
 	return handlers_dispatch(ctx, buf, len);
@@ -304,15 +329,24 @@ int main(int argc, char **argv)
 		pr_warn("cannot set up signal handling: %s", strerror(-err));
 		goto free_endpoints;
 	}
+	/* After block_signals(): the refill thread inherits the mask, so
+	 * SIGTERM only ever reaches the signalfd. Without a pool ADDs still
+	 * work, only slower: not a reason to stop. */
+	if (d.cfg.veth_pool &&
+	    vethpool_open(&d.pool, d.cfg.veth_pool, d.mtu, d.loader, d.nd))
+		pr_warn("veth pool: disabled, every ADD attaches its programs itself");
 	err = server_open(&srv, d.cfg.socket_path, dispatch, &d);
 	if (err)
-		goto close_sigfd;
+		goto close_pool;
+	server_set_tick(srv, tick, &d, TICK_MS);
 	pr_info("weftd %s: node %s, pod CIDR %s, MTU %d, bpffs %s, state %s", WEFT_VERSION,
 		d.cfg.node_name, d.cfg.pod_cidr, d.mtu, d.cfg.bpffs, d.cfg.state_dir);
 	err = server_run(srv, sigfd);
 	/* Nothing is detached on the way out: the pins keep the datapath up. */
 	server_close(srv);
-close_sigfd:
+close_pool:
+	/* Pool veths are not pods: they go, and the next weftd makes its own. */
+	vethpool_close(d.pool);
 	close(sigfd);
 free_endpoints:
 	endpoints_free(&d);

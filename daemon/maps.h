@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * weftd's handles on the maps every per-pod program shares, pinned at
- * <bpffs>/weft_endpoints and <bpffs>/weft_metrics. The first endpoint load
+ * <bpffs>/weft_endpoints, <bpffs>/weft_metrics and <bpffs>/weft_policy_progs. The first endpoint load
  * creates and pins them (libbpf), later loads reuse them; weftd opens the pins
  * lazily and keeps the fds.
  */
@@ -16,6 +16,8 @@
 
 #define MAP_ENDPOINTS "weft_endpoints"
 #define MAP_METRICS "weft_metrics"
+/* Prog array of each endpoint's weft_to_pod_local; the loader fills it. */
+#define MAP_POLICY_PROGS "weft_policy_progs"
 
 struct maps {
 	char bpffs[WEFTD_DIR_MAX];

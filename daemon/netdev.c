@@ -4,7 +4,10 @@
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -153,4 +156,106 @@ int netdev_default_route_mtu(struct netdev *nd)
 	mtu = (int)rtnl_link_get_mtu(link);
 	rtnl_link_put(link);
 	return mtu > 0 ? mtu : -ENOENT;
+}
+
+int netdev_veth_create(struct netdev *nd, const char *name, const char *peer_name, int mtu,
+		       int *ifindex)
+{
+	struct rtnl_link *veth, *peer, *link = NULL;
+	int err;
+
+	veth = rtnl_link_veth_alloc();
+	if (!veth)
+		return -ENOMEM;
+	peer = rtnl_link_veth_get_peer(veth);
+	rtnl_link_set_name(veth, name);
+	rtnl_link_set_name(peer, peer_name);
+	if (mtu > 0) {
+		rtnl_link_set_mtu(veth, (unsigned int)mtu);
+		rtnl_link_set_mtu(peer, (unsigned int)mtu);
+	}
+	err = nl_to_errno(rtnl_link_add(nd->sk, veth, NLM_F_CREATE | NLM_F_EXCL));
+	rtnl_link_put(peer);
+	rtnl_link_put(veth);
+	if (err)
+		return err;
+	err = nl_to_errno(rtnl_link_get_kernel(nd->sk, 0, name, &link));
+	if (err)
+		return err;
+	*ifindex = rtnl_link_get_ifindex(link);
+	rtnl_link_put(link);
+	return 0;
+}
+
+int netdev_rename(struct netdev *nd, int ifindex, const char *name)
+{
+	struct rtnl_link *orig, *change;
+	int err = -ENOMEM;
+
+	orig = rtnl_link_alloc();
+	change = rtnl_link_alloc();
+	if (!orig || !change)
+		goto put_links;
+	rtnl_link_set_ifindex(orig, ifindex);
+	rtnl_link_set_name(change, name);
+	err = nl_to_errno(rtnl_link_change(nd->sk, orig, change, 0));
+put_links:
+	if (change)
+		rtnl_link_put(change);
+	if (orig)
+		rtnl_link_put(orig);
+	return err;
+}
+
+int netdev_delete_index(struct netdev *nd, int ifindex)
+{
+	struct rtnl_link *link;
+	int err;
+
+	link = rtnl_link_alloc();
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(link, ifindex);
+	err = nl_to_errno(rtnl_link_delete(nd->sk, link));
+	rtnl_link_put(link);
+	return err == -ENODEV ? 0 : err;
+}
+
+/* @prefix followed by digits only, e.g. wfp12. */
+static bool name_is_numbered(const char *name, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	if (!name || strncmp(name, prefix, len) || !name[len])
+		return false;
+	for (name += len; *name; name++) {
+		if (*name < '0' || *name > '9')
+			return false;
+	}
+	return true;
+}
+
+int netdev_delete_numbered(struct netdev *nd, const char *prefix_a, const char *prefix_b)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int err, n = 0;
+
+	err = nl_to_errno(rtnl_link_alloc_cache(nd->sk, AF_UNSPEC, &cache));
+	if (err)
+		return err;
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_link *l = (struct rtnl_link *)obj;
+		const char *name = rtnl_link_get_name(l);
+
+		if (!name_is_numbered(name, prefix_a) && !name_is_numbered(name, prefix_b))
+			continue;
+		/* Deleting one end of a pair takes the other: ENODEV is fine. */
+		err = netdev_delete_index(nd, rtnl_link_get_ifindex(l));
+		if (err)
+			break;
+		n++;
+	}
+	nl_cache_free(cache);
+	return err ? err : n;
 }

@@ -40,6 +40,10 @@ struct server {
 	server_handler_fn fn;
 	void *ctx;
 	struct conn *conns;
+	server_tick_fn tick;
+	void *tick_ctx;
+	int tick_ms;
+	long long next_tick; /* ms, CLOCK_MONOTONIC */
 };
 
 /* Tags that tell the listening socket and the signalfd from connections. */
@@ -330,6 +334,31 @@ static int expire(struct server *s)
 	return (int)next;
 }
 
+void server_set_tick(struct server *s, server_tick_fn fn, void *ctx, int interval_ms)
+{
+	s->tick = fn;
+	s->tick_ctx = ctx;
+	s->tick_ms = interval_ms;
+	s->next_tick = now_ms() + interval_ms;
+}
+
+/* Run the tick when due; returns the epoll timeout until the next one. */
+static int tick(struct server *s, int timeout)
+{
+	long long now;
+
+	if (!s->tick)
+		return timeout;
+	now = now_ms();
+	if (now >= s->next_tick) {
+		s->tick(s->tick_ctx);
+		s->next_tick = now + s->tick_ms;
+	}
+	if (timeout < 0 || s->next_tick - now < timeout)
+		timeout = (int)(s->next_tick - now);
+	return timeout;
+}
+
 int server_run(struct server *s, int sigfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &tag_signal };
@@ -344,7 +373,7 @@ int server_run(struct server *s, int sigfd)
 	}
 	pr_info("serving %s", s->path);
 	for (;;) {
-		n = epoll_wait(s->epfd, events, MAX_EVENTS, expire(s));
+		n = epoll_wait(s->epfd, events, MAX_EVENTS, tick(s, expire(s)));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

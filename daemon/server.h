@@ -17,11 +17,16 @@ struct server;
 /* Turns one request (without its newline) into a reply (owned by the server). */
 typedef json_t *(*server_handler_fn)(void *ctx, const char *buf, size_t len);
 
+/* Periodic work run from the loop between requests. */
+typedef void (*server_tick_fn)(void *ctx);
+
 /* True when a process answers on @path: checked before weftd touches anything. */
 bool server_in_use(const char *path);
 /* Bind @path (mode 0600). -EADDRINUSE when another process serves it; a stale
  * socket file is replaced. */
 int server_open(struct server **out, const char *path, server_handler_fn fn, void *ctx);
+/* Call @fn about every @interval_ms from server_run(). */
+void server_set_tick(struct server *s, server_tick_fn fn, void *ctx, int interval_ms);
 /* Serve until @sigfd (a signalfd) is readable. 0 or -errno. */
 int server_run(struct server *s, int sigfd);
 /* Close every connection and the socket, and remove the socket file. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon's state, built by main() and handed to every request handler.
- * weftd is single-threaded: handlers run one at a time from the epoll loop. */
+ * Handlers run one at a time from the epoll loop; the only other thread is
+ * the veth pool's refill (vethpool.c), which shares nothing else. */
 #ifndef WEFTD_H
 #define WEFTD_H
 
@@ -13,6 +14,7 @@ struct ipam;
 struct loader;
 struct netdev;
 struct endpoint;
+struct vethpool;
 
 struct weftd {
 	struct weftd_config cfg;
@@ -21,6 +23,7 @@ struct weftd {
 	struct ipam *ipam;
 	struct loader *loader; /* NULL in unit tests: endpoint ops then fail */
 	struct netdev *nd;
+	struct vethpool *pool; /* NULL with --veth-pool 0 or in unit tests */
 	struct maps maps;
 	int ep_dirfd; /* <state-dir>/endpoints */
 	struct endpoint *endpoints;
