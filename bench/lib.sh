@@ -21,7 +21,7 @@ bench_node_up() {
 	# nsenter execs weftd, so $! is weftd itself (not a subshell).
 	nsenter --net="/run/netns/$NODE" "$OUTPUT/weftd" --node-name bench --pod-cidr 10.244.0.0/16 \
 		--state-dir "$BDIR/state" --bpffs "$BPFFS" --socket "$SOCK" \
-		--bpf-dir "$OUTPUT/bpf" --log-level warn 2>"$BDIR/weftd.log" &
+		--bpf-dir "$OUTPUT/bpf" --log-level warn ${WEFTD_ARGS:-} 2>"$BDIR/weftd.log" &
 	WEFTD_PID=$!
 	for _ in $(seq 100); do "$OUTPUT/weftctl" --socket "$SOCK" status >/dev/null 2>&1 && return; sleep 0.05; done
 	echo "bench: weftd did not start" >&2

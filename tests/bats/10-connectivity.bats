@@ -43,6 +43,22 @@ tcp_talk() {
 	[ "$(metric to-pod deliver-to-pod)" -ge 6 ]
 }
 
+@test "local delivery goes straight into the destination pod, through its to-pod checks" {
+	pod_add a
+	pod_add b
+	in_pod a ping -c 1 -W 2 "$(pod_ip b)"
+	local tx0 to0
+	tx0=$(host_veth_tx b) to0=$(metric to-pod deliver-to-pod)
+	in_pod a ping -c 50 -i 0.01 -W 2 "$(pod_ip b)"
+	# Each slot of weft_policy_progs holds one endpoint's weft_to_pod_local.
+	[ "$(policy_slot_count)" -eq 2 ]
+	# bpf_redirect_peer() skips b's host veth: it did not send the 50
+	# requests (the slow path, a redirect to that veth, would count them).
+	[ $(($(host_veth_tx b) - tx0)) -lt 10 ]
+	# ... but b's to-pod checks still ran on them, and on a's 50 replies.
+	[ $(($(metric to-pod deliver-to-pod) - to0)) -ge 100 ]
+}
+
 @test "the pod's gateway ARP is answered in BPF; no broadcast reaches the host" {
 	pod_add a
 	local hostmac

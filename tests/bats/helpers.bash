@@ -189,14 +189,19 @@ endpoint_map_count() {
 	[[ -e $BPFFS/weft_endpoints ]] || { echo 0; return; }
 	bpftool -j map dump pinned "$BPFFS/weft_endpoints" | jq length
 }
+policy_slot_count() {
+	[[ -e $BPFFS/weft_policy_progs ]] || { echo 0; return; }
+	bpftool -j map dump pinned "$BPFFS/weft_policy_progs" | jq length
+}
 ipam_count() {
 	find "$STATE/ipam" -maxdepth 1 -type f -name '[0-9]*' 2>/dev/null | grep -c . || true
 }
 assert_nothing_left() {
-	local v p m i
+	local v p m i s
 	v=$(host_veths_count) p=$(pins_count) m=$(endpoint_map_count) i=$(ipam_count)
-	if [[ $v != 0 || $p != 0 || $m != 0 || $i != 0 ]]; then
-		echo "left behind: veths=$v pins=$p map-entries=$m ip-allocations=$i" >&2
+	s=$(policy_slot_count)
+	if [[ $v != 0 || $p != 0 || $m != 0 || $i != 0 || $s != 0 ]]; then
+		echo "left behind: veths=$v pins=$p map-entries=$m ip-allocations=$i policy-slots=$s" >&2
 		host_veth >&2
 		find "$BPFFS" "$STATE" >&2
 		return 1
@@ -208,6 +213,13 @@ metric() {
 	"$WEFTCTL" --socket "$SOCK" -o json metrics |
 		jq --arg d "$1" --arg r "$2" \
 			'[.metrics[] | select(.direction == $d and .reason == $r) | .packets] | add // 0'
+}
+
+# host_veth_tx POD: packets sent by the host side of POD's veth (into the pod)
+host_veth_tx() {
+	local idx
+	idx=$(in_pod "$1" ip -j link show dev eth0 | jq '.[0].link_index')
+	in_node ip -j -s link show | jq --argjson i "$idx" '.[] | select(.ifindex == $i) | .stats64.tx.packets'
 }
 
 cni_code() { jq -r '.code' <<<"$output"; }
