@@ -7,7 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-trap bench_cleanup EXIT
+# RCU_EXPEDITED=1: measure with /sys/kernel/rcu_expedited set (restored on exit).
+# Kernel-wide; only when asked. weftd's --veth-pool auto turns the pool off then.
+RCU_SYSFS=/sys/kernel/rcu_expedited
+RCU_WAS=$(cat "$RCU_SYSFS" 2>/dev/null || echo 0)
+restore_rcu() { [[ -n ${RCU_EXPEDITED:-} ]] && echo "$RCU_WAS" >"$RCU_SYSFS"; bench_cleanup; }
+trap restore_rcu EXIT
+[[ -n ${RCU_EXPEDITED:-} ]] && echo "$RCU_EXPEDITED" >"$RCU_SYSFS"
 
 SEQ=${SEQ:-100}
 PAR=${PAR:-10}
@@ -63,7 +69,7 @@ read -r wm wp < <(stats "$BDIR/weft-seq")
 read -r pm pp < <(stats "$BDIR/ptp-seq")
 read -r wpm wpp < <(stats "$BDIR/weft-par")
 read -r ppm ppp < <(stats "$BDIR/ptp-par")
-echo "CNI ADD latency, ms (kernel $(uname -r), $(nproc) cores)"
+echo "CNI ADD latency, ms (kernel $(uname -r), $(nproc) cores, rcu_expedited=$(cat "$RCU_SYSFS" 2>/dev/null), weftd ${WEFTD_ARGS:-defaults})"
 printf '%-28s %10s %10s\n' "" median p99
 printf '%-28s %10s %10s\n' "weft, $SEQ sequential" "$wm" "$wp"
 printf '%-28s %10s %10s\n' "ptp+host-local, $SEQ seq." "$pm" "$pp"

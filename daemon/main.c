@@ -46,8 +46,9 @@ static void usage(FILE *fp)
 		"  --socket PATH      API socket (default " WEFT_DEFAULT_SOCKET ")\n"
 		"  --bpf-dir DIR      where weft_pod.bpf.o is (default " WEFT_DEFAULT_BPF_DIR ")\n"
 		"  --mtu N            pod MTU (default: the default route's device, else 1500)\n"
-		"  --veth-pool N      veth pairs kept ready with programs attached, for\n"
-		"                     fast ADDs (default 8, 0 disables, at most 256)\n"
+		"  --veth-pool N|auto veth pairs kept ready with programs attached, for\n"
+		"                     fast ADDs (0 disables, at most 256). auto (default):\n"
+		"                     8, or 0 when /sys/kernel/rcu_expedited is 1\n"
 		"  --log-level LEVEL  warn, info or debug (default info)\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n");
@@ -88,7 +89,7 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 	long mtu, pool;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->veth_pool = VETHPOOL_DEFAULT_SIZE;
+	cfg->veth_pool = VETHPOOL_AUTO;
 	strcpy(cfg->state_dir, WEFTD_DEFAULT_STATE_DIR);
 	strcpy(cfg->bpffs, WEFTD_DEFAULT_BPFFS);
 	strcpy(cfg->socket_path, WEFT_DEFAULT_SOCKET);
@@ -128,10 +129,14 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 			cfg->mtu = (int)mtu;
 			break;
 		case OPT_POOL:
+			if (!strcmp(optarg, "auto")) {
+				cfg->veth_pool = VETHPOOL_AUTO;
+				break;
+			}
 			errno = 0;
 			pool = strtol(optarg, &end, 10);
 			if (errno || *end || !*optarg || pool < 0 || pool > VETHPOOL_MAX_SIZE) {
-				fprintf(stderr, "weftd: --veth-pool: must be a number 0-%d\n",
+				fprintf(stderr, "weftd: --veth-pool: must be auto or a number 0-%d\n",
 					VETHPOOL_MAX_SIZE);
 				return -EINVAL;
 			}
@@ -332,6 +337,8 @@ int main(int argc, char **argv)
 	/* After block_signals(): the refill thread inherits the mask, so
 	 * SIGTERM only ever reaches the signalfd. Without a pool ADDs still
 	 * work, only slower: not a reason to stop. */
+	if (d.cfg.veth_pool == VETHPOOL_AUTO)
+		d.cfg.veth_pool = vethpool_auto_size();
 	if (d.cfg.veth_pool &&
 	    vethpool_open(&d.pool, d.cfg.veth_pool, d.mtu, d.loader, d.nd))
 		pr_warn("veth pool: disabled, every ADD attaches its programs itself");

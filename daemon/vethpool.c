@@ -198,6 +198,23 @@ static void *refill_main(void *arg)
 	return NULL;
 }
 
+unsigned int vethpool_auto_size(void)
+{
+	char c = '0';
+	FILE *f = fopen("/sys/kernel/rcu_expedited", "re");
+
+	if (f) {
+		if (fread(&c, 1, 1, f) != 1)
+			c = '0';
+		fclose(f);
+	}
+	if (c != '0') {
+		pr_info("veth pool: off, /sys/kernel/rcu_expedited is set (tcx attaches are fast)");
+		return 0;
+	}
+	return VETHPOOL_DEFAULT_SIZE;
+}
+
 int vethpool_open(struct vethpool **out, unsigned int size, int mtu, struct loader *l,
 		  struct netdev *nd)
 {

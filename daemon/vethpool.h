@@ -17,6 +17,7 @@
 #ifndef WEFTD_VETHPOOL_H
 #define WEFTD_VETHPOOL_H
 
+#include <limits.h>
 #include <net/if.h>
 
 struct vethpool;
@@ -24,6 +25,8 @@ struct loader;
 struct netdev;
 
 #define VETHPOOL_DEFAULT_SIZE 8
+/* --veth-pool auto: see vethpool_auto_size(). */
+#define VETHPOOL_AUTO UINT_MAX
 #define VETHPOOL_MAX_SIZE 256
 /* A claim not followed by endpoint.add within this is undone. */
 #define VETHPOOL_CLAIM_TIMEOUT_MS 60000
@@ -57,5 +60,14 @@ void vethpool_release(struct vethpool *p, const char *cid, const char *ifname);
 void vethpool_expire(struct vethpool *p);
 /* Ready entries right now (for status). */
 unsigned int vethpool_ready(struct vethpool *p);
+
+/*
+ * The pool trades each ADD's two tcx attaches (a normal RCU grace period each,
+ * under rtnl) for moving a pool veth's peer into the pod (rcu_barrier(), about
+ * one normal grace period). With /sys/kernel/rcu_expedited set, the attaches
+ * take well under a millisecond but the move does not get faster, so the pool
+ * would only slow ADDs down: VETHPOOL_DEFAULT_SIZE normally, 0 then.
+ */
+unsigned int vethpool_auto_size(void);
 
 #endif

@@ -92,6 +92,9 @@ alive() {
 	run "$WEFTD" --log-level loud
 	[ "$status" -ne 0 ]
 	[[ $output == *log-level* ]]
+	run "$WEFTD" --veth-pool 257
+	[ "$status" -ne 0 ]
+	[[ $output == *veth-pool* ]]
 	run "$WEFTD" --help
 	[ "$status" -eq 0 ]
 	[[ $output == *--bpffs* ]]
