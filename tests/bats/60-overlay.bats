@@ -27,8 +27,8 @@ use_node() {
 # The cluster file as kubectl would print it, written atomically (rename).
 # Nodes always; pods listed as "name node ip" arguments.
 write_cluster() {
-	local items=() p name node ip
-	for n in 1 2; do
+	local items=() p name node ip n
+	for n in ${NODES:-1 2}; do
 		items+=("$(jq -nc --arg n "$WT_ID-n$n" --arg ip "$UL_CIDR.1$n" \
 			--arg c "10.244.$n.0/24" \
 			'{apiVersion: "v1", kind: "Node", metadata: {name: $n},
@@ -48,7 +48,8 @@ write_cluster() {
 	mv "$WT_DIR/cluster.json.tmp" "$WT_DIR/cluster.json"
 }
 
-node_up() {
+# node_ns N: node N's namespace on the underlay, and its bpffs and state dir.
+node_ns() {
 	local n=$1 ns=$WT_ID-n$1 dir=$WT_DIR/n$1
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
@@ -58,11 +59,18 @@ node_up() {
 	ip -n "$ns" link set eth0 up
 	mkdir -p "$dir/bpffs" "$dir/state"
 	mount -t bpf bpf "$dir/bpffs"
-	nsenter --net="/run/netns/$ns" "$WEFTD" --node-name "$ns" \
+}
+
+# weftd_up N [wait]: node N's weftd, started with nsenter --net (so $! is
+# weftd); waits for its socket unless told "nowait".
+weftd_up() {
+	local n=$1 dir=$WT_DIR/n$1
+	nsenter --net="/run/netns/$WT_ID-n$n" "$WEFTD" --node-name "$WT_ID-n$n" \
 		--cluster-file "$WT_DIR/cluster.json" --veth-pool 0 \
 		--state-dir "$dir/state" --bpffs "$dir/bpffs" --socket "$dir/weftd.sock" \
 		--bpf-dir "$OUTPUT/bpf" --log-level debug >>"$dir/weftd.log" 2>&1 &
 	echo $! >"$dir/weftd.pid"
+	[[ ${2:-} == nowait ]] && return 0
 	local i
 	for ((i = 0; i < 100; i++)); do
 		"$WEFTCTL" --socket "$dir/weftd.sock" status >/dev/null 2>&1 && return 0
@@ -71,6 +79,20 @@ node_up() {
 	echo "weftd on n$n did not come up:" >&2
 	cat "$dir/weftd.log" >&2
 	return 1
+}
+
+weftd_down() {
+	local pid
+	pid=$(cat "$WT_DIR/n$1/weftd.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null || true
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	kill -9 "$pid" 2>/dev/null || true
+	rm -f "$WT_DIR/n$1/weftd.pid"
+}
+
+node_up() {
+	node_ns "$1"
+	weftd_up "$1"
 }
 
 setup() {
@@ -90,17 +112,12 @@ setup() {
 }
 
 teardown() {
-	local n pid p
-	for n in 1 2; do
-		pid=$(cat "$WT_DIR/n$n/weftd.pid" 2>/dev/null) || continue
-		kill "$pid" 2>/dev/null || true
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-		kill -9 "$pid" 2>/dev/null || true
-	done
+	local n p
+	for n in 1 2 3; do weftd_down "$n"; done
 	for p in $(ip netns list | awk -v id="$WT_ID-" 'index($1, id) == 1 { print $1 }'); do
 		ip netns del "$p" 2>/dev/null || true
 	done
-	for n in 1 2; do
+	for n in 1 2 3; do
 		umount "$WT_DIR/n$n/bpffs" 2>/dev/null || umount -l "$WT_DIR/n$n/bpffs" 2>/dev/null || true
 	done
 	rm -rf "$WT_DIR"
@@ -174,6 +191,14 @@ ctl() {
 	ip2=$(pod_ip a2)
 	in_pod a1 ping -c 1 -W 2 "$ip2"
 
+	# weftd stopped: the overlay keeps working; restarted: it keeps the
+	# device and swaps its programs into the pinned links.
+	weftd_down 1
+	in_pod a1 ping -c 1 -W 2 "$ip2"
+	weftd_up 1
+	grep -q "weft_vxlan (ifindex [0-9]*, kept)" "$WT_DIR/n1/weftd.log"
+	in_pod a1 ping -c 1 -W 2 "$ip2"
+
 	# Only node 1 left: its tunnel entries and route go.
 	jq --arg n "$WT_ID-n2" '.items |= map(select(.metadata.name != $n))' \
 		"$WT_DIR/cluster.json" >"$WT_DIR/c.tmp"
@@ -195,4 +220,42 @@ ctl() {
 	write_cluster
 	sleep 1
 	in_pod a1 ping -c 1 -W 2 "$ip2"
+}
+
+@test "overlay: weftd waits for its Node, takes its podCIDR, and other nodes add it live" {
+	node_ns 3
+	weftd_up 3 nowait
+	sleep 0.5
+	run "$WEFTCTL" --socket "$WT_DIR/n3/weftd.sock" status
+	[ "$status" -ne 0 ]
+	grep -q "waiting for Node $WT_ID-n3 with an IPv4 InternalIP and spec.podCIDR" \
+		"$WT_DIR/n3/weftd.log"
+
+	NODES="1 2 3" write_cluster
+	local i
+	for ((i = 0; i < 40; i++)); do
+		ctl 3 status >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	[ "$(ctl 3 -o json status | jq -r .podCIDR)" = 10.244.3.0/24 ]
+	[ "$(ctl 3 -o json status | jq -r .overlay.nodes)" = 3 ]
+	# Node 1 has a route to the new node's pods (and the host reaches it).
+	nsenter --net="/run/netns/$WT_ID-n1" ip route show 10.244.3.0/24 | grep -q weft_vxlan
+	use_node 3
+	pod_add a3
+	nsenter --net="/run/netns/$WT_ID-n1" ping -c 1 -W 2 "$(pod_ip a3)"
+}
+
+@test "overlay: bad overlay flags are refused, naming the flag" {
+	run "$WEFTD" --vxlan-port 0 --cluster-file "$WT_DIR/cluster.json"
+	[ "$status" -ne 0 ]
+	[[ $output == *--vxlan-port* ]]
+	run "$WEFTD" --mtu 100 --cluster-file "$WT_DIR/cluster.json"
+	[ "$status" -ne 0 ]
+	[[ $output == *--mtu*118* ]]
+	run "$WEFTD" --state-dir "$WT_DIR/x"
+	[ "$status" -ne 0 ]
+	[[ $output == *"--pod-cidr is required without --cluster-file"* ]]
+	run "$WEFTD" --help
+	[[ $output == *--cluster-file* && $output == *--vxlan-port* ]]
 }
