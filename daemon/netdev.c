@@ -6,6 +6,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/addr.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/link/vxlan.h>
 #include <netlink/route/route.h>
@@ -369,6 +370,31 @@ put_links:
 	return err;
 }
 
+/* No IPv6 link-local address on the device: it would only send router
+ * solicitations and MLD reports into the tunnel, where weft_to_overlay drops
+ * them. Best effort (IPv6 may be off in this kernel). */
+static void vxlan_no_ipv6_addr(struct netdev *nd, int ifindex)
+{
+	struct rtnl_link *orig, *change;
+	int err = -ENOMEM;
+
+	orig = rtnl_link_alloc();
+	change = rtnl_link_alloc();
+	if (!orig || !change)
+		goto put_links;
+	rtnl_link_set_ifindex(orig, ifindex);
+	err = nl_to_errno(rtnl_link_inet6_set_addr_gen_mode(change, IN6_ADDR_GEN_MODE_NONE));
+	if (!err)
+		err = nl_to_errno(rtnl_link_change(nd->sk, orig, change, 0));
+put_links:
+	if (err)
+		pr_debug("vxlan ifindex %d: IPv6 addrgenmode none: %s", ifindex, strerror(-err));
+	if (change)
+		rtnl_link_put(change);
+	if (orig)
+		rtnl_link_put(orig);
+}
+
 int netdev_vxlan_ensure(struct netdev *nd, const struct netdev_vxlan *v, int *ifindex,
 			bool *created)
 {
@@ -405,6 +431,8 @@ int netdev_vxlan_ensure(struct netdev *nd, const struct netdev_vxlan *v, int *if
 		*ifindex = rtnl_link_get_ifindex(link);
 		rtnl_link_put(link);
 	}
+	/* Before the device goes up, which is when a link-local is made. */
+	vxlan_no_ipv6_addr(nd, *ifindex);
 	return vxlan_configure(nd, *ifindex, v->mtu);
 }
 

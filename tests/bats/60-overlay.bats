@@ -180,6 +180,10 @@ ctl() {
 
 	run ctl 1 status
 	[[ $output == *"weft_vxlan"* && $output == *"nodes"*2* ]]
+	# The device sends nothing of its own into the tunnel (no IPv6 link-local).
+	[ -z "$(nsenter --net="/run/netns/$WT_ID-n1" ip -6 addr show dev weft_vxlan)" ]
+	[ "$(SOCK=$WT_DIR/n1/weftd.sock metric to-overlay drop-unsupported-l3)" = 0 ]
+	[ "$(SOCK=$WT_DIR/n1/weftd.sock metric to-overlay forward-tunnel)" -ge 2 ]
 }
 
 @test "overlay: a node removed from the cluster file is unreachable within a second, and back" {
