@@ -284,8 +284,7 @@ int netdev_addr_mtu(struct netdev *nd, uint32_t addr)
 		struct rtnl_addr *a = (struct rtnl_addr *)obj;
 		struct nl_addr *local = rtnl_addr_get_local(a);
 
-		if (rtnl_addr_get_family(a) != AF_INET || !local ||
-		    nl_addr_get_len(local) != 4 ||
+		if (rtnl_addr_get_family(a) != AF_INET || !local || nl_addr_get_len(local) != 4 ||
 		    memcmp(nl_addr_get_binary_addr(local), &addr, 4))
 			continue;
 		ifindex = rtnl_addr_get_ifindex(a);

@@ -77,10 +77,11 @@ enum pod_op {
 	POD_REFRESH, /* its node changed: same identity, new tunnel */
 };
 
-static void pod_entries(struct overlay *ov, const struct cl_pod *p, enum pod_op op)
+/* @node: the pod's node as the caller knows it (NULL: unknown or gone). */
+static void pod_entries(struct overlay *ov, const struct cl_pod *p, const struct cl_node *node,
+			enum pod_op op)
 {
 	struct weft_ipcache_value v = {0};
-	const struct cl_node *node = NULL;
 	const struct weft_addr *tunnel = NULL;
 	struct weft_prefix prefix;
 	int err = 0;
@@ -99,16 +100,19 @@ static void pod_entries(struct overlay *ov, const struct cl_pod *p, enum pod_op 
 	}
 	v.identity = op == POD_ADD ? identity_get(ov->ids, p->ns, &p->labels)
 				   : identity_lookup(ov->ids, p->ns, &p->labels);
+	/* A refresh reaching a pod the model has but this observer has not
+	 * heard of yet (the replay at registration sends nodes first): its
+	 * own ADD follows. */
+	if (!v.identity && op == POD_REFRESH)
+		return;
 	if (!v.identity) {
 		err = -ENOMEM;
 		goto out;
 	}
-	if (is_local(ov, p->node_name)) {
+	if (is_local(ov, p->node_name))
 		v.flags = WEFT_IPC_F_LOCAL;
-	} else if (p->node_name) {
-		node = cluster_find_node(ov->cl, p->node_name);
-		tunnel = node ? cl_node_ipv4(node) : NULL;
-	}
+	else if (node)
+		tunnel = cl_node_ipv4(node);
 	if (tunnel) {
 		v.tunnel_family = WEFT_FAMILY_IPV4;
 		memcpy(v.tunnel_addr, tunnel->addr, 4);
@@ -134,24 +138,27 @@ static void on_pod(void *ctx, enum cluster_event ev, const struct cl_pod *old,
 
 	(void)ev;
 	if (old)
-		pod_entries(ov, old, POD_DEL);
+		pod_entries(ov, old, NULL, POD_DEL);
 	if (cur)
-		pod_entries(ov, cur, POD_ADD);
+		pod_entries(ov, cur,
+			    cur->node_name ? cluster_find_node(ov->cl, cur->node_name) : NULL,
+			    POD_ADD);
 	snprintf(what, sizeof(what), "pod %s/%s", (cur ? cur : old)->ns, (cur ? cur : old)->name);
 	flush(ov, what);
 }
 
 struct refresh_ctx {
 	struct overlay *ov;
-	const char *node;
+	const char *name;
+	const struct cl_node *node; /* NULL once deleted */
 };
 
 static int refresh_pod(void *ctx, const struct cl_pod *p)
 {
 	struct refresh_ctx *r = ctx;
 
-	if (p->node_name && !strcmp(p->node_name, r->node))
-		pod_entries(r->ov, p, POD_REFRESH);
+	if (p->node_name && !strcmp(p->node_name, r->name))
+		pod_entries(r->ov, p, r->node, POD_REFRESH);
 	return 0;
 }
 
@@ -286,7 +293,7 @@ static void on_node(void *ctx, enum cluster_event ev, const struct cl_node *old,
 {
 	struct overlay *ov = ctx;
 	const struct cl_node *n = cur ? cur : old;
-	struct refresh_ctx r = {.ov = ov, .node = n->name};
+	struct refresh_ctx r = {.ov = ov, .name = n->name, .node = cur};
 	const struct weft_prefix *oc = old ? cl_node_pod_cidr4(old) : NULL;
 	const struct weft_prefix *cc = cur ? cl_node_pod_cidr4(cur) : NULL;
 	const struct weft_addr *cip = cur ? cl_node_ipv4(cur) : NULL;
@@ -301,9 +308,9 @@ static void on_node(void *ctx, enum cluster_event ev, const struct cl_node *old,
 		node_entries(ov, old, false);
 	if (cur)
 		node_entries(ov, cur, true);
-	/* Its pods' tunnel endpoint follows the node's address. */
-	if (ev == CLUSTER_UPDATE)
-		cluster_for_each_pod(ov->cl, refresh_pod, &r);
+	/* Its pods' tunnel endpoint follows the node: its address, a node
+	 * listed after its pods, or one gone while they are still listed. */
+	cluster_for_each_pod(ov->cl, refresh_pod, &r);
 	flush(ov, n->name);
 	/* Routes after the ipcache: pods switch first, the host's own packets
 	 * right after. A changed range loses its old route. */

@@ -193,6 +193,10 @@ ctl() {
 	pod_add a2
 	local ip2
 	ip2=$(pod_ip a2)
+	# The pods listed too: their /32 entries must follow their node.
+	write_cluster "a1 $WT_ID-n1 $(pod_ip a1)" "a2 $WT_ID-n2 $ip2"
+	sleep 0.5
+	[ "$(ctl 1 -o json status | jq .overlay.identities)" = 2 ]
 	in_pod a1 ping -c 1 -W 2 "$ip2"
 
 	# weftd stopped: the overlay keeps working; restarted: it keeps the
@@ -203,7 +207,8 @@ ctl() {
 	grep -q "weft_vxlan (ifindex [0-9]*, kept)" "$WT_DIR/n1/weftd.log"
 	in_pod a1 ping -c 1 -W 2 "$ip2"
 
-	# Only node 1 left: its tunnel entries and route go.
+	# Only node 1 left (pod a2 still listed): its tunnel entries and route
+	# go, and a2's /32 loses its tunnel.
 	jq --arg n "$WT_ID-n2" '.items |= map(select(.metadata.name != $n))' \
 		"$WT_DIR/cluster.json" >"$WT_DIR/c.tmp"
 	mv "$WT_DIR/c.tmp" "$WT_DIR/cluster.json"
