@@ -31,13 +31,20 @@ CL_VXLAN_OVERHEAD=50 # outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
 # cluster_up N [UNDERLAY_MTU]: the underlay, the external host, and N nodes
 # registered in the cluster file with their weftd running.
 cluster_up() {
+	local i
+	cluster_net_up "$@"
+	for ((i = 1; i <= $1; i++)); do cluster_weftd_start "$i"; done
+}
+
+# cluster_net_up N [UNDERLAY_MTU]: the same without starting weftd (the
+# benchmarks also build a kernel path on these nodes).
+cluster_net_up() {
 	local n=$1 i
 	CL_MTU=${2:-1500}
 	wt_init
 	CL_UL=$WT_ID-ul
 	CL_EXT=$WT_ID-ext
 	CL_FILE=$WT_DIR/cluster.json
-	CL_NODES=()
 	mkdir -p "$WT_DIR/objects"
 	ip netns add "$CL_UL"
 	ip -n "$CL_UL" link set lo up
@@ -49,7 +56,6 @@ cluster_up() {
 	# Every Node object is in the file before any weftd starts, as when the
 	# nodes have registered before the CNI DaemonSet rolls out.
 	cluster_file_write
-	for ((i = 1; i <= n; i++)); do cluster_weftd_start "$i"; done
 }
 
 # cl_underlay_port NS PORT IP: NS's eth0 joined to the bridge as PORT.
@@ -101,7 +107,6 @@ cluster_node_create() {
 	  {"type": "weft", "socket": "$dir/weftd.sock", "logFile": "$dir/plugin.log", "logLevel": "debug"}
 	]}
 	JSON
-	CL_NODES+=("$i")
 	cl_object_put "10-node-$node" "$(cl_node_json "$i")"
 }
 
