@@ -198,6 +198,35 @@ endpoints() {
 	[ "$(endpoints 2)" = "$before2" ]
 }
 
+@test "a node whose InternalIP changes is reached at the new address within a second" {
+	skip "needs weftd --cluster-file and the VXLAN overlay (overlay branch)"
+	cluster_up 2
+	cluster_pod_add 1 a
+	cluster_pod_add 2 b
+	reach a "$(pod_ip b)"
+	cluster_node_readdress 2 "$CL_NET.102"
+	# the old address gone: only a tunnel to the new one can work
+	ip -n "$(cl_node_name 2)" addr del "$(cl_node_ip 2)/24" dev eth0
+	wait_until 1000 reach a "$(pod_ip b)"
+	echo "node 2's pod reached at its node's new address after ${WAITED_MS} ms" >&3
+	reach b "$(pod_ip a)"
+	in_cl_pod a ping -c 5 -i 0.1 -W 1 "$(pod_ip b)"
+}
+
+@test "--vxlan-port: the nodes tunnel on the given UDP port" {
+	skip "needs weftd --vxlan-port and the VXLAN overlay (overlay branch)"
+	CL_WEFTD_ARGS=(--vxlan-port 8472)
+	cluster_up 2
+	cluster_pod_add 1 a
+	cluster_pod_add 2 b
+	run in_cl_node 1 ip -d -j link show dev weft_vxlan
+	[ "$(jq -r '.[0].linkinfo.info_data.port' <<<"$output")" = 8472 ]
+	in_cl_pod a ping -c 3 -i 0.2 -W 2 "$(pod_ip b)"
+	# nothing listens on the default port
+	run in_cl_node 2 ss -Hlun sport = :4789
+	[ -z "$output" ]
+}
+
 @test "a broken cluster file keeps the last good state, and weftd logs what is wrong" {
 	skip "needs weftd --cluster-file (overlay branch)"
 	cluster_up 2

@@ -45,6 +45,7 @@ cluster_net_up() {
 	CL_UL=$WT_ID-ul
 	CL_EXT=$WT_ID-ext
 	CL_FILE=$WT_DIR/cluster.json
+	[[ -v CL_WEFTD_ARGS ]] || CL_WEFTD_ARGS=()
 	mkdir -p "$WT_DIR/objects"
 	ip netns add "$CL_UL"
 	ip -n "$CL_UL" link set lo up
@@ -119,8 +120,8 @@ cluster_node_add() {
 }
 
 # cluster_weftd_start I [ARGS...]: node I's weftd, which takes its pod CIDR
-# from its own Node object (no --pod-cidr). Waits until it serves with that
-# CIDR.
+# from its own Node object (no --pod-cidr), with the flags in CL_WEFTD_ARGS
+# (every node) and ARGS. Waits until it serves with that CIDR.
 cluster_weftd_start() {
 	local i=$1 dir pid t
 	shift
@@ -128,7 +129,8 @@ cluster_weftd_start() {
 	# nsenter execs weftd: $! is weftd itself.
 	nsenter --net="/run/netns/$(cl_node_name "$i")" "$WEFTD" --node-name "$(cl_node_name "$i")" \
 		--cluster-file "$CL_FILE" --state-dir "$dir/state" --bpffs "$dir/bpffs" \
-		--socket "$dir/weftd.sock" --bpf-dir "$OUTPUT/bpf" --log-level debug "$@" \
+		--socket "$dir/weftd.sock" --bpf-dir "$OUTPUT/bpf" --log-level debug \
+		"${CL_WEFTD_ARGS[@]}" "$@" \
 		>>"$dir/weftd.log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$dir/weftd.pid"
@@ -166,6 +168,19 @@ cluster_node_remove() {
 		[[ -e $f ]] || continue
 		[[ $(jq -r .spec.nodeName "$f") == "$node" ]] && rm -f "$f"
 	done
+	cluster_file_write
+}
+
+# cluster_node_readdress I IP: node I moves to a new underlay address: IP
+# added to its eth0, then its Node object's InternalIP changed. The old
+# address stays until the test removes it.
+cluster_node_readdress() {
+	local i=$1 ip=$2 node
+	node=$(cl_node_name "$i")
+	ip -n "$node" addr add "$ip/24" dev eth0
+	cl_object_put "10-node-$node" "$(jq --arg ip "$ip" \
+		'.status.addresses |= map(if .type == "InternalIP" then .address = $ip else . end)' \
+		"$WT_DIR/objects/10-node-$node.json")"
 	cluster_file_write
 }
 
