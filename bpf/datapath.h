@@ -55,6 +55,63 @@ struct weft_endpoint_info {
 };
 
 /*
+ * weft_ipcache: every address weft knows outside the local endpoints, as an
+ * LPM trie. The trie matches bits from the start of the data after prefixlen,
+ * so family and pad come first and are always matched whole:
+ * prefixlen = WEFT_IPCACHE_PREFIX_BASE + the address's prefix length.
+ */
+#define WEFT_IPCACHE_PREFIX_BASE 32
+#define WEFT_IPCACHE_MAX_ENTRIES 262144
+
+struct weft_ipcache_key {
+	__u32 prefixlen;
+	__u8 family; /* enum weft_family */
+	__u8 pad[3];
+	__u32 addr[4]; /* network order, IPv4 in addr[0], host bits zero */
+};
+
+enum weft_ipcache_flags {
+	WEFT_IPC_F_LOCAL = 1 << 0, /* on this node: reached without the tunnel */
+	WEFT_IPC_F_NODE = 1 << 1,  /* a node's own (underlay) address */
+	WEFT_IPC_F_POD_CIDR = 1 << 2, /* a node's pod range */
+};
+
+struct weft_ipcache_value {
+	__u32 identity;	     /* enum weft_identity or an allocated pod identity */
+	__u8 tunnel_family;  /* 0: not tunnelled (this node, or routed by the host) */
+	__u8 pad;
+	__u16 flags;	     /* enum weft_ipcache_flags */
+	__u32 tunnel_addr[4]; /* the node to tunnel to, network order, IPv4 in [0] */
+};
+
+/*
+ * Security identities: node-local numbers. The reserved ones are fixed; pods
+ * get one per distinct (namespace, label set), allocated by weftd from
+ * WEFT_IDENTITY_FIRST_POD up (daemon/identity.c says how).
+ */
+enum weft_identity {
+	WEFT_IDENTITY_UNKNOWN = 0,
+	WEFT_IDENTITY_HOST = 1,	       /* this node */
+	WEFT_IDENTITY_WORLD = 2,       /* outside the cluster */
+	WEFT_IDENTITY_REMOTE_NODE = 3, /* another node's own address */
+	WEFT_IDENTITY_FIRST_POD = 256,
+	WEFT_IDENTITY_MAX = 1 << 24, /* exclusive; room for a VNI-sized id later */
+};
+
+/* The VXLAN network identifier of every weft tunnel. */
+#define WEFT_VXLAN_VNI 1
+
+/*
+ * weft_overlay_config: an array with one entry (key 0), written by weftd.
+ * The VXLAN ifindex lives here and not in .rodata so that a re-created
+ * device only means one map update, not a reload of every endpoint.
+ */
+struct weft_overlay_config {
+	__u32 vxlan_ifindex; /* 0: no overlay, remote destinations go to the host */
+	__u32 pad[3];
+};
+
+/*
  * Verdict reasons. Forwarding outcomes are positive, drops negative; the
  * metrics index of a reason is its absolute value. Keep weft_reason_name() in
  * lib/reasons.c in step.
@@ -64,6 +121,7 @@ enum weft_reason {
 	WEFT_FWD_LOCAL = 2,	 /* to a local pod: its policy program, else its host veth */
 	WEFT_FWD_ARP_REPLY = 3, /* gateway ARP answered in BPF */
 	WEFT_FWD_TO_POD = 4,	 /* delivered into the pod */
+	WEFT_FWD_TUNNEL = 5,	 /* to another node through the VXLAN device */
 
 	WEFT_DROP_MIN = -32,
 	WEFT_DROP_INVALID_PACKET = -32,	  /* truncated or malformed headers */
@@ -75,6 +133,8 @@ enum weft_reason {
 	WEFT_DROP_NOT_FOR_POD = -38,	  /* to-pod: IPv4 not addressed to this pod */
 	WEFT_DROP_REDIRECT_FAILED = -39, /* redirect helper refused */
 	WEFT_DROP_CSUM_FAILED = -40,	  /* checksum helper refused */
+	WEFT_DROP_NO_TUNNEL = -41,	  /* to-overlay: no node known for the destination */
+	WEFT_DROP_TUNNEL_KEY = -42,	  /* bpf_skb_set_tunnel_key() refused */
 };
 
 #define WEFT_REASON_MAX 64 /* reasons per direction, |reason| < WEFT_REASON_MAX */
@@ -82,7 +142,8 @@ enum weft_reason {
 enum weft_direction {
 	WEFT_DIR_FROM_POD = 0,
 	WEFT_DIR_TO_POD = 1,
-	WEFT_DIR_OVERLAY = 2,
+	WEFT_DIR_OVERLAY = 2,	 /* from the VXLAN device (decapsulated) */
+	WEFT_DIR_TO_OVERLAY = 3, /* into the VXLAN device (to be encapsulated) */
 	WEFT_DIR_MAX = 4,
 };
 

@@ -3,7 +3,8 @@
  * The per-pod programs, attached by weftd with tcx on the pod's host-side veth:
  *
  *   weft_from_pod      tcx ingress = frames the pod sends: anti-spoofing, the
- *                      gateway's ARP answer, local delivery, else the host stack
+ *                      gateway's ARP answer, local delivery, remote pods
+ *                      through the VXLAN device, else the host stack
  *   weft_to_pod        tcx egress  = frames going into the pod
  *   weft_to_pod_local  never attached: weft_from_pod of another local pod
  *                      tail-calls it through weft_policy_progs[weft_endpoint_id]
@@ -22,6 +23,7 @@
 #include "lib/arp.h"
 #include "lib/ipv4.h"
 #include "lib/endpoint.h"
+#include "lib/overlay.h"
 
 /*
  * Per-endpoint constants, set by weftd through the skeleton's rodata before
@@ -73,6 +75,35 @@ static __always_inline enum weft_reason from_pod_arp(struct __sk_buff *skb, int 
 	}
 }
 
+/*
+ * A destination that is no local endpoint: in a remote node's pod range (or
+ * a remote pod or node address) per weft_ipcache -> straight into the VXLAN
+ * device with the tunnel key set, routed as one hop like local delivery.
+ * Everything else goes to the host stack (this node, the world via SNAT).
+ */
+static __always_inline enum weft_reason from_pod_remote_ipv4(struct __sk_buff *skb,
+							     struct iphdr *ip, int *action)
+{
+	__be32 remote = ipcache_tunnel_ipv4(ipcache_lookup_ipv4(ip->daddr));
+	__u32 ifindex;
+
+	if (!remote)
+		return WEFT_FWD_HOST;
+	ifindex = overlay_ifindex();
+	if (!ifindex)
+		return WEFT_FWD_HOST;
+	if (ip->ttl <= 1)
+		return WEFT_DROP_TTL_EXCEEDED;
+	ipv4_dec_ttl(ip);
+	/* The inner MACs stay as the pod sent them: the receiving node's
+	 * weft_from_overlay rewrites them for its pod, or marks the frame
+	 * for its host. */
+	if (tunnel_set_ipv4(skb, remote))
+		return WEFT_DROP_TUNNEL_KEY;
+	*action = bpf_redirect(ifindex, 0);
+	return WEFT_FWD_TUNNEL;
+}
+
 static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int *action,
 						      __u32 *dst_id)
 {
@@ -87,28 +118,10 @@ static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int
 
 	ep = endpoint_lookup_ipv4(ip->daddr);
 	if (!ep)
-		return WEFT_FWD_HOST;
-
-	/*
-	 * Local pod: route it here, as the host would have (one hop, so TTL
-	 * goes down by one). weft_from_pod then tail-calls the destination's
-	 * weft_to_pod_local (@dst_id), which runs the destination's to-pod
-	 * checks and delivers with bpf_redirect_peer(). The redirect to the
-	 * egress of the destination's host veth set up here is the fallback
-	 * for an empty slot in weft_policy_progs: its weft_to_pod runs there.
-	 *
-	 * The map lookup is not a helper that changes packet data, so eth and
-	 * ip are still valid here. ep is only read here: the tail call happens
-	 * after weft_verdict(), in the entry point, with the id copied out.
-	 */
-	if (ip->ttl <= 1)
-		return WEFT_DROP_TTL_EXCEEDED;
-	ipv4_dec_ttl(ip);
-	eth_addr_copy(eth->h_source, ep->host_mac);
-	eth_addr_copy(eth->h_dest, ep->pod_mac);
-	*dst_id = ep->endpoint_id;
-	*action = bpf_redirect(ep->ifindex, 0);
-	return WEFT_FWD_LOCAL;
+		return from_pod_remote_ipv4(skb, ip, action);
+	/* ep is only read here: the tail call happens after weft_verdict(),
+	 * in the entry point, with the id copied out. */
+	return endpoint_route_ipv4(eth, ip, ep, action, dst_id);
 }
 
 static __always_inline enum weft_reason from_pod(struct __sk_buff *skb, int *action, __u32 *dst_id)

@@ -167,6 +167,24 @@ static bool str_eq(const char *a, const char *b)
 	return !strcmp(a, b);
 }
 
+const struct weft_addr *cl_node_ipv4(const struct cl_node *n)
+{
+	for (unsigned int i = 0; i < n->n_ips; i++) {
+		if (n->ips[i].family == AF_INET)
+			return &n->ips[i];
+	}
+	return NULL;
+}
+
+const struct weft_prefix *cl_node_pod_cidr4(const struct cl_node *n)
+{
+	for (unsigned int i = 0; i < n->n_pod_cidrs; i++) {
+		if (n->pod_cidrs[i].addr.family == AF_INET)
+			return &n->pod_cidrs[i];
+	}
+	return NULL;
+}
+
 struct cl_node *cl_node_new(const char *name)
 {
 	struct cl_node *n = calloc(1, sizeof(*n));

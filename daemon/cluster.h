@@ -73,6 +73,10 @@ struct cl_node {
 	unsigned int n_pod_cidrs;
 };
 
+/* The node's first IPv4 InternalIP / IPv4 pod range, or NULL. */
+const struct weft_addr *cl_node_ipv4(const struct cl_node *n);
+const struct weft_prefix *cl_node_pod_cidr4(const struct cl_node *n);
+
 struct cl_namespace {
 	char *name;
 	struct cl_labels labels;

@@ -24,7 +24,9 @@ struct weftd_config {
 	char bpffs[WEFTD_DIR_MAX];
 	char socket_path[108]; /* sizeof(sockaddr_un.sun_path) */
 	char bpf_dir[WEFTD_DIR_MAX];
-	int mtu; /* 0: from the default route's device */
+	char cluster_file[WEFTD_DIR_MAX]; /* empty: single node, no overlay */
+	unsigned int vxlan_port;
+	int mtu; /* the node network's (underlay) MTU; 0: detected */
 	unsigned int veth_pool; /* prepared veths kept ready; 0: none */
 	enum weft_log_level log_level;
 };

@@ -10,6 +10,7 @@
 #include "endpoint.h"
 #include "handlers.h"
 #include "ipam.h"
+#include "overlay.h"
 #include "log.h"
 #include "reasons.h"
 #include "validate.h"
@@ -69,16 +70,21 @@ static int arg_pair(json_t *req, const char **cid, const char **ifname, json_t *
 static json_t *do_status(struct weftd *d, json_t *req)
 {
 	struct timespec now;
+	json_t *reply;
 
 	(void)req;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:{s:I, s:I}}", "ok", 1,
+	reply = json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:{s:I, s:I}}", "ok", 1,
 			 "node", d->cfg.node_name, "podCIDR", d->cfg.pod_cidr, "mtu", d->mtu,
 			 "version", WEFT_VERSION, "bpffs", d->cfg.bpffs, "stateDir",
 			 d->cfg.state_dir, "endpoints", (json_int_t)d->nr_endpoints,
 			 "uptimeSeconds", (json_int_t)(now.tv_sec - d->started), "vethPool",
 			 "size", (json_int_t)(d->pool ? d->cfg.veth_pool : 0), "ready",
 			 (json_int_t)(d->pool ? vethpool_ready(d->pool) : 0));
+	/* "overlay" only with --cluster-file; a missing key means single node. */
+	if (reply && d->overlay)
+		json_object_set_new(reply, "overlay", overlay_status(d->overlay));
+	return reply;
 }
 
 /*

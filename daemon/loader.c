@@ -106,7 +106,6 @@ static struct bpf_object *open_object(struct loader *l)
 static int check_object(struct loader *l)
 {
 	static const char *const progs[] = { PROG_FROM_POD, PROG_TO_POD, PROG_TO_POD_LOCAL };
-	static const char *const shared[] = { MAP_ENDPOINTS, MAP_METRICS, MAP_POLICY_PROGS };
 	struct bpf_object *obj;
 	uint8_t zero[8] = { 0 };
 	int err = 0;
@@ -123,9 +122,9 @@ static int check_object(struct loader *l)
 			err = -ENOENT;
 		}
 	}
-	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]) && !err; i++) {
-		if (!bpf_object__find_map_by_name(obj, shared[i])) {
-			pr_warn("%s has no map %s", l->path, shared[i]);
+	for (size_t i = 0; i < maps_nr_shared && !err; i++) {
+		if (!bpf_object__find_map_by_name(obj, maps_shared[i])) {
+			pr_warn("%s has no map %s", l->path, maps_shared[i]);
 			err = -ENOENT;
 		}
 	}
@@ -249,29 +248,16 @@ static int set_constants(struct bpf_object *obj, const struct loader_params *p,
 static int set_map_pins(struct loader *l, struct bpf_object *obj, uint32_t id,
 			struct weft_api_error *e)
 {
-	static const char *const shared[] = { MAP_ENDPOINTS, MAP_METRICS, MAP_POLICY_PROGS };
-	char path[PATH_MAX];
-	struct bpf_map *map;
+	const char *name = NULL;
 	int err;
 
-	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
-		map = bpf_object__find_map_by_name(obj, shared[i]);
-		if (!map) {
-			set_err(e, ENOENT, WEFTD_POD_OBJECT, "find map %s for endpoint %u",
-				shared[i], id);
-			return -ENOENT;
-		}
-		snprintf(path, sizeof(path), "%s/%s", l->bpffs, shared[i]);
-		/* libbpf reuses the pinned map when there is one, else creates
-		 * and pins it at load. */
-		err = bpf_map__set_pin_path(map, path);
-		if (err) {
-			set_err(e, -err, path, "set pin path of %s for endpoint %u: %s",
-				shared[i], id, strerror(-err));
-			return err;
-		}
-	}
-	return 0;
+	err = maps_set_pins(obj, l->bpffs, &name);
+	if (err == -ENOENT)
+		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find map %s for endpoint %u", name, id);
+	else if (err)
+		set_err(e, -err, name, "set pin path of %s for endpoint %u: %s", name, id,
+			strerror(-err));
+	return err;
 }
 
 static int attach_one(struct loader *l, struct bpf_object *obj, const struct loader_params *p,

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +16,15 @@
 
 #include "api.h"
 #include "bpffs.h"
+#include "cluster.h"
+#include "cluster_file.h"
 #include "endpoint.h"
 #include "handlers.h"
 #include "ipam.h"
 #include "loader.h"
 #include "log.h"
 #include "netdev.h"
+#include "overlay.h"
 #include "server.h"
 #include "state.h"
 #include "vethpool.h"
@@ -34,18 +38,31 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"Usage: weftd --pod-cidr CIDR [OPTIONS]\n"
+		"       weftd --cluster-file FILE [OPTIONS]\n"
 		"\n"
 		"weft node daemon: loads the per-pod eBPF programs, keeps their pins,\n"
-		"allocates pod addresses and serves the CNI plugin and weftctl.\n"
+		"allocates pod addresses and serves the CNI plugin and weftctl. With a\n"
+		"cluster file it also runs the VXLAN overlay to the other nodes.\n"
 		"\n"
-		"  --node-name NAME   this node's name (default: the host name)\n"
-		"  --pod-cidr CIDR    this node's IPv4 pod range, e.g. 10.244.1.0/24 (required)\n"
+		"  --node-name NAME   this node's name (default: the host name); with a\n"
+		"                     cluster file, the Node object that is this node\n"
+		"  --pod-cidr CIDR    this node's IPv4 pod range, e.g. 10.244.1.0/24\n"
+		"                     (required without --cluster-file; default: the\n"
+		"                     Node's spec.podCIDR)\n"
+		"  --cluster-file FILE  Kubernetes List (JSON) of Nodes, Namespaces, Pods\n"
+		"                     and NetworkPolicies, watched and applied live. weftd\n"
+		"                     waits at start until its Node has an IPv4 InternalIP\n"
+		"                     (and spec.podCIDR without --pod-cidr)\n"
+		"  --vxlan-port N     overlay UDP port (default 4789)\n"
 		"  --state-dir DIR    IPAM and endpoint state (default " WEFTD_DEFAULT_STATE_DIR ")\n"
 		"  --bpffs DIR        pin root; mounted as bpffs if needed\n"
 		"                     (default " WEFTD_DEFAULT_BPFFS ")\n"
 		"  --socket PATH      API socket (default " WEFT_DEFAULT_SOCKET ")\n"
 		"  --bpf-dir DIR      where weft_pod.bpf.o is (default " WEFT_DEFAULT_BPF_DIR ")\n"
-		"  --mtu N            pod MTU (default: the default route's device, else 1500)\n"
+		"  --mtu N            the node network's MTU (default: the device that holds\n"
+		"                     the node IP with a cluster file, else the default\n"
+		"                     route's device, else 1500); pods get N, or N-50\n"
+		"                     with the overlay (VXLAN over IPv4)\n"
 		"  --veth-pool N      veth pairs kept ready with programs attached, for\n"
 		"                     fast ADDs (default 8, 0 disables, at most 256)\n"
 		"  --log-level LEVEL  warn, info or debug (default info)\n"
@@ -63,11 +80,20 @@ static int copy_arg(char *dst, size_t sz, const char *src, const char *flag)
 	return 0;
 }
 
+static bool pod_cidr_ok(const char *cidr)
+{
+	uint32_t net;
+	int prefix;
+
+	return !ipam_parse_cidr(cidr, &net, &prefix) && prefix >= IPAM_MIN_PREFIX &&
+	       prefix <= IPAM_MAX_PREFIX;
+}
+
 /* 0 to run, 1 when --help/--version were served, -EINVAL on a bad flag. */
 static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 {
 	enum { OPT_NODE = 256, OPT_CIDR, OPT_STATE, OPT_BPFFS, OPT_SOCKET, OPT_BPFDIR,
-	       OPT_MTU, OPT_LOG, OPT_POOL };
+	       OPT_MTU, OPT_LOG, OPT_POOL, OPT_CLUSTER, OPT_VXPORT };
 	static const struct option opts[] = {
 		{ "node-name", required_argument, NULL, OPT_NODE },
 		{ "pod-cidr", required_argument, NULL, OPT_CIDR },
@@ -78,17 +104,19 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 		{ "mtu", required_argument, NULL, OPT_MTU },
 		{ "log-level", required_argument, NULL, OPT_LOG },
 		{ "veth-pool", required_argument, NULL, OPT_POOL },
+		{ "cluster-file", required_argument, NULL, OPT_CLUSTER },
+		{ "vxlan-port", required_argument, NULL, OPT_VXPORT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
-	uint32_t net;
-	int opt, prefix, err = 0;
+	int opt, err = 0;
 	char *end;
-	long mtu, pool;
+	long mtu, pool, port;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->veth_pool = VETHPOOL_DEFAULT_SIZE;
+	cfg->vxlan_port = OVERLAY_DEFAULT_PORT;
 	strcpy(cfg->state_dir, WEFTD_DEFAULT_STATE_DIR);
 	strcpy(cfg->bpffs, WEFTD_DEFAULT_BPFFS);
 	strcpy(cfg->socket_path, WEFT_DEFAULT_SOCKET);
@@ -137,6 +165,19 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 			}
 			cfg->veth_pool = (unsigned int)pool;
 			break;
+		case OPT_CLUSTER:
+			err = copy_arg(cfg->cluster_file, sizeof(cfg->cluster_file), optarg,
+				       "--cluster-file");
+			break;
+		case OPT_VXPORT:
+			errno = 0;
+			port = strtol(optarg, &end, 10);
+			if (errno || *end || !*optarg || port < 1 || port > 65535) {
+				fprintf(stderr, "weftd: --vxlan-port: must be a number 1-65535\n");
+				return -EINVAL;
+			}
+			cfg->vxlan_port = (unsigned int)port;
+			break;
 		case OPT_LOG:
 			if (log_level_parse(optarg, &cfg->log_level)) {
 				fprintf(stderr, "weftd: --log-level: must be warn, info or debug\n");
@@ -160,13 +201,20 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 		fprintf(stderr, "weftd: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!cfg->pod_cidr[0]) {
-		fprintf(stderr, "weftd: --pod-cidr is required (this node's IPv4 pod range, "
-				"e.g. 10.244.1.0/24)\n");
+	if (cfg->cluster_file[0] && cfg->mtu && cfg->mtu - OVERLAY_IPV4_OVERHEAD < 68) {
+		fprintf(stderr, "weftd: --mtu: with --cluster-file must be at least %d (the "
+				"overlay takes %d bytes)\n", 68 + OVERLAY_IPV4_OVERHEAD,
+			OVERLAY_IPV4_OVERHEAD);
 		return -EINVAL;
 	}
-	if (ipam_parse_cidr(cfg->pod_cidr, &net, &prefix) || prefix < IPAM_MIN_PREFIX ||
-	    prefix > IPAM_MAX_PREFIX) {
+	if (!cfg->pod_cidr[0]) {
+		if (cfg->cluster_file[0])
+			return 0; /* from this node's Node object, at start */
+		fprintf(stderr, "weftd: --pod-cidr is required without --cluster-file (this "
+				"node's IPv4 pod range, e.g. 10.244.1.0/24)\n");
+		return -EINVAL;
+	}
+	if (!pod_cidr_ok(cfg->pod_cidr)) {
 		fprintf(stderr, "weftd: --pod-cidr '%s': must be an IPv4 network a.b.c.d/len "
 				"with len %d-%d and no host bits set\n", cfg->pod_cidr,
 			IPAM_MIN_PREFIX, IPAM_MAX_PREFIX);
@@ -263,6 +311,120 @@ static void tick(void *ctx)
 
 	if (d->pool)
 		vethpool_expire(d->pool);
+	overlay_tick(d->overlay);
+}
+
+static void on_cluster_file(void *ctx)
+{
+	struct weftd *d = ctx;
+	int err = cluster_file_handle(d->cluster_file);
+
+	if (err)
+		pr_warn("cluster file %s: %s", d->cfg.cluster_file, strerror(-err));
+}
+
+/* Is this node's Node object in the model with what weftd needs to start? */
+static const struct cl_node *own_node(const struct weftd *d)
+{
+	const struct cl_node *n = cluster_find_node(d->cluster, d->cfg.node_name);
+
+	if (!n || !cl_node_ipv4(n) || (!d->cfg.pod_cidr[0] && !cl_node_pod_cidr4(n)))
+		return NULL;
+	return n;
+}
+
+/*
+ * With a cluster file, weftd needs its own Node (InternalIP for the overlay,
+ * spec.podCIDR unless --pod-cidr) before anything else: wait for it, as a
+ * kubelet-started node waits for its podCIDR, instead of failing and being
+ * restarted in a loop. SIGTERM still ends the wait (-EINTR).
+ */
+static int wait_for_node(struct weftd *d, int sigfd, struct weft_prefix *cidr,
+			 struct weft_addr *ip)
+{
+	struct pollfd fds[2] = {
+		{ .fd = cluster_file_fd(d->cluster_file), .events = POLLIN },
+		{ .fd = sigfd, .events = POLLIN },
+	};
+	const struct cl_node *n;
+	char buf[64];
+	int err;
+
+	while (!(n = own_node(d))) {
+		pr_warn("waiting for Node %s with an IPv4 InternalIP%s in %s", d->cfg.node_name,
+			d->cfg.pod_cidr[0] ? "" : " and spec.podCIDR", d->cfg.cluster_file);
+		do {
+			if (poll(fds, 2, -1) < 0 && errno != EINTR)
+				return -errno;
+			if (fds[1].revents)
+				return -EINTR;
+			if (fds[0].revents) {
+				err = cluster_file_handle(d->cluster_file);
+				if (err)
+					return err;
+			}
+		} while (!(n = own_node(d)) && !fds[0].revents);
+	}
+	*ip = *cl_node_ipv4(n);
+	if (!d->cfg.pod_cidr[0]) {
+		*cidr = *cl_node_pod_cidr4(n);
+		snprintf(d->cfg.pod_cidr, sizeof(d->cfg.pod_cidr), "%s/%u",
+			 weft_addr_format(&cidr->addr, buf, sizeof(buf)), cidr->len);
+		if (!pod_cidr_ok(d->cfg.pod_cidr)) {
+			pr_warn("Node %s: spec.podCIDR %s: must be an IPv4 network with a prefix "
+				"length %d-%d", d->cfg.node_name, d->cfg.pod_cidr,
+				IPAM_MIN_PREFIX, IPAM_MAX_PREFIX);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	err = weft_prefix_parse(d->cfg.pod_cidr, cidr);
+	if (!err && cl_node_pod_cidr4(n) && !weft_prefix_equal(cidr, cl_node_pod_cidr4(n)))
+		pr_warn("--pod-cidr %s differs from Node %s's spec.podCIDR; using --pod-cidr",
+			d->cfg.pod_cidr, d->cfg.node_name);
+	return err;
+}
+
+/* The cluster model and its file source; then, once this node's Node is
+ * there, its pod range and address. */
+static int open_cluster(struct weftd *d, int sigfd, struct weft_prefix *cidr,
+			struct weft_addr *ip)
+{
+	int err;
+
+	err = cluster_new(&d->cluster);
+	if (err)
+		return err;
+	err = cluster_file_open(d->cfg.cluster_file, d->cluster, &d->cluster_file);
+	if (err) {
+		pr_warn("cluster file %s: cannot watch its directory: %s", d->cfg.cluster_file,
+			strerror(-err));
+		return err;
+	}
+	return wait_for_node(d, sigfd, cidr, ip);
+}
+
+/* The pod MTU: the node network's (--mtu, else detected), less the VXLAN
+ * overhead when there is an overlay. */
+static int pod_mtu(struct weftd *d, const struct weft_addr *node_ip)
+{
+	uint32_t addr;
+	int mtu = d->cfg.mtu;
+
+	if (!mtu && d->cluster) {
+		memcpy(&addr, node_ip->addr, 4);
+		mtu = netdev_addr_mtu(d->nd, addr);
+		if (mtu < 0)
+			pr_warn("no device here holds the node IP (%s): MTU from the default "
+				"route", strerror(-mtu));
+	}
+	if (mtu <= 0)
+		mtu = netdev_default_route_mtu(d->nd);
+	if (mtu <= 0)
+		mtu = WEFTD_DEFAULT_MTU;
+	if (d->cluster)
+		mtu -= OVERLAY_IPV4_OVERHEAD;
+	return mtu;
 }
 
 static json_t *dispatch(void *ctx, const char *buf, size_t len)
@@ -274,9 +436,11 @@ int main(int argc, char **argv)
 {
 	struct weftd d = { .ep_dirfd = -1 };
 	struct server *srv = NULL;
+	struct weft_prefix cidr = { 0 };
+	struct weft_addr node_ip = { 0 };
 	struct timespec now;
 	char path[PATH_MAX];
-	int lock_fd, sigfd, mtu, err;
+	int lock_fd, sigfd = -1, err;
 
 	err = parse_flags(argc, argv, &d.cfg);
 	if (err)
@@ -308,12 +472,27 @@ int main(int argc, char **argv)
 	err = netdev_open(&d.nd);
 	if (err)
 		goto close_lock;
-	mtu = d.cfg.mtu ? d.cfg.mtu : netdev_default_route_mtu(d.nd);
-	d.mtu = mtu > 0 ? mtu : WEFTD_DEFAULT_MTU;
+	sigfd = block_signals();
+	if (sigfd < 0) {
+		err = sigfd;
+		pr_warn("cannot set up signal handling: %s", strerror(-err));
+		goto close_netdev;
+	}
+	if (d.cfg.cluster_file[0]) {
+		err = open_cluster(&d, sigfd, &cidr, &node_ip);
+		if (err == -EINTR) {
+			pr_info("signal while waiting for the Node: shutting down");
+			err = 0;
+			goto close_cluster;
+		}
+		if (err)
+			goto close_cluster;
+	}
+	d.mtu = pod_mtu(&d, &node_ip);
 	snprintf(path, sizeof(path), "%s/ipam", d.cfg.state_dir);
 	err = ipam_open(&d.ipam, path, d.cfg.pod_cidr);
 	if (err)
-		goto close_netdev;
+		goto close_cluster;
 	err = loader_open(&d.loader, d.cfg.bpf_dir, d.cfg.bpffs);
 	if (err)
 		goto close_ipam;
@@ -323,11 +502,16 @@ int main(int argc, char **argv)
 	err = endpoints_load(&d);
 	if (err)
 		goto free_endpoints;
-	sigfd = block_signals();
-	if (sigfd < 0) {
-		err = sigfd;
-		pr_warn("cannot set up signal handling: %s", strerror(-err));
-		goto free_endpoints;
+	if (d.cluster) {
+		struct overlay_params op = {
+			.node_name = d.cfg.node_name, .node_ip = node_ip, .pod_cidr = cidr,
+			.port = (uint16_t)d.cfg.vxlan_port, .mtu = d.mtu,
+			.bpf_dir = d.cfg.bpf_dir, .bpffs = d.cfg.bpffs,
+		};
+
+		err = overlay_open(&d.overlay, &op, d.nd, d.cluster);
+		if (err)
+			goto free_endpoints;
 	}
 	/* After block_signals(): the refill thread inherits the mask, so
 	 * SIGTERM only ever reaches the signalfd. Without a pool ADDs still
@@ -339,15 +523,23 @@ int main(int argc, char **argv)
 	if (err)
 		goto close_pool;
 	server_set_tick(srv, tick, &d, TICK_MS);
+	if (d.cluster_file) {
+		err = server_watch_fd(srv, cluster_file_fd(d.cluster_file), on_cluster_file, &d);
+		if (err) {
+			pr_warn("cannot watch the cluster file: %s", strerror(-err));
+			goto close_server;
+		}
+	}
 	pr_info("weftd %s: node %s, pod CIDR %s, MTU %d, bpffs %s, state %s", WEFT_VERSION,
 		d.cfg.node_name, d.cfg.pod_cidr, d.mtu, d.cfg.bpffs, d.cfg.state_dir);
 	err = server_run(srv, sigfd);
-	/* Nothing is detached on the way out: the pins keep the datapath up. */
+	/* Nothing is detached on the way out: the pins keep the datapath up,
+	 * and the overlay (device, routes, SNAT) stays with them. */
+close_server:
 	server_close(srv);
 close_pool:
 	/* Pool veths are not pods: they go, and the next weftd makes its own. */
 	vethpool_close(d.pool);
-	close(sigfd);
 free_endpoints:
 	endpoints_free(&d);
 	if (d.ep_dirfd >= 0)
@@ -356,6 +548,13 @@ close_loader:
 	loader_close(d.loader);
 close_ipam:
 	ipam_close(d.ipam);
+close_cluster:
+	/* The model first: it holds the overlay's observer. */
+	cluster_file_close(d.cluster_file);
+	cluster_free(d.cluster);
+	overlay_close(d.overlay);
+	if (sigfd >= 0)
+		close(sigfd);
 close_netdev:
 	netdev_close(d.nd);
 close_lock:

@@ -10,6 +10,30 @@
 #include "log.h"
 #include "maps.h"
 
+const char *const maps_shared[] = {
+	MAP_ENDPOINTS, MAP_METRICS, MAP_POLICY_PROGS, MAP_IPCACHE, MAP_OVERLAY_CONFIG,
+};
+const size_t maps_nr_shared = sizeof(maps_shared) / sizeof(maps_shared[0]);
+
+int maps_set_pins(struct bpf_object *obj, const char *bpffs, const char **failed)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int err;
+
+	for (size_t i = 0; i < maps_nr_shared; i++) {
+		*failed = maps_shared[i];
+		map = bpf_object__find_map_by_name(obj, maps_shared[i]);
+		if (!map)
+			return -ENOENT;
+		snprintf(path, sizeof(path), "%s/%s", bpffs, maps_shared[i]);
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 void maps_init(struct maps *m, const char *bpffs)
 {
 	snprintf(m->bpffs, sizeof(m->bpffs), "%s", bpffs);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * weftd's handles on the maps every per-pod program shares, pinned at
- * <bpffs>/weft_endpoints, <bpffs>/weft_metrics and <bpffs>/weft_policy_progs. The first endpoint load
+ * <bpffs>/weft_<name> (maps_shared below). The first load of a BPF object
  * creates and pins them (libbpf), later loads reuse them; weftd opens the pins
  * lazily and keeps the fds.
  */
@@ -18,12 +18,27 @@
 #define MAP_METRICS "weft_metrics"
 /* Prog array of each endpoint's weft_to_pod_local; the loader fills it. */
 #define MAP_POLICY_PROGS "weft_policy_progs"
+/* LPM trie of remote pod ranges, node and pod addresses (overlay.c fills it). */
+#define MAP_IPCACHE "weft_ipcache"
+/* One entry: the VXLAN device's ifindex (overlay.c). */
+#define MAP_OVERLAY_CONFIG "weft_overlay_config"
+
+/* Every map the BPF objects share by pin path, in one list for the loaders. */
+extern const char *const maps_shared[];
+extern const size_t maps_nr_shared;
 
 struct maps {
 	char bpffs[WEFTD_DIR_MAX];
 	int endpoints_fd;
 	int metrics_fd;
 };
+
+struct bpf_object;
+
+/* Point every shared map of @obj at its pin under @bpffs: libbpf reuses the
+ * pinned map when there is one, else creates and pins it at load. -ENOENT
+ * when @obj lacks one; *@failed names the map on any error. */
+int maps_set_pins(struct bpf_object *obj, const char *bpffs, const char **failed);
 
 void maps_init(struct maps *m, const char *bpffs);
 void maps_close(struct maps *m);

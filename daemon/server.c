@@ -44,10 +44,12 @@ struct server {
 	void *tick_ctx;
 	int tick_ms;
 	long long next_tick; /* ms, CLOCK_MONOTONIC */
+	void (*watch_fn)(void *ctx);
+	void *watch_ctx;
 };
 
 /* Tags that tell the listening socket and the signalfd from connections. */
-static char tag_listen, tag_signal;
+static char tag_listen, tag_signal, tag_watch;
 
 static long long now_ms(void)
 {
@@ -342,6 +344,17 @@ void server_set_tick(struct server *s, server_tick_fn fn, void *ctx, int interva
 	s->next_tick = now_ms() + interval_ms;
 }
 
+int server_watch_fd(struct server *s, int fd, void (*fn)(void *ctx), void *ctx)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &tag_watch };
+
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	s->watch_fn = fn;
+	s->watch_ctx = ctx;
+	return 0;
+}
+
 /* Run the tick when due; returns the epoll timeout until the next one. */
 static int tick(struct server *s, int timeout)
 {
@@ -392,6 +405,10 @@ int server_run(struct server *s, int sigfd)
 			}
 			if (p == &tag_listen) {
 				accept_all(s);
+				continue;
+			}
+			if (p == &tag_watch) {
+				s->watch_fn(s->watch_ctx);
 				continue;
 			}
 			/* A connection closed earlier in this batch cannot appear:

@@ -15,16 +15,23 @@ struct loader;
 struct netdev;
 struct endpoint;
 struct vethpool;
+struct cluster;
+struct cluster_file;
+struct overlay;
 
 struct weftd {
 	struct weftd_config cfg;
-	int mtu;
+	int mtu; /* the pod MTU: the underlay's, less the VXLAN overhead with an overlay */
 	time_t started; /* CLOCK_MONOTONIC seconds */
 	struct ipam *ipam;
 	struct loader *loader; /* NULL in unit tests: endpoint ops then fail */
 	struct netdev *nd;
 	struct vethpool *pool; /* NULL with --veth-pool 0 or in unit tests */
 	struct maps maps;
+	/* With --cluster-file only, else NULL. */
+	struct cluster *cluster;
+	struct cluster_file *cluster_file;
+	struct overlay *overlay;
 	int ep_dirfd; /* <state-dir>/endpoints */
 	struct endpoint *endpoints;
 	unsigned int nr_endpoints;

@@ -11,6 +11,7 @@ const char *weft_reason_name(int reason)
 	case WEFT_FWD_LOCAL: return "forward-local";
 	case WEFT_FWD_ARP_REPLY: return "arp-reply";
 	case WEFT_FWD_TO_POD: return "deliver-to-pod";
+	case WEFT_FWD_TUNNEL: return "forward-tunnel";
 	case WEFT_DROP_INVALID_PACKET: return "drop-invalid-packet";
 	case WEFT_DROP_SPOOFED_MAC: return "drop-spoofed-mac";
 	case WEFT_DROP_SPOOFED_IP: return "drop-spoofed-ip";
@@ -20,6 +21,8 @@ const char *weft_reason_name(int reason)
 	case WEFT_DROP_NOT_FOR_POD: return "drop-not-for-pod";
 	case WEFT_DROP_REDIRECT_FAILED: return "drop-redirect-failed";
 	case WEFT_DROP_CSUM_FAILED: return "drop-csum-failed";
+	case WEFT_DROP_NO_TUNNEL: return "drop-no-tunnel";
+	case WEFT_DROP_TUNNEL_KEY: return "drop-tunnel-key";
 	}
 	return NULL;
 }
@@ -29,7 +32,8 @@ const char *weft_direction_name(int dir)
 	switch (dir) {
 	case WEFT_DIR_FROM_POD: return "from-pod";
 	case WEFT_DIR_TO_POD: return "to-pod";
-	case WEFT_DIR_OVERLAY: return "overlay";
+	case WEFT_DIR_OVERLAY: return "from-overlay";
+	case WEFT_DIR_TO_OVERLAY: return "to-overlay";
 	}
 	return NULL;
 }

@@ -47,4 +47,26 @@ struct {
 	__uint(max_entries, WEFT_MAX_ENDPOINTS);
 } weft_policy_progs SEC(".maps");
 
+/*
+ * Remote pod ranges, node addresses and every known pod address, with the
+ * identity and the node to tunnel to (struct weft_ipcache_value). Longest
+ * prefix wins, so a pod's /32 overrides its node's range. LPM tries must be
+ * created without preallocation.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct weft_ipcache_key);
+	__type(value, struct weft_ipcache_value);
+	__uint(max_entries, WEFT_IPCACHE_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} weft_ipcache SEC(".maps");
+
+/* One entry (key 0): the node's overlay settings (struct weft_overlay_config). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct weft_overlay_config);
+	__uint(max_entries, 1);
+} weft_overlay_config SEC(".maps");
+
 #endif

@@ -71,19 +71,37 @@ static const char *str(json_t *obj, const char *key)
 	return s ? s : "";
 }
 
-static int cmd_status(const struct ctl *ctl, json_t *reply)
+static void print_keys(json_t *obj, const char *const *keys, size_t n)
 {
-	static const char *const keys[] = { "node", "podCIDR", "mtu", "version", "bpffs",
-					    "stateDir", "endpoints", "uptimeSeconds" };
-	(void)ctl;
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		json_t *v = json_object_get(reply, keys[i]);
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_object_get(obj, keys[i]);
 
 		if (json_is_integer(v))
 			printf("%-14s %lld\n", keys[i], (long long)json_integer_value(v));
 		else
 			printf("%-14s %s\n", keys[i], json_string_value(v) ?: "-");
 	}
+}
+
+static int cmd_status(const struct ctl *ctl, json_t *reply)
+{
+	static const char *const keys[] = { "node", "podCIDR", "mtu", "version", "bpffs",
+					    "stateDir", "endpoints", "uptimeSeconds" };
+	static const char *const okeys[] = { "nodes", "pods", "ipcacheEntries", "identities" };
+	json_t *ov = json_object_get(reply, "overlay");
+	char line[160];
+
+	(void)ctl;
+	print_keys(reply, keys, sizeof(keys) / sizeof(keys[0]));
+	if (!json_is_object(ov)) {
+		printf("%-14s %s\n", "overlay", "none (single node)");
+		return 0;
+	}
+	snprintf(line, sizeof(line), "%s (ifindex %lld, UDP %lld, local %s)",
+		 str(ov, "device"), (long long)json_integer_value(json_object_get(ov, "ifindex")),
+		 (long long)json_integer_value(json_object_get(ov, "port")), str(ov, "nodeIP"));
+	printf("%-14s %s\n", "overlay", line);
+	print_keys(ov, okeys, sizeof(okeys) / sizeof(okeys[0]));
 	return 0;
 }
 

@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * weft_pod.bpf.o on the running kernel: hand-built frames through
- * BPF_PROG_TEST_RUN, checking the verdict, the rewritten frame and the
- * metrics counter each verdict must bump. Needs root; never touches bpffs.
+ * weft_pod.bpf.o and weft_overlay.bpf.o on the running kernel: hand-built
+ * frames through BPF_PROG_TEST_RUN, checking the verdict, the rewritten frame
+ * and the metrics counter each verdict must bump. Needs root; never touches
+ * bpffs.
+ *
+ * BPF_PROG_TEST_RUN performs no redirect and hands back no tunnel metadata,
+ * so the redirect target and the tunnel key themselves are checked by the
+ * 2-node bats test (tests/bats/60-overlay.bats); here it is the verdict, the
+ * counter and the frame.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -19,6 +25,7 @@
 
 #include "bpf/datapath.h"
 #include "log.h"
+#include "weft_overlay.skel.h"
 #include "weft_pod.skel.h"
 #include "tests/unit/testing.h"
 
@@ -461,6 +468,26 @@ static struct run expect_local(const struct weft_pod_bpf *a, const struct pkt *i
 	return r;
 }
 
+/* Make every shared map of @obj that @a has use @a's, as weftd shares them by
+ * pin. */
+static int reuse_maps(struct bpf_object *obj, const struct weft_pod_bpf *a)
+{
+	struct bpf_map *map, *theirs;
+	int err;
+
+	bpf_object__for_each_map(map, obj)
+	{
+		theirs = bpf_object__find_map_by_name(a->obj, bpf_map__name(map));
+		/* Internal maps (.rodata and the like) are each copy's own. */
+		if (!theirs || bpf_map__is_internal(map))
+			continue;
+		err = bpf_map__reuse_fd(map, bpf_map__fd(theirs));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /*
  * A second copy of the object for the peer (endpoint B = PEER_ID), sharing
  * A's maps as weftd shares them by pin path.
@@ -479,12 +506,7 @@ static struct weft_pod_bpf *load_peer(struct weft_pod_bpf *a)
 	memcpy(b->rodata->weft_host_mac, peer_host_mac, ETH_ALEN);
 	b->rodata->weft_host_ifindex = PEER_IFINDEX;
 
-	err = bpf_map__reuse_fd(b->maps.weft_endpoints, bpf_map__fd(a->maps.weft_endpoints));
-	if (!err)
-		err = bpf_map__reuse_fd(b->maps.weft_metrics, bpf_map__fd(a->maps.weft_metrics));
-	if (!err)
-		err = bpf_map__reuse_fd(b->maps.weft_policy_progs,
-					bpf_map__fd(a->maps.weft_policy_progs));
+	err = reuse_maps(b->obj, a);
 	CHECK_INT(err, 0, "peer copy reuses the shared maps");
 	if (!err)
 		err = weft_pod_bpf__load(b);
@@ -606,6 +628,194 @@ static void test_local_tail_call(struct weft_pod_bpf *a)
 	weft_pod_bpf__destroy(b);
 }
 
+/* --- overlay ------------------------------------------------------------- */
+
+#define NODE_IP	      "192.168.50.2" /* the remote node, tunnel endpoint */
+#define REMOTE_CIDR   "10.1.0.0"     /* its pod range, /24 */
+#define REMOTE_POD    "10.1.0.9"
+#define LOCAL_NODE_IP "192.168.50.1" /* this node: in ipcache, not tunnelled */
+#define VXLAN_IFINDEX 77
+
+static int ipcache_put(struct weft_pod_bpf *a, const char *addr, int len, const char *tunnel,
+		       uint32_t identity)
+{
+	struct weft_ipcache_key key = {.prefixlen = WEFT_IPCACHE_PREFIX_BASE + len,
+				       .family = WEFT_FAMILY_IPV4};
+	struct weft_ipcache_value v = {.identity = identity};
+
+	key.addr[0] = ip4(addr);
+	if (tunnel) {
+		v.tunnel_family = WEFT_FAMILY_IPV4;
+		v.tunnel_addr[0] = ip4(tunnel);
+	}
+	return bpf_map__update_elem(a->maps.weft_ipcache, &key, sizeof(key), &v, sizeof(v),
+				    BPF_ANY);
+}
+
+static int set_vxlan_ifindex(struct weft_pod_bpf *a, uint32_t ifindex)
+{
+	struct weft_overlay_config cfg = {.vxlan_ifindex = ifindex};
+	uint32_t zero = 0;
+
+	return bpf_map__update_elem(a->maps.weft_overlay_config, &zero, sizeof(zero), &cfg,
+				    sizeof(cfg), BPF_ANY);
+}
+
+static void test_tunnel(struct weft_pod_bpf *a)
+{
+	const struct bpf_program *prog = a->progs.weft_from_pod;
+	const struct iphdr *ip;
+	struct pkt p;
+	struct run r;
+	int err;
+
+	err = ipcache_put(a, REMOTE_CIDR, 24, NODE_IP, WEFT_IDENTITY_UNKNOWN);
+	if (!err)
+		err = ipcache_put(a, REMOTE_POD, 32, NODE_IP, WEFT_IDENTITY_FIRST_POD);
+	if (!err)
+		err = ipcache_put(a, LOCAL_NODE_IP, 32, NULL, WEFT_IDENTITY_HOST);
+	CHECK_INT(err, 0, "ipcache: remote range, remote pod, local node");
+
+	/* No VXLAN device configured yet: the host decides. */
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, REMOTE_POD, 64, 64);
+	expect(a, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_OK, WEFT_FWD_HOST,
+	       "tunnel: remote pod without an overlay device goes to the host");
+
+	err = set_vxlan_ifindex(a, VXLAN_IFINDEX);
+	CHECK_INT(err, 0, "overlay config: vxlan ifindex %d", VXLAN_IFINDEX);
+	r = expect(a, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_REDIRECT, WEFT_FWD_TUNNEL,
+		   "tunnel: remote pod (its /32) into the overlay");
+	ip = (const void *)(r.out.buf + sizeof(struct ethhdr));
+	CHECK(r.out.len == p.len && !memcmp(r.out.buf, p.buf, 2 * ETH_ALEN) && ip->ttl == 63 &&
+		      csum16(ip, sizeof(*ip)) == 0,
+	      "tunnel: macs kept, ttl decremented, checksum valid");
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, "10.1.0.200", 64, 64);
+	expect(a, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_REDIRECT, WEFT_FWD_TUNNEL,
+	       "tunnel: unknown address in a remote range into the overlay");
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, LOCAL_NODE_IP, 64, 64);
+	r = expect(a, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_OK, WEFT_FWD_HOST,
+		   "tunnel: this node's address (no tunnel endpoint) goes to the host");
+	CHECK(r.out.len == p.len && !memcmp(r.out.buf, p.buf, p.len),
+	      "tunnel: host-bound frame unchanged");
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, "10.1.1.1", 64, 64);
+	expect(a, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_OK, WEFT_FWD_HOST,
+	       "tunnel: outside every range goes to the host");
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, REMOTE_POD, 1, 64);
+	expect(a, prog, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_TTL_EXCEEDED,
+	       "tunnel: ttl 1 to a remote pod");
+}
+
+static struct weft_overlay_bpf *load_overlay(struct weft_pod_bpf *a)
+{
+	struct weft_overlay_bpf *o = weft_overlay_bpf__open();
+	int err;
+
+	CHECK(o != NULL, "open the weft_overlay skeleton");
+	if (!o)
+		return NULL;
+	err = reuse_maps(o->obj, a);
+	CHECK_INT(err, 0, "overlay object reuses the shared maps");
+	if (!err)
+		err = weft_overlay_bpf__load(o);
+	CHECK_INT(err, 0, "load weft_overlay (verifier)");
+	if (err) {
+		weft_overlay_bpf__destroy(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void test_overlay(struct weft_pod_bpf *a)
+{
+	struct weft_overlay_bpf *o = load_overlay(a);
+	const uint8_t remote_gw_mac[ETH_ALEN] = {0xee, 0xee, 0xee, 0x00, 0x00, 0x09};
+	const uint8_t remote_pod_mac[ETH_ALEN] = {0x02, 0x00, 0x0a, 0x01, 0x00, 0x09};
+	const struct ethhdr *eth;
+	const struct iphdr *ip;
+	struct weft_pod_bpf *b;
+	struct delta to;
+	struct pkt p;
+	struct run r;
+
+	if (!o)
+		return;
+
+	/* Decapsulated: remote pod -> the local peer, MACs as the remote
+	 * pod sent them. (test_local put the peer in weft_endpoints.) */
+	pkt_eth(&p, remote_gw_mac, remote_pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, REMOTE_POD, PEER_IP, 63, 64);
+	r = expect(a, o->progs.weft_from_overlay, WEFT_DIR_OVERLAY, &p, TC_ACT_REDIRECT,
+		   WEFT_FWD_LOCAL, "from-overlay: to a local pod (empty slot: its host veth)");
+	eth = (const void *)r.out.buf;
+	ip = (const void *)(eth + 1);
+	CHECK(r.out.len == p.len && !memcmp(eth->h_source, peer_host_mac, ETH_ALEN) &&
+		      !memcmp(eth->h_dest, peer_mac, ETH_ALEN) && ip->ttl == 62 &&
+		      csum16(ip, sizeof(*ip)) == 0,
+	      "from-overlay: routed to the local pod (macs, ttl, checksum)");
+
+	/* With the peer's program in its slot, the overlay program's tail
+	 * call reaches it: the program array accepts the overlay program. */
+	b = load_peer(a);
+	if (b) {
+		CHECK_INT(set_policy_prog(a, PEER_ID, b->progs.weft_to_pod_local), 0,
+			  "from-overlay: peer's weft_to_pod_local in its slot");
+		delta_start(&to, a, WEFT_DIR_TO_POD, WEFT_FWD_TO_POD);
+		expect(a, o->progs.weft_from_overlay, WEFT_DIR_OVERLAY, &p, TC_ACT_REDIRECT,
+		       WEFT_FWD_LOCAL, "from-overlay: to a local pod through its program");
+		delta_check(&to, a, 1, &p, "from-overlay: the peer's to-pod checks ran");
+		CHECK_INT(bpf_map__delete_elem(a->maps.weft_policy_progs, &(uint32_t){PEER_ID},
+					       sizeof(uint32_t), 0),
+			  0, "from-overlay: peer's slot emptied again");
+		weft_pod_bpf__destroy(b);
+	}
+
+	pkt_eth(&p, remote_gw_mac, remote_pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, REMOTE_POD, LOCAL_NODE_IP, 63, 64);
+	r = expect(a, o->progs.weft_from_overlay, WEFT_DIR_OVERLAY, &p, TC_ACT_OK, WEFT_FWD_HOST,
+		   "from-overlay: unknown destination (this node) goes to the host");
+	CHECK(r.out.len == p.len && !memcmp(r.out.buf, p.buf, p.len),
+	      "from-overlay: host-bound frame unchanged");
+
+	pkt_eth(&p, remote_gw_mac, remote_pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, REMOTE_POD, PEER_IP, 1, 64);
+	expect(a, o->progs.weft_from_overlay, WEFT_DIR_OVERLAY, &p, TC_ACT_SHOT,
+	       WEFT_DROP_TTL_EXCEEDED, "from-overlay: ttl 1 to a local pod");
+
+	pkt_eth(&p, remote_gw_mac, remote_pod_mac, ETH_P_ARP);
+	pkt_arp(&p, ARPOP_REQ, remote_pod_mac, REMOTE_POD, (const uint8_t[ETH_ALEN]){0}, PEER_IP);
+	expect(a, o->progs.weft_from_overlay, WEFT_DIR_OVERLAY, &p, TC_ACT_SHOT,
+	       WEFT_DROP_UNSUPPORTED_L3, "from-overlay: arp");
+
+	/* The host's own packets routed into the device: key from ipcache. */
+	pkt_eth(&p, remote_gw_mac, host_mac, ETH_P_IP);
+	pkt_ipv4(&p, LOCAL_NODE_IP, REMOTE_POD, 64, 64);
+	r = expect(a, o->progs.weft_to_overlay, WEFT_DIR_TO_OVERLAY, &p, TC_ACT_OK, WEFT_FWD_TUNNEL,
+		   "to-overlay: host to a remote pod gets its tunnel key");
+	CHECK(r.out.len == p.len && !memcmp(r.out.buf, p.buf, p.len),
+	      "to-overlay: frame unchanged");
+
+	pkt_eth(&p, remote_gw_mac, host_mac, ETH_P_IP);
+	pkt_ipv4(&p, LOCAL_NODE_IP, "10.9.9.9", 64, 64);
+	expect(a, o->progs.weft_to_overlay, WEFT_DIR_TO_OVERLAY, &p, TC_ACT_SHOT,
+	       WEFT_DROP_NO_TUNNEL, "to-overlay: destination without a node");
+
+	pkt_eth(&p, remote_gw_mac, host_mac, ETH_P_IPV6);
+	pkt_put(&p, 48);
+	expect(a, o->progs.weft_to_overlay, WEFT_DIR_TO_OVERLAY, &p, TC_ACT_SHOT,
+	       WEFT_DROP_UNSUPPORTED_L3, "to-overlay: ipv6");
+
+	weft_overlay_bpf__destroy(o);
+}
+
 int main(void)
 {
 	struct weft_pod_bpf *skel;
@@ -641,6 +851,8 @@ int main(void)
 	test_antispoof(skel);
 	test_local(skel);
 	test_local_tail_call(skel);
+	test_tunnel(skel);
+	test_overlay(skel);
 	test_malformed(skel);
 	test_to_pod(skel);
 

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * weft_overlay.bpf.o on the node's VXLAN device: weft_from_overlay (tcx
+ * ingress) and weft_to_overlay (tcx egress), one load per node, sharing the
+ * per-pod programs' maps by pin path. The links are pinned at
+ * <bpffs>/overlay/{from_overlay,to_overlay} so they outlive weftd, like the
+ * endpoints' links.
+ */
+#ifndef WEFTD_OVERLAY_PROG_H
+#define WEFTD_OVERLAY_PROG_H
+
+#define WEFTD_OVERLAY_OBJECT "weft_overlay.bpf.o"
+
+/*
+ * Load <bpf_dir>/weft_overlay.bpf.o and put its programs on @ifindex. A pinned
+ * link still on @ifindex (weftd restarted, device kept) gets the new program
+ * with bpf_link_update(): no moment without one. A pinned link on a device
+ * that is gone is replaced by a new attachment. 0 or -errno (logged).
+ */
+int overlay_prog_attach(const char *bpf_dir, const char *bpffs, int ifindex);
+
+#endif
