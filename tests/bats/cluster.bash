@@ -172,16 +172,19 @@ cluster_node_remove() {
 }
 
 # cluster_node_readdress I IP: node I moves to a new underlay address: IP
-# added to its eth0, then its Node object's InternalIP changed. The old
-# address stays until the test removes it.
+# added to its eth0, its Node object's InternalIP changed, then the old
+# address removed (the new one promoted, the default route kept).
 cluster_node_readdress() {
 	local i=$1 ip=$2 node
 	node=$(cl_node_name "$i")
+	in_cl_node "$i" sysctl -qw net.ipv4.conf.eth0.promote_secondaries=1
 	ip -n "$node" addr add "$ip/24" dev eth0
 	cl_object_put "10-node-$node" "$(jq --arg ip "$ip" \
 		'.status.addresses |= map(if .type == "InternalIP" then .address = $ip else . end)' \
 		"$WT_DIR/objects/10-node-$node.json")"
 	cluster_file_write
+	ip -n "$node" addr del "$(cl_node_ip "$i")/24" dev eth0
+	ip -n "$node" route replace default via "$CL_EXT_IP"
 }
 
 # cluster_pod_add I POD: a pod on node I through cnitool, then its Pod object
