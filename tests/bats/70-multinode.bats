@@ -17,8 +17,10 @@ reach() {
 	in_cl_pod "$1" ping -c 1 -W 0.3 -q "$2" >/dev/null 2>&1
 }
 
+# unreachable POD IP: no answer within 100 ms (a finer poll than reach; the
+# tests confirm with a longer ping after it).
 unreachable() {
-	! reach "$@"
+	! in_cl_pod "$1" ping -c 1 -W 0.1 -q "$2" >/dev/null 2>&1
 }
 
 # tcp_send FROM TO BYTES: BYTES of random data from pod FROM to a listener in
@@ -199,7 +201,7 @@ endpoints() {
 	cluster_pod_add 3 c
 	# within a second of its Pod object, from the existing nodes and back
 	wait_until 1000 reach a "$(pod_ip c)"
-	echo "node 3's pod reached from node 1 after ${WAITED_MS} ms" >&3
+	echo "# node 3's pod reached from node 1 after ${WAITED_MS} ms" >&3
 	wait_until 1000 reach b "$(pod_ip c)"
 	reach c "$(pod_ip a)"
 	reach c "$(pod_ip b)"
@@ -207,7 +209,7 @@ endpoints() {
 
 	cluster_node_remove 3
 	wait_until 1000 unreachable a "$(pod_ip c)"
-	echo "node 3's pod unreachable from node 1 after ${WAITED_MS} ms" >&3
+	echo "# node 3's pod unreachable from node 1 after ${WAITED_MS} ms" >&3
 	wait_until 1000 unreachable b "$(pod_ip c)"
 	run in_cl_pod a ping -c 3 -i 0.2 -W 0.5 "$(pod_ip c)"
 	[ "$status" -ne 0 ]
@@ -238,7 +240,7 @@ endpoints() {
 	cluster_weftd_start 2
 	# node 1 followed the Node update on its own, while node 2 restarted
 	wait_until 1000 reach a "$(pod_ip b)"
-	echo "node 2's pod reached at its node's new address ${WAITED_MS} ms after weftd 2 restarted" >&3
+	echo "# node 2's pod reached at its node's new address ${WAITED_MS} ms after weftd 2 restarted" >&3
 	reach b "$(pod_ip a)"
 	in_cl_pod a ping -c 5 -i 0.1 -W 1 "$(pod_ip b)"
 }
