@@ -110,12 +110,32 @@ endpoints() {
 	grep -q "Connection received on $(cl_node_ip 2) " "$WT_DIR/ext.err"
 }
 
-@test "TCP across nodes: 4 MB each way arrive intact, node -> remote pod too" {
+# udp_send FROM TO BYTES: one datagram of BYTES from pod FROM to pod TO.
+udp_send() {
+	local from=$1 to=$2 bytes=$3 ip lpid
+	ip=$(pod_ip "$to")
+	head -c "$bytes" /dev/urandom >"$WT_DIR/utx-$from"
+	in_cl_pod "$to" timeout 5 nc -u -l "$ip" 9999 >"$WT_DIR/urx-$to" 3>&- &
+	lpid=$!
+	wait_until 2000 eval "in_cl_pod $to ss -lun | grep -q ':9999 '"
+	in_cl_pod "$from" timeout 2 nc -u -q 0 "$ip" 9999 <"$WT_DIR/utx-$from"
+	wait_until 2000 eval "[ \$(stat -c %s '$WT_DIR/urx-$to') -eq $bytes ]"
+	kill "$lpid" 2>/dev/null || true
+	wait "$lpid" 2>/dev/null || true
+	cmp "$WT_DIR/utx-$from" "$WT_DIR/urx-$to"
+}
+
+@test "TCP and UDP across nodes: 4 MB each way intact, fragmented datagrams, node -> remote pod" {
 	cluster_up 2
 	cluster_pod_add 1 a
 	cluster_pod_add 2 b
 	tcp_send a b $((4 << 20))
 	tcp_send b a $((4 << 20))
+	# a datagram that fits, and one the pod fragments (every fragment must
+	# cross the overlay, not only the one with the UDP header)
+	udp_send a b 1400
+	udp_send a b 4000
+	in_cl_pod b ping -c 2 -i 0.2 -W 1 -M dont -s 3000 "$(pod_ip a)"
 	# node 1's own stack to the pod on node 2 (a kubelet probe from elsewhere)
 	local lpid ip
 	ip=$(pod_ip b)
@@ -125,6 +145,7 @@ endpoints() {
 	in_cl_node 1 timeout 10 nc -N "$ip" 8081 <<<probe
 	wait "$lpid"
 	grep -q probe "$WT_DIR/probe.out"
+	in_cl_node 1 ping -c 2 -i 0.2 -W 1 -s 8000 "$ip"
 }
 
 @test "full-size packets cross nodes with DF set and no fragmentation; one byte more fails cleanly" {
@@ -258,7 +279,7 @@ endpoints() {
 	[ -z "$output" ]
 }
 
-@test "a broken cluster file keeps the last good state, and weftd logs what is wrong" {
+@test "a broken or deleted cluster file keeps the last good state, and weftd logs what is wrong" {
 	cluster_up 2
 	cluster_pod_add 1 a
 	cluster_pod_add 2 b
@@ -283,6 +304,11 @@ endpoints() {
 	# not JSON at all: the position of the syntax error
 	head -c 200 <<<"$good" | cluster_file_write_raw
 	wait_until 2000 eval "cl_weftd_log 1 | grep -q 'line [0-9]*, column [0-9]*'"
+	in_cl_pod a ping -c 3 -i 0.2 -W 1 "$(pod_ip b)"
+
+	# the file deleted: the last state stays too
+	rm -f "$CL_FILE"
+	wait_until 2000 eval "cl_weftd_log 1 | grep -q 'does not exist; keeping the last state'"
 	in_cl_pod a ping -c 3 -i 0.2 -W 1 "$(pod_ip b)"
 
 	# a good file again is applied: a new pod on node 2 becomes reachable
