@@ -104,6 +104,9 @@ if $weft; then
 	printf '%-26s %8s %12.2f %16.0f\n' "weft overlay" "$(cl_pod_mtu a)" "$wt" "$wf"
 fi
 printf '%-26s %8s %12.2f %16.0f\n' "kernel VXLAN (flannel-like)" "$kmtu" "$kt" "$kf"
+rounds() { paste -sd' ' "$BDIR/$1"; }
+if $weft; then echo "rounds: weft TCP [$(rounds wt)] pps [$(rounds wf)]"; fi
+echo "rounds: kernel TCP [$(rounds kt)] pps [$(rounds kf)]"
 if $weft; then
 	awk -v a="$wt" -v b="$kt" -v c="$wf" -v d="$kf" \
 		'BEGIN { printf "weft/kernel: throughput %.2fx, ping-flood %.2fx (target >= 1.0x)\n", a / b, c / d }'

@@ -61,7 +61,7 @@ bench_iperf() {
 		sleep 0.02
 	done
 	nsenter --net="/run/netns/$2" iperf3 -c "$3" -t "${SECS:-5}" -J |
-		jq '.end.sum_received.bits_per_second / 1e9'
+		jq '.end.sum_received.bits_per_second / 1e9' | awk '{ printf "%.2f\n", $1 }'
 	wait "$spid" 2>/dev/null || true
 }
 
