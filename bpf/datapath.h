@@ -135,6 +135,8 @@ enum weft_reason {
 	WEFT_DROP_CSUM_FAILED = -40,	  /* checksum helper refused */
 	WEFT_DROP_NO_TUNNEL = -41,	  /* to-overlay: no node known for the destination */
 	WEFT_DROP_TUNNEL_KEY = -42,	  /* bpf_skb_set_tunnel_key() refused */
+	WEFT_DROP_TUNNEL_SOURCE = -43,	  /* from-overlay: sender is no node, or the
+					   * inner source is not behind it */
 };
 
 #define WEFT_REASON_MAX 64 /* reasons per direction, |reason| < WEFT_REASON_MAX */

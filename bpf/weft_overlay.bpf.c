@@ -4,9 +4,10 @@
  * (weft_vxlan, collect_md), loaded once per node:
  *
  *   weft_from_overlay  tcx ingress = decapsulated frames from other nodes:
- *                      a local pod gets them the way weft_from_pod delivers
- *                      locally; anything else (this node's own address) goes
- *                      to the host stack
+ *                      the sender must be a known node and the inner
+ *                      source behind it; a local pod gets them the way
+ *                      weft_from_pod delivers locally; anything else (this
+ *                      node's own address) goes to the host stack
  *   weft_to_overlay    tcx egress  = frames leaving through the device: those
  *                      from weft_from_pod already carry their tunnel key; the
  *                      host's own (routed to remote pod ranges via the device)
@@ -31,6 +32,7 @@ static __always_inline enum weft_reason from_overlay_ipv4(struct __sk_buff *skb,
 							  __u32 *dst_id)
 {
 	struct weft_endpoint_info *ep;
+	struct bpf_tunnel_key key;
 	struct ethhdr *eth;
 	struct iphdr *ip;
 
@@ -44,6 +46,15 @@ static __always_inline enum weft_reason from_overlay_ipv4(struct __sk_buff *skb,
 		return WEFT_DROP_INVALID_PACKET;
 	if (!ipv4_parse(skb, &eth, &ip))
 		return WEFT_DROP_INVALID_PACKET;
+	/*
+	 * The collect_md device gives every packet it decapsulates its tunnel
+	 * info, so there always is a sender to check. Only a packet without
+	 * one (BPF_PROG_TEST_RUN, which cannot supply it) skips the check.
+	 * The helper only reads, so eth and ip stay valid.
+	 */
+	if (!bpf_skb_get_tunnel_key(skb, &key, sizeof(key), 0) &&
+	    !tunnel_source_ok(bpf_htonl(key.remote_ipv4), ip->saddr))
+		return WEFT_DROP_TUNNEL_SOURCE;
 
 	ep = endpoint_lookup_ipv4(ip->daddr);
 	if (!ep)

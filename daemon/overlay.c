@@ -313,10 +313,11 @@ static void on_node(void *ctx, enum cluster_event ev, const struct cl_node *old,
 	cluster_for_each_pod(ov->cl, refresh_pod, &r);
 	flush(ov, n->name);
 	/* Routes after the ipcache: pods switch first, the host's own packets
-	 * right after. A changed range loses its old route. */
-	if (old && (!cc || !oc || !weft_prefix_equal(oc, cc) || !cur))
+	 * right after. A changed range, or a node without an address (no
+	 * tunnel to send through), loses its route. */
+	if (old && (!cur || !cip || !cc || !oc || !weft_prefix_equal(oc, cc)))
 		node_route(ov, old, false);
-	if (cur)
+	if (cur && cip)
 		node_route(ov, cur, true);
 	snat_update(ov);
 	pr_info("node %s: %s", n->name, cluster_event_name(ev));

@@ -23,6 +23,7 @@ const char *weft_reason_name(int reason)
 	case WEFT_DROP_CSUM_FAILED: return "drop-csum-failed";
 	case WEFT_DROP_NO_TUNNEL: return "drop-no-tunnel";
 	case WEFT_DROP_TUNNEL_KEY: return "drop-tunnel-key";
+	case WEFT_DROP_TUNNEL_SOURCE: return "drop-tunnel-source";
 	}
 	return NULL;
 }

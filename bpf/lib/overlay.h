@@ -57,4 +57,21 @@ static __always_inline int tunnel_set_ipv4(struct __sk_buff *skb, __be32 remote)
 				      BPF_F_ZERO_CSUM_TX | BPF_F_DONT_FRAGMENT);
 }
 
+/*
+ * May the node at @remote (outer source, network order) send a packet from
+ * @saddr (inner source)? Only when @remote is a node weft knows (its own
+ * address in weft_ipcache, tunnelled to itself) and @saddr is tunnelled to
+ * that same node: one of its pods, its pod range, or its own address. So a
+ * host on the underlay that is no node, or a node sending with another
+ * node's pod addresses, cannot inject into local pods.
+ */
+static __always_inline bool tunnel_source_ok(__be32 remote, __be32 saddr)
+{
+	struct weft_ipcache_value *node = ipcache_lookup_ipv4(remote);
+
+	if (!node || !(node->flags & WEFT_IPC_F_NODE) || ipcache_tunnel_ipv4(node) != remote)
+		return false;
+	return ipcache_tunnel_ipv4(ipcache_lookup_ipv4(saddr)) == remote;
+}
+
 #endif

@@ -178,6 +178,19 @@ ctl() {
 	in_pod a1 ping -c 2 -i 0.2 -W 2 "$UL_CIDR.100"
 	nsenter --net="/run/netns/$WT_ID-n1" nft list table ip weft | grep -q masquerade
 
+	# A host on the underlay that is no node cannot inject into a pod: the
+	# external host sends VXLAN (VNI 1, port 4789) to node 1 for pod a1.
+	local x=/run/netns/$WT_ID-x before
+	before=$(SOCK=$WT_DIR/n1/weftd.sock metric from-overlay drop-tunnel-source)
+	nsenter --net="$x" ip link add vx0 type vxlan id 1 remote "$UL_CIDR.11" \
+		local "$UL_CIDR.100" dstport 4789 dev eth0
+	nsenter --net="$x" ip link set vx0 arp off up
+	nsenter --net="$x" ip addr add 10.99.0.1/32 dev vx0
+	nsenter --net="$x" ip route add "$ip1/32" dev vx0
+	run nsenter --net="$x" ping -c 2 -i 0.2 -W 1 "$ip1"
+	[ "$status" -ne 0 ]
+	[ "$(SOCK=$WT_DIR/n1/weftd.sock metric from-overlay drop-tunnel-source)" -ge $((before + 2)) ]
+
 	run ctl 1 status
 	[[ $output == *"weft_vxlan"* && $output == *"nodes"*2* ]]
 	# The device sends nothing of its own into the tunnel (no IPv6 link-local).
