@@ -51,3 +51,29 @@ stats() {
 		p = int(NR * 0.99 + 0.999); if (p > NR) p = NR
 		printf "%.2f %.2f\n", m, v[p] }'
 }
+
+# bench_iperf NS_SERVER NS_CLIENT IP -> Gbit/s received, over $SECS seconds
+bench_iperf() {
+	nsenter --net="/run/netns/$1" iperf3 -s -1 -B "$3" >/dev/null 2>&1 &
+	local spid=$!
+	for _ in $(seq 100); do
+		nsenter --net="/run/netns/$1" ss -ltn | grep -q ":5201 " && break
+		sleep 0.02
+	done
+	nsenter --net="/run/netns/$2" iperf3 -c "$3" -t "${SECS:-5}" -J |
+		jq '.end.sum_received.bits_per_second / 1e9' | awk '{ printf "%.2f\n", $1 }'
+	wait "$spid" 2>/dev/null || true
+}
+
+# bench_flood NS IP -> round trips per second of a ping flood of $FLOOD echoes
+bench_flood() {
+	local n=${FLOOD:-20000} out
+	out=$(nsenter --net="/run/netns/$1" ping -f -q -c "$n" "$2")
+	awk -v n="$n" '/packets transmitted/ { for (i = 1; i <= NF; i++) if ($i ~ /ms$/) t = $i + 0 }
+		END { printf "%.0f\n", n / (t / 1000) }' <<<"$out"
+}
+
+# median: the median of the numbers on stdin (one per line)
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { printf "%.2f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}

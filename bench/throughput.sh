@@ -14,24 +14,6 @@ FLOOD=${FLOOD:-20000}
 # 2-core machine (single runs of the same build ranged 0.79x-0.92x).
 ROUNDS=${ROUNDS:-5}
 
-# iperf NS_SERVER NS_CLIENT IP -> Gbit/s
-iperf() {
-	nsenter --net="/run/netns/$1" iperf3 -s -1 -B "$3" >/dev/null 2>&1 &
-	local spid=$!
-	sleep 0.3
-	nsenter --net="/run/netns/$2" iperf3 -c "$3" -t "$SECS" -J |
-		jq '.end.sum_received.bits_per_second / 1e9'
-	wait "$spid" 2>/dev/null || true
-}
-
-# flood NS IP -> packets per second (request + reply round trips)
-flood() {
-	local out
-	out=$(nsenter --net="/run/netns/$1" ping -f -q -c "$FLOOD" "$2")
-	awk -v n="$FLOOD" '/packets transmitted/ { for (i = 1; i <= NF; i++) if ($i ~ /ms$/) t = $i + 0 }
-		END { printf "%.0f\n", n / (t / 1000) }' <<<"$out"
-}
-
 bench_node_up
 bench_ns_add "$BID-a"
 bench_ns_add "$BID-b"
@@ -53,13 +35,12 @@ nsenter --net="/run/netns/$BID-va" ping -c 1 -W 2 10.97.0.2 >/dev/null
 nsenter --net="/run/netns/$BID-a" ping -c 1 -W 2 "$IP_B" >/dev/null
 
 for ((r = 0; r < ROUNDS; r++)); do
-	iperf "$BID-b" "$BID-a" "$IP_B" >>"$BDIR/wt"
-	iperf "$BID-vb" "$BID-va" 10.97.0.2 >>"$BDIR/vt"
-	flood "$BID-a" "$IP_B" >>"$BDIR/wf"
-	flood "$BID-va" 10.97.0.2 >>"$BDIR/vf"
+	bench_iperf "$BID-b" "$BID-a" "$IP_B" >>"$BDIR/wt"
+	bench_iperf "$BID-vb" "$BID-va" 10.97.0.2 >>"$BDIR/vt"
+	bench_flood "$BID-a" "$IP_B" >>"$BDIR/wf"
+	bench_flood "$BID-va" 10.97.0.2 >>"$BDIR/vf"
 done
-median() { stats "$1" | cut -d' ' -f1; }
-wt=$(median "$BDIR/wt") vt=$(median "$BDIR/vt") wf=$(median "$BDIR/wf") vf=$(median "$BDIR/vf")
+wt=$(median <"$BDIR/wt") vt=$(median <"$BDIR/vt") wf=$(median <"$BDIR/wf") vf=$(median <"$BDIR/vf")
 echo "Same-node pod-to-pod (kernel $(uname -r), $(nproc) cores, medians of $ROUNDS interleaved rounds: iperf3 ${SECS}s, ping -f x$FLOOD)"
 printf '%-22s %14s %16s\n' "" "TCP Gbit/s" "ping-flood pps"
 printf '%-22s %14.2f %16.0f\n' "weft pods" "$wt" "$wf"
