@@ -99,7 +99,7 @@ static json_t *ep_base_json(const struct endpoint *ep)
 
 json_t *endpoint_to_json(struct weftd *d, const struct endpoint *ep)
 {
-	struct link_state st = { 0 };
+	struct link_state st = {0};
 	json_t *obj = ep_base_json(ep);
 
 	if (!obj)
@@ -108,12 +108,13 @@ json_t *endpoint_to_json(struct weftd *d, const struct endpoint *ep)
 		loader_link_state(d->loader, ep->id, ep->host_ifindex, &st);
 	json_object_set_new(obj, "attached", json_boolean(st.attached));
 	json_object_set_new(obj, "programs",
-			    json_pack("{s:I, s:I}", "fromPod", (json_int_t)st.prog_id[0], "toPod",
-				      (json_int_t)st.prog_id[1]));
+			    json_pack("{s:I, s:I, s:s}", "fromPod", (json_int_t)st.prog_id[0],
+				      "toPod", (json_int_t)st.prog_id[1], "object",
+				      ep->obj_hash[0] ? ep->obj_hash : d->running_hash));
 	return obj;
 }
 
-static int write_state(struct weftd *d, const struct endpoint *ep)
+int endpoint_write_state(struct weftd *d, const struct endpoint *ep, bool durable)
 {
 	char name[300], *text;
 	json_t *obj;
@@ -123,12 +124,13 @@ static int write_state(struct weftd *d, const struct endpoint *ep)
 	if (!obj)
 		return -ENOMEM;
 	json_object_set_new(obj, "version", json_integer(EP_STATE_VERSION));
+	json_object_set_new(obj, "objectHash", json_string(ep->obj_hash));
 	text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	if (!text)
 		return -ENOMEM;
 	state_name(ep, name, sizeof(name));
-	err = state_write_atomic(d->ep_dirfd, name, text, strlen(text), true);
+	err = state_write_atomic(d->ep_dirfd, name, text, strlen(text), durable);
 	free(text);
 	return err;
 }
@@ -166,8 +168,9 @@ static int check_ips(struct weftd *d, const struct endpoint *req, struct weft_ap
 			for (int j = 0; j < ep->nr_ips; j++) {
 				if (memcmp(&ep->ips[j], &req->ips[i], sizeof(req->ips[i])))
 					continue;
-				set_err(e, EEXIST, "ips", "address %s is held by endpoint %u (%s/%s)",
-					ip, ep->id, ep->cid, ep->ifname);
+				set_err(e, EEXIST, "ips",
+					"address %s is held by endpoint %u (%s/%s)", ip, ep->id,
+					ep->cid, ep->ifname);
 				return -EEXIST;
 			}
 		}
@@ -193,14 +196,29 @@ static void map_delete_all(struct weftd *d, const struct endpoint *ep, int n)
 	}
 }
 
+void endpoint_loader_params(const struct endpoint *ep, struct loader_params *lp)
+{
+	memset(lp, 0, sizeof(*lp));
+	lp->id = ep->id;
+	lp->ifindex = ep->host_ifindex;
+	memcpy(lp->pod_mac, ep->pod_mac, 6);
+	memcpy(lp->host_mac, ep->host_mac, 6);
+	for (int j = 0; j < ep->nr_ips; j++) {
+		if (ep->ips[j].family == WEFT_FAMILY_IPV4) {
+			lp->pod_ipv4 = ep->ips[j].addr[0];
+			break;
+		}
+	}
+}
+
 int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **out,
 		 struct weft_api_error *e)
 {
-	struct loader_params lp = { 0 };
-	struct weft_endpoint_info info = { 0 };
+	struct loader_params lp = {0};
+	struct weft_endpoint_info info = {0};
 	struct endpoint *ep, *old;
 	char name[300], other[300];
-	int link_fds[2] = { -1, -1 };
+	int link_fds[2] = {-1, -1};
 	int err, i = 0;
 
 	old = endpoint_find(d, req->cid, req->ifname);
@@ -209,13 +227,19 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 			*out = old;
 			return 0;
 		}
-		set_err(e, EEXIST, "hostIfname", "endpoint %s/%s exists on host veth %s",
-			req->cid, req->ifname, old->host_ifname);
+		set_err(e, EEXIST, "hostIfname", "endpoint %s/%s exists on host veth %s", req->cid,
+			req->ifname, old->host_ifname);
 		return -EEXIST;
 	}
 	if (!d->loader) {
 		set_err(e, ENOSYS, NULL, "no BPF object loaded");
 		return -ENOSYS;
+	}
+	if (d->datapath_error[0]) {
+		set_err(e, EAGAIN, d->datapath_error,
+			"the BPF object on disk could not replace the running programs; "
+			"fix it and run weftctl upgrade");
+		return -EAGAIN;
 	}
 	for (old = d->endpoints; old; old = old->next) {
 		if (strcmp(old->host_ifname, req->host_ifname))
@@ -265,16 +289,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 		goto free_ep;
 	}
 
-	lp.id = ep->id;
-	lp.ifindex = ep->host_ifindex;
-	memcpy(lp.pod_mac, ep->pod_mac, 6);
-	memcpy(lp.host_mac, ep->host_mac, 6);
-	for (int j = 0; j < ep->nr_ips; j++) {
-		if (ep->ips[j].family == WEFT_FAMILY_IPV4) {
-			lp.pod_ipv4 = ep->ips[j].addr[0];
-			break;
-		}
-	}
+	endpoint_loader_params(ep, &lp);
 	/* A host veth from the pool already carries both links: swap the
 	 * programs in (no grace period) instead of attaching new ones. */
 	if (d->pool && !vethpool_take(d->pool, ep->cid, ep->ifname, ep->host_ifindex, link_fds)) {
@@ -296,12 +311,14 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	for (i = 0; i < ep->nr_ips; i++) {
 		err = maps_endpoint_put(&d->maps, &ep->ips[i], &info);
 		if (err) {
-			set_err(e, -err, MAP_ENDPOINTS, "insert address %d into weft_endpoints for endpoint %u: %s",
-				i, ep->id, strerror(-err));
+			set_err(e, -err, MAP_ENDPOINTS,
+				"insert address %d into weft_endpoints for endpoint %u: %s", i,
+				ep->id, strerror(-err));
 			goto delete_entries;
 		}
 	}
-	err = write_state(d, ep);
+	snprintf(ep->obj_hash, sizeof(ep->obj_hash), "%s", loader_hash(d->loader));
+	err = endpoint_write_state(d, ep, true);
 	if (err) {
 		set_err(e, -err, name, "write state file for endpoint %u: %s", ep->id,
 			strerror(-err));
@@ -408,8 +425,8 @@ static int ep_from_json(json_t *obj, struct endpoint *ep)
 
 	if (json_unpack_ex(obj, &jerr, 0, "{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o}", "id",
 			   &id, "containerID", &cid, "ifname", &ifname, "netns", &netns,
-			   "hostIfname", &host, "hostIfindex", &ifindex, "hostMAC", &hmac,
-			   "podMAC", &pmac, "ips", &ips))
+			   "hostIfname", &host, "hostIfindex", &ifindex, "hostMAC", &hmac, "podMAC",
+			   &pmac, "ips", &ips))
 		return -EINVAL;
 	if (id <= 0 || id >= WEFT_MAX_ENDPOINTS || !valid_container_id(cid) ||
 	    !valid_ifname(ifname) || !valid_ifname(host) || mac_parse(hmac, ep->host_mac) ||
@@ -421,7 +438,7 @@ static int ep_from_json(json_t *obj, struct endpoint *ep)
 	snprintf(ep->cid, sizeof(ep->cid), "%s", cid);
 	snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifname);
 	snprintf(ep->host_ifname, sizeof(ep->host_ifname), "%s", host);
-	json_array_foreach(ips, i, ip) {
+	json_array_foreach (ips, i, ip) {
 		if (!json_is_string(ip) || ep_ip_parse(json_string_value(ip), &ep->ips[i]))
 			return -EINVAL;
 		ep->nr_ips++;
@@ -430,6 +447,9 @@ static int ep_from_json(json_t *obj, struct endpoint *ep)
 	if (!ep->netns)
 		return -ENOMEM;
 	ep->k8s = json_incref(json_object_get(obj, "k8s"));
+	/* Older state files: the object recorded in datapath.json (caller). */
+	snprintf(ep->obj_hash, sizeof(ep->obj_hash), "%s",
+		 json_string_value(json_object_get(obj, "objectHash")) ?: "");
 	return 0;
 }
 

@@ -18,8 +18,8 @@
 #include "rodata.h"
 #include "state.h"
 
-#define PROG_FROM_POD "weft_from_pod"
-#define PROG_TO_POD "weft_to_pod"
+#define PROG_FROM_POD	  "weft_from_pod"
+#define PROG_TO_POD	  "weft_to_pod"
 #define PROG_TO_POD_LOCAL "weft_to_pod_local"
 /* Only filled when a load fails (libbpf then retries with log level 1). */
 #define VERIFIER_LOG_SIZE (1024 * 1024)
@@ -29,6 +29,8 @@ struct loader {
 	char bpffs[WEFTD_DIR_MAX];
 	void *obj;
 	size_t obj_len;
+	char hash[LOADER_HASH_LEN + 1];
+	struct maps_layout layout;
 	char *log;
 };
 
@@ -39,6 +41,34 @@ static const char *const rodata_vars[] = {
 const char *loader_object_path(const struct loader *l)
 {
 	return l->path;
+}
+
+const char *loader_hash(const struct loader *l)
+{
+	return l->hash;
+}
+
+const struct maps_layout *loader_layout(const struct loader *l)
+{
+	return &l->layout;
+}
+
+size_t loader_log_size(void)
+{
+	return VERIFIER_LOG_SIZE;
+}
+
+/* FNV-1a 64: tells builds apart, it is not a signature (the object comes
+ * from root's --bpf-dir). */
+static void hash_object(struct loader *l)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < l->obj_len; i++) {
+		h ^= ((const uint8_t *)l->obj)[i];
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(l->hash, sizeof(l->hash), "%016llx", (unsigned long long)h);
 }
 
 static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
@@ -94,10 +124,10 @@ close_fd:
 	return err;
 }
 
-static struct bpf_object *open_object(struct loader *l)
+static struct bpf_object *open_object(struct loader *l, char *log)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "weft_pod",
-		    .kernel_log_buf = l->log, .kernel_log_size = VERIFIER_LOG_SIZE);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "weft_pod", .kernel_log_buf = log,
+		    .kernel_log_size = VERIFIER_LOG_SIZE);
 
 	return bpf_object__open_mem(l->obj, l->obj_len, &opts);
 }
@@ -105,17 +135,32 @@ static struct bpf_object *open_object(struct loader *l)
 /* Fail at start, with the missing name, rather than on the first pod. */
 static int check_object(struct loader *l)
 {
-	static const char *const progs[] = { PROG_FROM_POD, PROG_TO_POD, PROG_TO_POD_LOCAL };
-	static const char *const shared[] = { MAP_ENDPOINTS, MAP_METRICS, MAP_POLICY_PROGS };
+	static const char *const progs[] = {PROG_FROM_POD, PROG_TO_POD, PROG_TO_POD_LOCAL};
+	static const char *const shared[] = {MAP_ENDPOINTS, MAP_METRICS, MAP_POLICY_PROGS};
 	struct bpf_object *obj;
-	uint8_t zero[8] = { 0 };
+	uint8_t zero[8] = {0};
 	int err = 0;
 
-	obj = open_object(l);
+	obj = open_object(l, l->log);
 	if (!obj) {
 		err = -errno;
 		pr_warn("%s is not a usable BPF object: %s", l->path, strerror(-err));
 		return err;
+	}
+	/* An object from before per-map layouts is layout 1 throughout. */
+	for (int i = 0; i < MAPS_NR; i++)
+		l->layout.v[i] = 1;
+	err = rodata_get(obj, "weft_map_layout", l->layout.v, sizeof(l->layout.v));
+	if (err && err != -ENOENT) {
+		pr_warn("%s: .rodata weft_map_layout: %s", l->path, strerror(-err));
+		goto close_obj;
+	}
+	err = 0;
+	for (int i = 0; i < MAPS_NR && !err; i++) {
+		if (!l->layout.v[i]) {
+			pr_warn("%s: map %s has layout version 0", l->path, maps_names[i]);
+			err = -EINVAL;
+		}
 	}
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !err; i++) {
 		if (!bpf_object__find_program_by_name(obj, progs[i])) {
@@ -139,6 +184,7 @@ static int check_object(struct loader *l)
 			pr_warn("%s: .rodata variable %s: %s", l->path, rodata_vars[i],
 				err == -ENOENT ? "missing" : strerror(-err));
 	}
+close_obj:
 	bpf_object__close(obj);
 	return err;
 }
@@ -163,10 +209,12 @@ int loader_open(struct loader **out, const char *bpf_dir, const char *bpffs)
 		pr_warn("cannot read %s: %s", l->path, strerror(-err));
 		goto free_loader;
 	}
+	hash_object(l);
 	err = check_object(l);
 	if (err)
 		goto free_loader;
-	pr_debug("loaded %s (%zu bytes) into memory", l->path, l->obj_len);
+	pr_debug("loaded %s (%zu bytes, hash %s, layouts %u/%u/%u) into memory", l->path,
+		 l->obj_len, l->hash, l->layout.v[0], l->layout.v[1], l->layout.v[2]);
 	*out = l;
 	return 0;
 free_loader:
@@ -226,19 +274,19 @@ static int set_constants(struct bpf_object *obj, const struct loader_params *p,
 		const void *val;
 		size_t size;
 	} vars[] = {
-		{ "weft_endpoint_id", &p->id, sizeof(p->id) },
-		{ "weft_pod_ipv4", &p->pod_ipv4, sizeof(p->pod_ipv4) },
-		{ "weft_pod_mac", p->pod_mac, sizeof(p->pod_mac) },
-		{ "weft_host_mac", p->host_mac, sizeof(p->host_mac) },
-		{ "weft_host_ifindex", &ifindex, sizeof(ifindex) },
+		{"weft_endpoint_id", &p->id, sizeof(p->id)},
+		{"weft_pod_ipv4", &p->pod_ipv4, sizeof(p->pod_ipv4)},
+		{"weft_pod_mac", p->pod_mac, sizeof(p->pod_mac)},
+		{"weft_host_mac", p->host_mac, sizeof(p->host_mac)},
+		{"weft_host_ifindex", &ifindex, sizeof(ifindex)},
 	};
 	int err;
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
 		err = rodata_set(obj, vars[i].name, vars[i].val, vars[i].size);
 		if (err) {
-			set_err(e, -err, WEFTD_POD_OBJECT,
-				"set .rodata %s for endpoint %u: %s", vars[i].name, p->id,
+			set_err(e, -err, WEFTD_POD_OBJECT, "set .rodata %s for endpoint %u: %s",
+				vars[i].name, p->id,
 				err == -ENOENT ? "no such variable" : strerror(-err));
 			return err;
 		}
@@ -249,25 +297,25 @@ static int set_constants(struct bpf_object *obj, const struct loader_params *p,
 static int set_map_pins(struct loader *l, struct bpf_object *obj, uint32_t id,
 			struct weft_api_error *e)
 {
-	static const char *const shared[] = { MAP_ENDPOINTS, MAP_METRICS, MAP_POLICY_PROGS };
+	const char *const *shared = maps_names;
 	char path[PATH_MAX];
 	struct bpf_map *map;
 	int err;
 
-	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+	for (int i = 0; i < MAPS_NR; i++) {
 		map = bpf_object__find_map_by_name(obj, shared[i]);
 		if (!map) {
 			set_err(e, ENOENT, WEFTD_POD_OBJECT, "find map %s for endpoint %u",
 				shared[i], id);
 			return -ENOENT;
 		}
-		snprintf(path, sizeof(path), "%s/%s", l->bpffs, shared[i]);
+		maps_pin_path_v(l->bpffs, i, l->layout.v[i], path, sizeof(path));
 		/* libbpf reuses the pinned map when there is one, else creates
 		 * and pins it at load. */
 		err = bpf_map__set_pin_path(map, path);
 		if (err) {
-			set_err(e, -err, path, "set pin path of %s for endpoint %u: %s",
-				shared[i], id, strerror(-err));
+			set_err(e, -err, path, "set pin path of %s for endpoint %u: %s", shared[i],
+				id, strerror(-err));
 			return err;
 		}
 	}
@@ -284,8 +332,8 @@ static int attach_one(struct loader *l, struct bpf_object *obj, const struct loa
 
 	prog = bpf_object__find_program_by_name(obj, prog_name);
 	if (!prog) {
-		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u",
-			prog_name, p->id);
+		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u", prog_name,
+			p->id);
 		return -ENOENT;
 	}
 	link = bpf_program__attach_tcx(prog, p->ifindex, NULL);
@@ -347,7 +395,8 @@ static int clear_policy_slot(struct loader *l, uint32_t id)
 	char path[PATH_MAX];
 	int fd, err = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", l->bpffs, MAP_POLICY_PROGS);
+	maps_pin_path_v(l->bpffs, MAPS_POLICY_PROGS, l->layout.v[MAPS_POLICY_PROGS], path,
+			sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
@@ -358,15 +407,15 @@ static int clear_policy_slot(struct loader *l, uint32_t id)
 }
 
 /* Open, specialise and load one copy of the object; the caller closes it. */
-static struct bpf_object *load_object(struct loader *l, const struct loader_params *p,
+static struct bpf_object *load_object(struct loader *l, const struct loader_params *p, char *log,
 				      struct weft_api_error *e)
 {
 	struct bpf_object *obj;
 	char tail[400];
 	int err;
 
-	l->log[0] = '\0';
-	obj = open_object(l);
+	log[0] = '\0';
+	obj = open_object(l, log);
 	if (!obj) {
 		err = -errno;
 		set_err(e, -err, l->path, "open %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
@@ -382,7 +431,7 @@ static struct bpf_object *load_object(struct loader *l, const struct loader_para
 		goto close_obj;
 	err = bpf_object__load(obj);
 	if (err) {
-		log_tail(l->log, tail, sizeof(tail));
+		log_tail(log, tail, sizeof(tail));
 		set_err(e, -err, tail, "load %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
 			strerror(-err));
 		goto close_obj;
@@ -415,7 +464,7 @@ int loader_attach(struct loader *l, const struct loader_params *p, struct weft_a
 	char dir[PATH_MAX];
 	int err;
 
-	obj = load_object(l, p, e);
+	obj = load_object(l, p, l->log, e);
 	if (!obj)
 		return -errno;
 	err = make_pin_dir(l, p->id, dir, sizeof(dir), e);
@@ -443,19 +492,19 @@ close_obj:
 
 int loader_placeholder(struct loader *l, int prog_fds[2])
 {
-	static const char *const progs[] = { PROG_FROM_POD, PROG_TO_POD };
-	struct weft_api_error e = { 0 };
-	struct loader_params p = { 0 };
+	static const char *const progs[] = {PROG_FROM_POD, PROG_TO_POD};
+	struct weft_api_error e = {0};
+	struct loader_params p = {0};
 	struct bpf_object *obj;
 	int err = 0, i;
 
 	/* All constants zero: source MAC 0 never matches, so the placeholder
 	 * drops whatever a pool veth's peer could send. */
-	obj = load_object(l, &p, &e);
+	obj = load_object(l, &p, l->log, &e);
 	if (!obj) {
 		err = -errno;
-		pr_warn("veth pool: placeholder programs: %s%s%s", e.msg,
-			e.details[0] ? ": " : "", e.details);
+		pr_warn("veth pool: placeholder programs: %s%s%s", e.msg, e.details[0] ? ": " : "",
+			e.details);
 		return err;
 	}
 	for (i = 0; i < 2; i++) {
@@ -489,15 +538,16 @@ static int update_one(struct loader *l, struct bpf_object *obj, const struct loa
 
 	prog = bpf_object__find_program_by_name(obj, prog_name);
 	if (!prog) {
-		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u",
-			prog_name, p->id);
+		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u", prog_name,
+			p->id);
 		return -ENOENT;
 	}
 	/* tcx replaces the program in place: no new entry array, so no RCU
 	 * grace period, unlike an attach. */
 	if (bpf_link_update(link_fd, bpf_program__fd(prog), NULL) < 0) {
 		err = -errno;
-		set_err(e, -err, NULL, "swap %s into the pooled tcx link on ifindex %d for endpoint %u: %s",
+		set_err(e, -err, NULL,
+			"swap %s into the pooled tcx link on ifindex %d for endpoint %u: %s",
 			prog_name, p->ifindex, p->id, strerror(-err));
 		return err;
 	}
@@ -518,7 +568,7 @@ int loader_attach_pooled(struct loader *l, const struct loader_params *p, const 
 	char dir[PATH_MAX];
 	int err;
 
-	obj = load_object(l, p, e);
+	obj = load_object(l, p, l->log, e);
 	if (!obj)
 		return -errno;
 	err = make_pin_dir(l, p->id, dir, sizeof(dir), e);
@@ -563,7 +613,7 @@ static int detach_pin(const char *path)
 
 int loader_detach(struct loader *l, uint32_t id)
 {
-	static const char *const links[] = { LINK_FROM_POD, LINK_TO_POD };
+	static const char *const links[] = {LINK_FROM_POD, LINK_TO_POD};
 	char path[PATH_MAX];
 	int err, ret = 0;
 
@@ -600,7 +650,7 @@ bool loader_pins_exist(struct loader *l, uint32_t id)
 
 void loader_link_state(struct loader *l, uint32_t id, int ifindex, struct link_state *st)
 {
-	static const char *const links[] = { LINK_FROM_POD, LINK_TO_POD };
+	static const char *const links[] = {LINK_FROM_POD, LINK_TO_POD};
 	struct bpf_link_info info;
 	char path[PATH_MAX];
 	__u32 len;
@@ -627,4 +677,170 @@ void loader_link_state(struct loader *l, uint32_t id, int ifindex, struct link_s
 		}
 		close(fd);
 	}
+}
+
+void loader_progs_init(struct loader_progs *p)
+{
+	for (int i = 0; i < LOADER_NR_PROGS; i++) {
+		p->fd[i] = -1;
+		p->id[i] = 0;
+	}
+}
+
+void loader_progs_close(struct loader_progs *p)
+{
+	for (int i = 0; i < LOADER_NR_PROGS; i++) {
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+		p->fd[i] = -1;
+	}
+}
+
+static int prog_id(int fd, uint32_t *id)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	if (bpf_prog_get_info_by_fd(fd, &info, &len) < 0)
+		return -errno;
+	*id = info.id;
+	return 0;
+}
+
+int loader_load(struct loader *l, const struct loader_params *p, char *log,
+		struct loader_progs *out, struct weft_api_error *e)
+{
+	static const char *const progs[LOADER_NR_PROGS] = {PROG_FROM_POD, PROG_TO_POD,
+							   PROG_TO_POD_LOCAL};
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	int i, err = 0;
+
+	loader_progs_init(out);
+	obj = load_object(l, p, log ? log : l->log, e);
+	if (!obj)
+		return -errno;
+	for (i = 0; i < LOADER_NR_PROGS; i++) {
+		prog = bpf_object__find_program_by_name(obj, progs[i]);
+		out->fd[i] = prog ? dup(bpf_program__fd(prog)) : -1;
+		if (out->fd[i] < 0) {
+			err = prog ? -errno : -ENOENT;
+			set_err(e, -err, WEFTD_POD_OBJECT, "keep program %s of endpoint %u: %s",
+				progs[i], p->id, strerror(-err));
+			goto close_progs;
+		}
+		err = prog_id(out->fd[i], &out->id[i]);
+		if (err) {
+			set_err(e, -err, NULL, "program id of %s for endpoint %u: %s", progs[i],
+				p->id, strerror(-err));
+			goto close_progs;
+		}
+	}
+	/* Our dups keep the programs, and through them the maps, loaded. */
+	bpf_object__close(obj);
+	return 0;
+close_progs:
+	loader_progs_close(out);
+	bpf_object__close(obj);
+	return err;
+}
+
+static void policy_path(struct loader *l, const struct maps_layout *layout, char *buf, size_t sz)
+{
+	maps_pin_path_v(l->bpffs, MAPS_POLICY_PROGS, layout->v[MAPS_POLICY_PROGS], buf, sz);
+}
+
+int loader_running(struct loader *l, uint32_t id, const struct maps_layout *layout,
+		   struct loader_progs *out)
+{
+	static const char *const links[] = {LINK_FROM_POD, LINK_TO_POD};
+	struct bpf_link_info info;
+	char path[PATH_MAX];
+	__u32 len, slot_id = 0;
+	int fd, err;
+
+	loader_progs_init(out);
+	for (int i = 0; i < 2; i++) {
+		pin_path(l, id, links[i], path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			goto close_progs;
+		}
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		err = bpf_link_get_info_by_fd(fd, &info, &len) < 0 ? -errno : 0;
+		close(fd);
+		if (err)
+			goto close_progs;
+		out->id[i] = info.prog_id;
+	}
+	/* From user space a prog array hands out program ids. */
+	policy_path(l, layout, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (bpf_map_lookup_elem(fd, &id, &slot_id) < 0)
+			slot_id = 0;
+		close(fd);
+	}
+	out->id[LOADER_TO_POD_LOCAL] = slot_id;
+	for (int i = 0; i < LOADER_NR_PROGS; i++) {
+		if (!out->id[i])
+			continue;
+		out->fd[i] = bpf_prog_get_fd_by_id(out->id[i]);
+		if (out->fd[i] < 0) {
+			err = -errno;
+			goto close_progs;
+		}
+	}
+	return 0;
+close_progs:
+	loader_progs_close(out);
+	return err;
+}
+
+int loader_swap(struct loader *l, uint32_t id, const struct maps_layout *layout,
+		const struct loader_progs *progs, struct weft_api_error *e)
+{
+	static const char *const links[] = {LINK_FROM_POD, LINK_TO_POD};
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	/* The slot first: a sender's tail call then reaches the new
+	 * weft_to_pod_local, which works with either version of the links. */
+	if (progs->fd[LOADER_TO_POD_LOCAL] >= 0) {
+		policy_path(l, layout, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0 ||
+		    bpf_map_update_elem(fd, &id, &progs->fd[LOADER_TO_POD_LOCAL], BPF_ANY) < 0) {
+			err = -errno;
+			set_err(e, -err, path, "set the %s slot of endpoint %u: %s",
+				MAP_POLICY_PROGS, id, strerror(-err));
+		}
+		if (fd >= 0)
+			close(fd);
+		if (err)
+			return err;
+	}
+	for (int i = 0; i < 2; i++) {
+		pin_path(l, id, links[i], path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			set_err(e, -err, path, "open the %s link of endpoint %u: %s", links[i], id,
+				strerror(-err));
+			return err;
+		}
+		/* Atomic for the packets: each one runs either the old or the
+		 * new program, and tcx keeps its entry array (no grace period). */
+		if (bpf_link_update(fd, progs->fd[i], NULL) < 0) {
+			err = -errno;
+			set_err(e, -err, path, "swap the %s program of endpoint %u: %s", links[i],
+				id, strerror(-err));
+		}
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
 }

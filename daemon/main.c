@@ -23,6 +23,7 @@
 #include "netdev.h"
 #include "server.h"
 #include "state.h"
+#include "upgrade.h"
 #include "vethpool.h"
 #include "weftd.h"
 
@@ -320,9 +321,14 @@ int main(int argc, char **argv)
 	err = open_endpoint_dir(&d);
 	if (err)
 		goto close_loader;
+	err = upgrade_record_load(&d);
+	if (err)
+		goto close_loader;
 	err = endpoints_load(&d);
 	if (err)
 		goto free_endpoints;
+	/* Before the pool: its placeholder load then uses the new object. */
+	upgrade_at_start(&d);
 	sigfd = block_signals();
 	if (sigfd < 0) {
 		err = sigfd;

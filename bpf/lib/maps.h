@@ -9,6 +9,15 @@
 
 #include "common.h"
 
+/*
+ * The layout version of each shared map this object was built with, in the
+ * order of weftd's enum maps_shared (endpoints, metrics, policy programs).
+ * weftd reads it from the object before loading it, to pick the pin names and
+ * to know which maps an upgrade must migrate. Never read by the programs.
+ */
+const volatile __u32 weft_map_layout[3] = { WEFT_ENDPOINTS_LAYOUT, WEFT_METRICS_LAYOUT,
+					     WEFT_POLICY_PROGS_LAYOUT };
+
 /* Local endpoints by pod address: where from-pod delivers without the host stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
