@@ -21,6 +21,7 @@
 #include "loader.h"
 #include "log.h"
 #include "netdev.h"
+#include "reconcile.h"
 #include "server.h"
 #include "state.h"
 #include "upgrade.h"
@@ -264,6 +265,8 @@ static void tick(void *ctx)
 
 	if (d->pool)
 		vethpool_expire(d->pool);
+	/* DELs the plugin recorded while a call to us timed out. */
+	reconcile_pending(d);
 }
 
 static json_t *dispatch(void *ctx, const char *buf, size_t len)
@@ -327,6 +330,8 @@ int main(int argc, char **argv)
 	err = endpoints_load(&d);
 	if (err)
 		goto free_endpoints;
+	/* What changed while weftd was down, before anything is upgraded. */
+	reconcile_at_start(&d);
 	/* Before the pool: its placeholder load then uses the new object. */
 	upgrade_at_start(&d);
 	sigfd = block_signals();
