@@ -162,7 +162,7 @@ test: deps all unit-tests ## Install deps, build, run every test; ends with "N p
 demo: deps all ## Single-node demo: weftd + two pods in namespaces, ping, clean up
 	$(Q)OUTPUT=$(OUT) scripts/demo.sh
 
-bench: deps all ## Benchmarks (figures, not tests): CNI ADD latency, pod-to-pod throughput
+bench: deps all $(TOOL_BINS) ## Benchmarks (figures, not tests): CNI ADD latency, throughput, live upgrade
 	$(Q)OUTPUT=$(OUT) bench/run.sh
 
 install: all ## Install (DESTDIR, PREFIX, CNI_BIN_DIR honoured)

@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 bench/add_latency.sh
 echo
 bench/throughput.sh
+echo
+bench/upgrade.sh

@@ -19,19 +19,6 @@
 
 #define EP_STATE_VERSION 1
 
-static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
-{
-	va_list ap;
-
-	e->err = err;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	snprintf(e->details, sizeof(e->details), "%s", details ? details : "");
-}
-
 int ep_ip_parse(const char *s, struct weft_ip_key *key)
 {
 	memset(key, 0, sizeof(*key));
@@ -168,7 +155,7 @@ static int check_ips(struct weftd *d, const struct endpoint *req, struct weft_ap
 			for (int j = 0; j < ep->nr_ips; j++) {
 				if (memcmp(&ep->ips[j], &req->ips[i], sizeof(req->ips[i])))
 					continue;
-				set_err(e, EEXIST, "ips",
+				api_err_set(e, EEXIST, "ips",
 					"address %s is held by endpoint %u (%s/%s)", ip, ep->id,
 					ep->cid, ep->ifname);
 				return -EEXIST;
@@ -178,7 +165,7 @@ static int check_ips(struct weftd *d, const struct endpoint *req, struct weft_ap
 			continue;
 		owner = ipam_owner(d->ipam, req->ips[i].addr[0]);
 		if (owner && strcmp(owner, key)) {
-			set_err(e, EEXIST, "ips", "address %s is allocated to %s", ip, owner);
+			api_err_set(e, EEXIST, "ips", "address %s is allocated to %s", ip, owner);
 			return -EEXIST;
 		}
 	}
@@ -227,16 +214,16 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 			*out = old;
 			return 0;
 		}
-		set_err(e, EEXIST, "hostIfname", "endpoint %s/%s exists on host veth %s", req->cid,
+		api_err_set(e, EEXIST, "hostIfname", "endpoint %s/%s exists on host veth %s", req->cid,
 			req->ifname, old->host_ifname);
 		return -EEXIST;
 	}
 	if (!d->loader) {
-		set_err(e, ENOSYS, NULL, "no BPF object loaded");
+		api_err_set(e, ENOSYS, NULL, "no BPF object loaded");
 		return -ENOSYS;
 	}
 	if (d->datapath_error[0]) {
-		set_err(e, EAGAIN, d->datapath_error,
+		api_err_set(e, EAGAIN, d->datapath_error,
 			"the BPF object on disk could not replace the running programs; "
 			"fix it and run weftctl upgrade");
 		return -EAGAIN;
@@ -244,7 +231,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	for (old = d->endpoints; old; old = old->next) {
 		if (strcmp(old->host_ifname, req->host_ifname))
 			continue;
-		set_err(e, EEXIST, "hostIfname", "host veth %s is used by endpoint %u (%s/%s)",
+		api_err_set(e, EEXIST, "hostIfname", "host veth %s is used by endpoint %u (%s/%s)",
 			req->host_ifname, old->id, old->cid, old->ifname);
 		return -EEXIST;
 	}
@@ -256,7 +243,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	for (old = d->endpoints; old; old = old->next) {
 		state_name(old, other, sizeof(other));
 		if (!strcmp(name, other)) {
-			set_err(e, EEXIST, name, "state file name of %s/%s is taken by %s/%s",
+			api_err_set(e, EEXIST, name, "state file name of %s/%s is taken by %s/%s",
 				req->cid, req->ifname, old->cid, old->ifname);
 			return -EEXIST;
 		}
@@ -264,7 +251,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 
 	ep = calloc(1, sizeof(*ep));
 	if (!ep) {
-		set_err(e, ENOMEM, NULL, "out of memory");
+		api_err_set(e, ENOMEM, NULL, "out of memory");
 		return -ENOMEM;
 	}
 	*ep = *req;
@@ -273,18 +260,18 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	ep->k8s = json_incref(req->k8s);
 	if (!ep->netns) {
 		err = -ENOMEM;
-		set_err(e, ENOMEM, NULL, "out of memory");
+		api_err_set(e, ENOMEM, NULL, "out of memory");
 		goto free_ep;
 	}
 	err = netdev_lookup(d->nd, ep->host_ifname, &ep->host_ifindex, ep->host_mac);
 	if (err) {
-		set_err(e, -err, "hostIfname", "resolve host veth %s: %s", ep->host_ifname,
+		api_err_set(e, -err, "hostIfname", "resolve host veth %s: %s", ep->host_ifname,
 			strerror(-err));
 		goto free_ep;
 	}
 	err = alloc_id(d, &ep->id);
 	if (err) {
-		set_err(e, -err, NULL, "allocate an endpoint id: all %d in use",
+		api_err_set(e, -err, NULL, "allocate an endpoint id: all %d in use",
 			WEFT_MAX_ENDPOINTS - 1);
 		goto free_ep;
 	}
@@ -311,7 +298,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	for (i = 0; i < ep->nr_ips; i++) {
 		err = maps_endpoint_put(&d->maps, &ep->ips[i], &info);
 		if (err) {
-			set_err(e, -err, MAP_ENDPOINTS,
+			api_err_set(e, -err, MAP_ENDPOINTS,
 				"insert address %d into weft_endpoints for endpoint %u: %s", i,
 				ep->id, strerror(-err));
 			goto delete_entries;
@@ -320,7 +307,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	snprintf(ep->obj_hash, sizeof(ep->obj_hash), "%s", loader_hash(d->loader));
 	err = endpoint_write_state(d, ep, true);
 	if (err) {
-		set_err(e, -err, name, "write state file for endpoint %u: %s", ep->id,
+		api_err_set(e, -err, name, "write state file for endpoint %u: %s", ep->id,
 			strerror(-err));
 		goto delete_entries;
 	}
@@ -371,7 +358,7 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 		/* The plugin may have allocated and failed before endpoint.add. */
 		err = ipam_release(d->ipam, cid, ifname, &released);
 		if (err)
-			set_err(e, -err, NULL, "release the address of %s/%s: %s", cid, ifname,
+			api_err_set(e, -err, NULL, "release the address of %s/%s: %s", cid, ifname,
 				strerror(-err));
 		return err;
 	}
@@ -379,14 +366,14 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 	if (d->loader) {
 		err = loader_detach(d->loader, ep->id);
 		if (err) {
-			set_err(e, -err, NULL, "detach the programs of endpoint %u: %s", ep->id,
+			api_err_set(e, -err, NULL, "detach the programs of endpoint %u: %s", ep->id,
 				strerror(-err));
 			return err;
 		}
 	}
 	err = ipam_release(d->ipam, cid, ifname, &released);
 	if (err) {
-		set_err(e, -err, NULL, "release the address of endpoint %u: %s", ep->id,
+		api_err_set(e, -err, NULL, "release the address of endpoint %u: %s", ep->id,
 			strerror(-err));
 		return err;
 	}
@@ -395,7 +382,7 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 	if (!shared && d->nd) {
 		err = netdev_delete(d->nd, ep->host_ifname);
 		if (err) {
-			set_err(e, -err, "hostIfname", "delete host veth %s of endpoint %u: %s",
+			api_err_set(e, -err, "hostIfname", "delete host veth %s of endpoint %u: %s",
 				ep->host_ifname, ep->id, strerror(-err));
 			return err;
 		}
@@ -403,7 +390,7 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 	state_name(ep, name, sizeof(name));
 	err = state_remove(d->ep_dirfd, name);
 	if (err) {
-		set_err(e, -err, name, "remove the state file of endpoint %u: %s", ep->id,
+		api_err_set(e, -err, name, "remove the state file of endpoint %u: %s", ep->id,
 			strerror(-err));
 		return err;
 	}

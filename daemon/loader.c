@@ -71,19 +71,6 @@ static void hash_object(struct loader *l)
 	snprintf(l->hash, sizeof(l->hash), "%016llx", (unsigned long long)h);
 }
 
-static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
-{
-	va_list ap;
-
-	e->err = err;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	snprintf(e->details, sizeof(e->details), "%s", details ? details : "");
-}
-
 static int read_object(struct loader *l)
 {
 	struct stat st;
@@ -285,7 +272,7 @@ static int set_constants(struct bpf_object *obj, const struct loader_params *p,
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
 		err = rodata_set(obj, vars[i].name, vars[i].val, vars[i].size);
 		if (err) {
-			set_err(e, -err, WEFTD_POD_OBJECT, "set .rodata %s for endpoint %u: %s",
+			api_err_set(e, -err, WEFTD_POD_OBJECT, "set .rodata %s for endpoint %u: %s",
 				vars[i].name, p->id,
 				err == -ENOENT ? "no such variable" : strerror(-err));
 			return err;
@@ -305,7 +292,7 @@ static int set_map_pins(struct loader *l, struct bpf_object *obj, uint32_t id,
 	for (int i = 0; i < MAPS_NR; i++) {
 		map = bpf_object__find_map_by_name(obj, shared[i]);
 		if (!map) {
-			set_err(e, ENOENT, WEFTD_POD_OBJECT, "find map %s for endpoint %u",
+			api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find map %s for endpoint %u",
 				shared[i], id);
 			return -ENOENT;
 		}
@@ -314,7 +301,7 @@ static int set_map_pins(struct loader *l, struct bpf_object *obj, uint32_t id,
 		 * and pins it at load. */
 		err = bpf_map__set_pin_path(map, path);
 		if (err) {
-			set_err(e, -err, path, "set pin path of %s for endpoint %u: %s", shared[i],
+			api_err_set(e, -err, path, "set pin path of %s for endpoint %u: %s", shared[i],
 				id, strerror(-err));
 			return err;
 		}
@@ -332,21 +319,21 @@ static int attach_one(struct loader *l, struct bpf_object *obj, const struct loa
 
 	prog = bpf_object__find_program_by_name(obj, prog_name);
 	if (!prog) {
-		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u", prog_name,
+		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u", prog_name,
 			p->id);
 		return -ENOENT;
 	}
 	link = bpf_program__attach_tcx(prog, p->ifindex, NULL);
 	if (!link) {
 		err = -errno;
-		set_err(e, -err, NULL, "attach %s with tcx to ifindex %d for endpoint %u: %s",
+		api_err_set(e, -err, NULL, "attach %s with tcx to ifindex %d for endpoint %u: %s",
 			prog_name, p->ifindex, p->id, strerror(-err));
 		return err;
 	}
 	pin_path(l, p->id, link_name, path, sizeof(path));
 	err = bpf_link__pin(link, path);
 	if (err) {
-		set_err(e, -err, path, "pin %s link for endpoint %u: %s", prog_name, p->id,
+		api_err_set(e, -err, path, "pin %s link for endpoint %u: %s", prog_name, p->id,
 			strerror(-err));
 		goto destroy_link;
 	}
@@ -374,14 +361,14 @@ static int set_policy_slot(struct bpf_object *obj, const struct loader_params *p
 	int fd, err;
 
 	if (!prog || !map) {
-		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find %s for endpoint %u",
+		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find %s for endpoint %u",
 			prog ? MAP_POLICY_PROGS : PROG_TO_POD_LOCAL, p->id);
 		return -ENOENT;
 	}
 	fd = bpf_program__fd(prog);
 	if (bpf_map_update_elem(bpf_map__fd(map), &key, &fd, BPF_ANY) < 0) {
 		err = -errno;
-		set_err(e, -err, MAP_POLICY_PROGS, "insert %s of endpoint %u: %s",
+		api_err_set(e, -err, MAP_POLICY_PROGS, "insert %s of endpoint %u: %s",
 			PROG_TO_POD_LOCAL, p->id, strerror(-err));
 		return err;
 	}
@@ -418,7 +405,7 @@ static struct bpf_object *load_object(struct loader *l, const struct loader_para
 	obj = open_object(l, log);
 	if (!obj) {
 		err = -errno;
-		set_err(e, -err, l->path, "open %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
+		api_err_set(e, -err, l->path, "open %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
 			strerror(-err));
 		errno = -err;
 		return NULL;
@@ -432,7 +419,7 @@ static struct bpf_object *load_object(struct loader *l, const struct loader_para
 	err = bpf_object__load(obj);
 	if (err) {
 		log_tail(log, tail, sizeof(tail));
-		set_err(e, -err, tail, "load %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
+		api_err_set(e, -err, tail, "load %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
 			strerror(-err));
 		goto close_obj;
 	}
@@ -451,7 +438,7 @@ static int make_pin_dir(struct loader *l, uint32_t id, char *dir, size_t sz,
 	pin_dir(l, id, dir, sz);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		err = -errno;
-		set_err(e, -err, dir, "create pin directory for endpoint %u: %s", id,
+		api_err_set(e, -err, dir, "create pin directory for endpoint %u: %s", id,
 			strerror(-err));
 		return err;
 	}
@@ -538,7 +525,7 @@ static int update_one(struct loader *l, struct bpf_object *obj, const struct loa
 
 	prog = bpf_object__find_program_by_name(obj, prog_name);
 	if (!prog) {
-		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u", prog_name,
+		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u", prog_name,
 			p->id);
 		return -ENOENT;
 	}
@@ -546,7 +533,7 @@ static int update_one(struct loader *l, struct bpf_object *obj, const struct loa
 	 * grace period, unlike an attach. */
 	if (bpf_link_update(link_fd, bpf_program__fd(prog), NULL) < 0) {
 		err = -errno;
-		set_err(e, -err, NULL,
+		api_err_set(e, -err, NULL,
 			"swap %s into the pooled tcx link on ifindex %d for endpoint %u: %s",
 			prog_name, p->ifindex, p->id, strerror(-err));
 		return err;
@@ -554,7 +541,7 @@ static int update_one(struct loader *l, struct bpf_object *obj, const struct loa
 	pin_path(l, p->id, link_name, path, sizeof(path));
 	if (bpf_obj_pin(link_fd, path) < 0) {
 		err = -errno;
-		set_err(e, -err, path, "pin %s link for endpoint %u: %s", prog_name, p->id,
+		api_err_set(e, -err, path, "pin %s link for endpoint %u: %s", prog_name, p->id,
 			strerror(-err));
 		return err;
 	}
@@ -725,13 +712,13 @@ int loader_load(struct loader *l, const struct loader_params *p, char *log,
 		out->fd[i] = prog ? dup(bpf_program__fd(prog)) : -1;
 		if (out->fd[i] < 0) {
 			err = prog ? -errno : -ENOENT;
-			set_err(e, -err, WEFTD_POD_OBJECT, "keep program %s of endpoint %u: %s",
+			api_err_set(e, -err, WEFTD_POD_OBJECT, "keep program %s of endpoint %u: %s",
 				progs[i], p->id, strerror(-err));
 			goto close_progs;
 		}
 		err = prog_id(out->fd[i], &out->id[i]);
 		if (err) {
-			set_err(e, -err, NULL, "program id of %s for endpoint %u: %s", progs[i],
+			api_err_set(e, -err, NULL, "program id of %s for endpoint %u: %s", progs[i],
 				p->id, strerror(-err));
 			goto close_progs;
 		}
@@ -814,7 +801,7 @@ int loader_swap(struct loader *l, uint32_t id, const struct maps_layout *layout,
 		if (fd < 0 ||
 		    bpf_map_update_elem(fd, &id, &progs->fd[LOADER_TO_POD_LOCAL], BPF_ANY) < 0) {
 			err = -errno;
-			set_err(e, -err, path, "set the %s slot of endpoint %u: %s",
+			api_err_set(e, -err, path, "set the %s slot of endpoint %u: %s",
 				MAP_POLICY_PROGS, id, strerror(-err));
 		}
 		if (fd >= 0)
@@ -827,7 +814,7 @@ int loader_swap(struct loader *l, uint32_t id, const struct maps_layout *layout,
 		fd = bpf_obj_get(path);
 		if (fd < 0) {
 			err = -errno;
-			set_err(e, -err, path, "open the %s link of endpoint %u: %s", links[i], id,
+			api_err_set(e, -err, path, "open the %s link of endpoint %u: %s", links[i], id,
 				strerror(-err));
 			return err;
 		}
@@ -835,7 +822,7 @@ int loader_swap(struct loader *l, uint32_t id, const struct maps_layout *layout,
 		 * new program, and tcx keeps its entry array (no grace period). */
 		if (bpf_link_update(fd, progs->fd[i], NULL) < 0) {
 			err = -errno;
-			set_err(e, -err, path, "swap the %s program of endpoint %u: %s", links[i],
+			api_err_set(e, -err, path, "swap the %s program of endpoint %u: %s", links[i],
 				id, strerror(-err));
 		}
 		close(fd);

@@ -2,6 +2,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "log.h"
@@ -47,7 +48,9 @@ static int rodata_find(struct bpf_object *obj, const char *name, void **ptr, siz
 	return -ENOENT;
 }
 
-int rodata_set(struct bpf_object *obj, const char *name, const void *val, size_t size)
+/* Copy @size bytes to (@write) or from the variable, whose size must match. */
+static int rodata_copy(struct bpf_object *obj, const char *name, void *val, size_t size,
+		       bool write)
 {
 	size_t have;
 	void *p;
@@ -57,28 +60,23 @@ int rodata_set(struct bpf_object *obj, const char *name, const void *val, size_t
 	if (err)
 		return err;
 	if (have != size) {
-		pr_warn("rodata: %s has %zu bytes in the object, weftd writes %zu", name, have,
-			size);
+		pr_warn("rodata: %s has %zu bytes in the object, weftd %s %zu", name, have,
+			write ? "writes" : "reads", size);
 		return -EINVAL;
 	}
-	memcpy(p, val, size);
+	if (write)
+		memcpy(p, val, size);
+	else
+		memcpy(val, p, size);
 	return 0;
+}
+
+int rodata_set(struct bpf_object *obj, const char *name, const void *val, size_t size)
+{
+	return rodata_copy(obj, name, (void *)val, size, true);
 }
 
 int rodata_get(struct bpf_object *obj, const char *name, void *val, size_t size)
 {
-	size_t have;
-	void *p;
-	int err;
-
-	err = rodata_find(obj, name, &p, &have);
-	if (err)
-		return err;
-	if (have != size) {
-		pr_warn("rodata: %s has %zu bytes in the object, weftd reads %zu", name, have,
-			size);
-		return -EINVAL;
-	}
-	memcpy(val, p, size);
-	return 0;
+	return rodata_copy(obj, name, val, size, false);
 }

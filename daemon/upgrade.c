@@ -23,19 +23,6 @@
 /* Loads are CPU-bound in the verifier: one thread per CPU, within reason. */
 #define MAX_LOAD_THREADS 8
 
-static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
-{
-	va_list ap;
-
-	e->err = err;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	snprintf(e->details, sizeof(e->details), "%s", details ? details : "");
-}
-
 static double ms_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -137,7 +124,7 @@ static void *load_worker(void *arg)
 	if (!log) {
 		pthread_mutex_lock(&j->lock);
 		if (!j->failed) {
-			set_err(&j->err, ENOMEM, NULL, "out of memory for a verifier log");
+			api_err_set(&j->err, ENOMEM, NULL, "out of memory for a verifier log");
 			j->err_code = -ENOMEM;
 			j->err_idx = 0;
 		}
@@ -231,7 +218,7 @@ static int prepare_maps(struct upgrade *u, struct weft_api_error *e)
 		return 0;
 	err = loader_placeholder(u->nl, u->placeholder);
 	if (err)
-		set_err(e, -err, NULL,
+		api_err_set(e, -err, NULL,
 			"create the new layout's maps with %s: %s (weftd's log has the reason)",
 			loader_object_path(u->nl), strerror(-err));
 	return err;
@@ -290,7 +277,7 @@ static int migrate_maps(struct upgrade *u, struct weft_api_error *e)
 			continue; /* never created: nothing to carry over */
 		err = migrate_map(from, to, &copied, why, sizeof(why));
 		if (err) {
-			set_err(e, -err, why, "migrate %s from layout %u to %u", maps_names[i],
+			api_err_set(e, -err, why, "migrate %s from layout %u to %u", maps_names[i],
 				u->from.v[i], u->to.v[i]);
 			return err;
 		}
@@ -395,7 +382,7 @@ int upgrade_run(struct weftd *d, const char *bpf_dir, json_t **report, struct we
 	u.migrated = json_array();
 	err = loader_open(&u.nl, bpf_dir, d->cfg.bpffs);
 	if (err) {
-		set_err(e, -err, "bpfDir", "%s/%s is not a usable weft BPF object: %s", bpf_dir,
+		api_err_set(e, -err, "bpfDir", "%s/%s is not a usable weft BPF object: %s", bpf_dir,
 			WEFTD_POD_OBJECT, strerror(-err));
 		goto free_upgrade;
 	}
@@ -405,7 +392,7 @@ int upgrade_run(struct weftd *d, const char *bpf_dir, json_t **report, struct we
 		loader_hash(u.nl), previous[0] ? previous : "unknown", d->nr_endpoints);
 	err = collect(&u);
 	if (err) {
-		set_err(e, -err, NULL, "out of memory");
+		api_err_set(e, -err, NULL, "out of memory");
 		goto free_upgrade;
 	}
 	err = prepare_maps(&u, e);
@@ -423,7 +410,7 @@ int upgrade_run(struct weftd *d, const char *bpf_dir, json_t **report, struct we
 	if (err) {
 		struct endpoint *ep = u.eps[job.err_idx];
 
-		set_err(e, job.err.err ? job.err.err : -err, job.err.details,
+		api_err_set(e, job.err.err ? job.err.err : -err, job.err.details,
 			"upgrade refused, nothing swapped: endpoint %u (%s/%s): %s", ep->id,
 			ep->cid, ep->ifname, job.err.msg);
 		goto unpin_new;
@@ -431,7 +418,7 @@ int upgrade_run(struct weftd *d, const char *bpf_dir, json_t **report, struct we
 	for (unsigned int i = 0; i < u.n; i++) {
 		err = loader_running(d->loader, u.eps[i]->id, &u.from, &u.oldp[i]);
 		if (err) {
-			set_err(e, -err, NULL,
+			api_err_set(e, -err, NULL,
 				"upgrade refused, nothing swapped: endpoint %u (%s/%s): cannot hold "
 				"its running programs for a rollback: %s",
 				u.eps[i]->id, u.eps[i]->cid, u.eps[i]->ifname, strerror(-err));
