@@ -151,6 +151,20 @@ static void *load_worker(void *arg)
 	return NULL;
 }
 
+/* The first load alone: should a shared map's pin be missing, it creates it
+ * before any two threads could race to. */
+static int load_first(struct load_job *j)
+{
+	unsigned int n = j->n;
+
+	j->n = 1;
+	load_worker(j);
+	j->n = n;
+	/* The worker's last fetch moved past 1 without loading it. */
+	atomic_store(&j->next, 1);
+	return j->failed ? -1 : 0;
+}
+
 static int load_all(struct load_job *j)
 {
 	pthread_t th[MAX_LOAD_THREADS];
@@ -163,6 +177,8 @@ static int load_all(struct load_job *j)
 		nth = MAX_LOAD_THREADS;
 	if (nth > j->n)
 		nth = j->n;
+	if (load_first(j))
+		return j->err_code ? j->err_code : -EIO;
 	/* This thread works too; the others only help. */
 	for (unsigned int t = 1; t < nth; t++) {
 		err = -pthread_create(&th[started], NULL, load_worker, j);
