@@ -13,6 +13,7 @@
 #include "log.h"
 #include "loader.h"
 #include "reasons.h"
+#include "reconcile.h"
 #include "upgrade.h"
 #include "validate.h"
 #include "vethpool.h"
@@ -475,6 +476,8 @@ static json_t *do_gc(struct weftd *d, json_t *req)
 		}
 		json_array_append(ctx.removed, v);
 	}
+	/* What no endpoint owns at all (an ADD cut short by a crash). */
+	reconcile_orphans(d);
 	if (json_array_size(ctx.removed))
 		pr_info("gc: removed %zu endpoints/allocations", json_array_size(ctx.removed));
 	reply = json_pack("{s:b, s:O}", "ok", 1, "removed", ctx.removed);

@@ -133,6 +133,8 @@ static void reconcile_pins(struct weftd *d)
 	char *end;
 	DIR *dp;
 
+	if (!d->loader)
+		return;
 	snprintf(path, sizeof(path), "%s/endpoints", d->cfg.bpffs);
 	dp = opendir(path);
 	if (!dp)
@@ -214,19 +216,25 @@ static void ipam_entry(const char *cid, const char *ifname, uint32_t addr, void 
 		pr_info("reconcile: released %s of %s/%s (no endpoint)", ip, cid, ifname);
 }
 
-void reconcile_at_start(struct weftd *d)
+void reconcile_orphans(struct weftd *d)
 {
-	struct ipam_ctx c = {.d = d, .now = time(NULL)};
-	char path[PATH_MAX];
 	int err;
 
-	reconcile_pending(d);
-	reconcile_dead(d);
 	reconcile_pins(d);
 	err = maps_endpoint_foreach(&d->maps, map_entry, d);
 	if (err && err != -ENOENT)
 		pr_warn("reconcile: cannot walk weft_endpoints: %s", strerror(-err));
 	reconcile_slots(d);
+}
+
+void reconcile_at_start(struct weftd *d)
+{
+	struct ipam_ctx c = {.d = d, .now = time(NULL)};
+	char path[PATH_MAX];
+
+	reconcile_pending(d);
+	reconcile_dead(d);
+	reconcile_orphans(d);
 	snprintf(path, sizeof(path), "%s/ipam", d->cfg.state_dir);
 	c.dirfd = state_open_dir(path);
 	ipam_foreach(d->ipam, ipam_entry, &c);

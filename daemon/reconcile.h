@@ -18,6 +18,9 @@
 
 /* Finish the recorded DELs; called at start and on every tick. */
 void reconcile_pending(struct weftd *d);
+/* Pins, weft_endpoints entries and weft_policy_progs slots that no endpoint
+ * owns; also part of the gc operation. */
+void reconcile_orphans(struct weftd *d);
 /* Everything above, at start, before weftd serves. */
 void reconcile_at_start(struct weftd *d);
 

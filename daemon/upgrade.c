@@ -235,8 +235,8 @@ static int prepare_maps(struct upgrade *u, struct weft_api_error *e)
 	err = loader_placeholder(u->nl, u->placeholder);
 	if (err)
 		api_err_set(e, -err, NULL,
-			"create the new layout's maps with %s: %s (weftd's log has the reason)",
-			loader_object_path(u->nl), strerror(-err));
+			    "create the new layout's maps with %s: %s (weftd's log has the reason)",
+			    loader_object_path(u->nl), strerror(-err));
 	return err;
 }
 
@@ -294,7 +294,7 @@ static int migrate_maps(struct upgrade *u, struct weft_api_error *e)
 		err = migrate_map(from, to, &copied, why, sizeof(why));
 		if (err) {
 			api_err_set(e, -err, why, "migrate %s from layout %u to %u", maps_names[i],
-				u->from.v[i], u->to.v[i]);
+				    u->from.v[i], u->to.v[i]);
 			return err;
 		}
 		json_array_append_new(u->migrated, json_pack("{s:s, s:i, s:i, s:i}", "map",
@@ -399,7 +399,7 @@ int upgrade_run(struct weftd *d, const char *bpf_dir, json_t **report, struct we
 	err = loader_open(&u.nl, bpf_dir, d->cfg.bpffs);
 	if (err) {
 		api_err_set(e, -err, "bpfDir", "%s/%s is not a usable weft BPF object: %s", bpf_dir,
-			WEFTD_POD_OBJECT, strerror(-err));
+			    WEFTD_POD_OBJECT, strerror(-err));
 		goto free_upgrade;
 	}
 	u.from = d->maps.layout;
@@ -427,14 +427,15 @@ int upgrade_run(struct weftd *d, const char *bpf_dir, json_t **report, struct we
 		struct endpoint *ep = u.eps[job.err_idx];
 
 		api_err_set(e, job.err.err ? job.err.err : -err, job.err.details,
-			"upgrade refused, nothing swapped: endpoint %u (%s/%s): %s", ep->id,
-			ep->cid, ep->ifname, job.err.msg);
+			    "upgrade refused, nothing swapped: endpoint %u (%s/%s): %s", ep->id,
+			    ep->cid, ep->ifname, job.err.msg);
 		goto unpin_new;
 	}
 	for (unsigned int i = 0; i < u.n; i++) {
 		err = loader_running(d->loader, u.eps[i]->id, &u.from, &u.oldp[i]);
 		if (err) {
-			api_err_set(e, -err, NULL,
+			api_err_set(
+				e, -err, NULL,
 				"upgrade refused, nothing swapped: endpoint %u (%s/%s): cannot hold "
 				"its running programs for a rollback: %s",
 				u.eps[i]->id, u.eps[i]->cid, u.eps[i]->ifname, strerror(-err));

@@ -83,6 +83,31 @@ slots_count() {
 	assert_nothing_left
 }
 
+@test "an endpoint weftd has no record of: start removes its pins, entries, slot; GC the rest" {
+	pod_add a
+	pod_add b
+	weftd_stop
+	# a crash between the pins and the state file, as it were
+	rm "$STATE/endpoints/cid-$WT_ID-a_eth0.json"
+	weftd_start
+	[ "$(ctl -o json endpoints | jq '.endpoints | length')" -eq 1 ]
+	[ "$(find "$BPFFS/endpoints" -mindepth 1 -maxdepth 1 | grep -c .)" -eq 1 ]
+	[ "$(endpoint_map_count)" -eq 1 ]
+	[ "$(slots_count)" -eq 1 ]
+	# the address is too young to be taken at start (an ADD may be in
+	# flight); the veth is the plugin's: GC takes both
+	[ "$(ipam_count)" -eq 2 ]
+	conf=$(jq --arg keep "cid-$WT_ID-b" \
+		'. + {cniVersion: "1.1.0", "cni.dev/valid-attachments": [{containerID: $keep, ifname: "eth0"}]}' \
+		<<<"$(net_conf)")
+	CONF=$conf cni GC "" "" ""
+	[ "$status" -eq 0 ]
+	[ "$(ipam_count)" -eq 1 ]
+	[ "$(host_veths_count)" -eq 1 ]
+	pod_del b
+	assert_nothing_left
+}
+
 # The killer: SIGKILL weftd after a random 50-400 ms, start it again, repeat.
 killer() {
 	local pid
