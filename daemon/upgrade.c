@@ -17,6 +17,7 @@
 #include "migrate.h"
 #include "state.h"
 #include "upgrade.h"
+#include "vethpool.h"
 
 #define RECORD_FILE    "datapath.json"
 #define RECORD_VERSION 1
@@ -362,6 +363,11 @@ static void commit(struct upgrade *u)
 	loader_close(d->loader);
 	d->loader = u->nl;
 	u->nl = NULL;
+	if (d->pool) {
+		err = vethpool_set_placeholder(d->pool, d->loader);
+		if (err)
+			pr_warn("upgrade: veth pool keeps the old placeholder: %s", strerror(-err));
+	}
 	d->datapath_error[0] = '\0';
 }
 

@@ -148,11 +148,19 @@ value_size() {
 	pod_add a
 	pod_add b
 	[ "$(value_size "$BPFFS/weft_endpoints")" -eq 32 ]
+	old_id=$(bpftool -j map show pinned "$BPFFS/weft_endpoints" | jq .id)
 	stream_start 4
 	run ctl upgrade --bpf-dir "$dir2"
 	echo "$output" >&2
 	[ "$status" -eq 0 ]
 	[[ $output == *"migrated weft_endpoints layout 1 -> 2: 2 entries"* ]]
+	# no program (pods' or the veth pool's placeholder) keeps the old map
+	for _ in $(seq 40); do
+		bpftool map show id "$old_id" >/dev/null 2>&1 || break
+		sleep 0.05
+	done
+	run bpftool map show id "$old_id"
+	[ "$status" -ne 0 ]
 	# the new map has the entries and the wider value, the old one is gone
 	[ ! -e "$BPFFS/weft_endpoints" ]
 	[ "$(value_size "$BPFFS/weft_endpoints_v2")" -eq 40 ]
