@@ -34,7 +34,8 @@ LDLIBS_BPF := -lbpf -lelf -lz
 LDLIBS_NL := $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null)
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
-	-Wno-unused-parameter -I$(CURDIR)/bpf -I/usr/include/$(shell uname -m)-linux-gnu -MMD -MP
+	-Wno-unused-parameter -I$(CURDIR)/bpf -I/usr/include/$(shell uname -m)-linux-gnu -MMD -MP \
+	$(BPF_EXTRA_CFLAGS)
 
 # Sources, by directory. Every directory's *.c but its entry point is a library,
 # so unit tests link exactly the code that ships.
@@ -48,6 +49,8 @@ BPFTEST_SRCS := $(wildcard tests/bpf/test_*.c)
 # Test-only BPF objects (e.g. one the verifier must refuse), one per directory
 # so each can stand in for bpf/ as weftd's --bpf-dir.
 TESTBPF_SRCS := $(wildcard tests/bpf/*/*.bpf.c)
+# Small programs the bats suites drive (e.g. a sequenced traffic stream).
+TOOL_SRCS := $(wildcard tests/tools/*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/%.o)
 CNI_OBJS := $(CNI_SRCS:%.c=$(OUT)/%.o)
@@ -58,6 +61,7 @@ BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(OUT)/bpf/%.skel.h)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/unit/%)
 BPFTEST_BINS := $(BPFTEST_SRCS:tests/bpf/%.c=$(OUT)/tests/bpf/%)
 TESTBPF_OBJS := $(TESTBPF_SRCS:%.bpf.c=$(OUT)/%.bpf.o)
+TOOL_BINS := $(TOOL_SRCS:%.c=$(OUT)/%)
 
 LIBWEFT := $(OUT)/libweft.a
 LIBCNI := $(OUT)/libweft-cni.a
@@ -66,9 +70,13 @@ LIBDAEMON := $(OUT)/libweftd.a
 BINS := $(OUT)/weft $(OUT)/weftd $(OUT)/weftctl
 
 .DEFAULT_GOAL := all
-.PHONY: all help deps test unit-tests bpf-tests demo install uninstall clean format bench
+.PHONY: all help deps test unit-tests bpf-tests demo install uninstall clean format bench bpf
 
 all: $(BINS) $(BPF_OBJS) ## Build the plugin, weftd, weftctl and the BPF objects
+
+# The upgrade tests build variants of the object into their own OUTPUT with
+# e.g. BPF_EXTRA_CFLAGS=-DWEFT_TEST_LAYOUT=2 (a changed map layout).
+bpf: $(BPF_OBJS) ## Build only the BPF objects (honours BPF_EXTRA_CFLAGS)
 
 help: ## Show this help
 	@echo 'weft: Kubernetes CNI plugin with an eBPF dataplane'
@@ -142,7 +150,11 @@ $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(LIBWEFT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF)
 
-unit-tests: $(UNIT_BINS) $(BPFTEST_BINS) $(TESTBPF_OBJS) ## Build the C unit and BPF tests
+$(OUT)/tests/tools/%: $(OUT)/tests/tools/%.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+unit-tests: $(UNIT_BINS) $(BPFTEST_BINS) $(TESTBPF_OBJS) $(TOOL_BINS) ## Build the C unit and BPF tests and the test tools
 
 test: deps all unit-tests ## Install deps, build, run every test; ends with "N passed, N failed"
 	$(Q)OUTPUT=$(OUT) tests/run.sh
@@ -150,7 +162,7 @@ test: deps all unit-tests ## Install deps, build, run every test; ends with "N p
 demo: deps all ## Single-node demo: weftd + two pods in namespaces, ping, clean up
 	$(Q)OUTPUT=$(OUT) scripts/demo.sh
 
-bench: deps all ## Benchmarks (figures, not tests): CNI ADD latency, same-node and cross-node pod-to-pod throughput
+bench: deps all $(TOOL_BINS) ## Benchmarks (figures, not tests): CNI ADD latency, same-node and cross-node throughput, live upgrade
 	$(Q)OUTPUT=$(OUT) bench/run.sh
 
 install: all ## Install (DESTDIR, PREFIX, CNI_BIN_DIR honoured)

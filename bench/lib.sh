@@ -18,12 +18,26 @@ bench_node_up() {
 	ip -n "$NODE" link set lo up
 	mkdir -p "$BPFFS"
 	mount -t bpf bpf "$BPFFS"
+	bench_weftd_start
+}
+
+# bench_weftd_start: weftd in the node; returns once it answers. Sets
+# WEFTD_PID and BENCH_READY_MS (start to first answer).
+bench_weftd_start() {
+	local t0 i
+	t0=$EPOCHREALTIME
 	# nsenter execs weftd, so $! is weftd itself (not a subshell).
 	nsenter --net="/run/netns/$NODE" "$OUTPUT/weftd" --node-name bench --pod-cidr 10.244.0.0/16 \
 		--state-dir "$BDIR/state" --bpffs "$BPFFS" --socket "$SOCK" \
-		--bpf-dir "$OUTPUT/bpf" --log-level warn ${WEFTD_ARGS:-} 2>"$BDIR/weftd.log" &
+		--bpf-dir "$OUTPUT/bpf" --log-level warn ${WEFTD_ARGS:-} "$@" 2>>"$BDIR/weftd.log" &
 	WEFTD_PID=$!
-	for _ in $(seq 100); do "$OUTPUT/weftctl" --socket "$SOCK" status >/dev/null 2>&1 && return; sleep 0.05; done
+	for ((i = 0; i < 2000; i++)); do
+		if "$OUTPUT/weftctl" --socket "$SOCK" status >/dev/null 2>&1; then
+			BENCH_READY_MS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
+			return
+		fi
+		sleep 0.005
+	done
 	echo "bench: weftd did not start" >&2
 	cat "$BDIR/weftd.log" >&2
 	return 1

@@ -8,3 +8,5 @@ echo
 bench/throughput.sh
 echo
 bench/cross_node.sh
+echo
+bench/upgrade.sh

@@ -16,8 +16,28 @@
 #define WEFT_GATEWAY_IPV4_BE 0x0101fea9 /* 169.254.1.1 in network order */
 #define WEFT_GATEWAY_IPV6 "fe80::1"
 
-/* Bumped whenever a map's key or value layout changes (live upgrade migrates). */
-#define WEFT_MAP_LAYOUT_VERSION 1
+/*
+ * Layout version of each shared map: bump a map's number whenever its key or
+ * value layout changes. weftd pins layout N > 1 as "<name>_v<N>" (bpffs refuses dots), so an
+ * upgrade creates the new map next to the old one, migrates the entries,
+ * swaps the programs and only then removes the old map (docs/architecture.md).
+ * Value layouts only grow at the end: weftd copies the common prefix, and the
+ * daemon's own writes fill what it knows and zero the rest.
+ *
+ * WEFT_TEST_LAYOUT=N builds a test object whose weft_endpoints value has an
+ * extra trailing field, to exercise the migration (tests/bats/60-upgrade.bats).
+ */
+#ifdef WEFT_TEST_LAYOUT
+#define WEFT_ENDPOINTS_LAYOUT WEFT_TEST_LAYOUT
+#else
+#define WEFT_ENDPOINTS_LAYOUT 1
+#endif
+#define WEFT_METRICS_LAYOUT 1
+#define WEFT_POLICY_PROGS_LAYOUT 1
+#define WEFT_IPCACHE_LAYOUT 1
+#define WEFT_OVERLAY_CONFIG_LAYOUT 1
+/* Kept for readers of older notes: the highest per-map version. */
+#define WEFT_MAP_LAYOUT_VERSION WEFT_ENDPOINTS_LAYOUT
 
 /*
  * Endpoints per node. weftd hands out endpoint ids in 1..WEFT_MAX_ENDPOINTS-1
@@ -52,6 +72,9 @@ struct weft_endpoint_info {
 	__u32 identity;	   /* security identity, for policy */
 	__u32 flags;	   /* enum weft_endpoint_flags */
 	__u32 pad;
+#if WEFT_ENDPOINTS_LAYOUT >= 2
+	__u64 test_generation; /* test layout only: never read by the datapath */
+#endif
 };
 
 /*

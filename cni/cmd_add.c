@@ -455,7 +455,9 @@ static void rollback(struct add_state *st)
 			pr_warn("rollback: endpoint.del: %s (%s)", ae.msg, ae.details);
 		json_decref(reply);
 	}
-	if (st->veth_created) {
+	/* A claimed pool veth too: endpoint.del above removed it, unless weftd
+	 * went away, and then nobody else would. */
+	if (st->veth_created || st->veth_claimed) {
 		/* Takes the pod end, its addresses and routes, and the host route with it. */
 		ret = nlh_link_del(st->host_sk, st->host_ifname);
 		if (ret && ret != -ENODEV)

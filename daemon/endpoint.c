@@ -19,19 +19,6 @@
 
 #define EP_STATE_VERSION 1
 
-static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
-{
-	va_list ap;
-
-	e->err = err;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	snprintf(e->details, sizeof(e->details), "%s", details ? details : "");
-}
-
 int ep_ip_parse(const char *s, struct weft_ip_key *key)
 {
 	memset(key, 0, sizeof(*key));
@@ -99,7 +86,7 @@ static json_t *ep_base_json(const struct endpoint *ep)
 
 json_t *endpoint_to_json(struct weftd *d, const struct endpoint *ep)
 {
-	struct link_state st = { 0 };
+	struct link_state st = {0};
 	json_t *obj = ep_base_json(ep);
 
 	if (!obj)
@@ -108,12 +95,13 @@ json_t *endpoint_to_json(struct weftd *d, const struct endpoint *ep)
 		loader_link_state(d->loader, ep->id, ep->host_ifindex, &st);
 	json_object_set_new(obj, "attached", json_boolean(st.attached));
 	json_object_set_new(obj, "programs",
-			    json_pack("{s:I, s:I}", "fromPod", (json_int_t)st.prog_id[0], "toPod",
-				      (json_int_t)st.prog_id[1]));
+			    json_pack("{s:I, s:I, s:s}", "fromPod", (json_int_t)st.prog_id[0],
+				      "toPod", (json_int_t)st.prog_id[1], "object",
+				      ep->obj_hash[0] ? ep->obj_hash : d->running_hash));
 	return obj;
 }
 
-static int write_state(struct weftd *d, const struct endpoint *ep)
+int endpoint_write_state(struct weftd *d, const struct endpoint *ep, bool durable)
 {
 	char name[300], *text;
 	json_t *obj;
@@ -123,12 +111,13 @@ static int write_state(struct weftd *d, const struct endpoint *ep)
 	if (!obj)
 		return -ENOMEM;
 	json_object_set_new(obj, "version", json_integer(EP_STATE_VERSION));
+	json_object_set_new(obj, "objectHash", json_string(ep->obj_hash));
 	text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	if (!text)
 		return -ENOMEM;
 	state_name(ep, name, sizeof(name));
-	err = state_write_atomic(d->ep_dirfd, name, text, strlen(text), true);
+	err = state_write_atomic(d->ep_dirfd, name, text, strlen(text), durable);
 	free(text);
 	return err;
 }
@@ -166,8 +155,9 @@ static int check_ips(struct weftd *d, const struct endpoint *req, struct weft_ap
 			for (int j = 0; j < ep->nr_ips; j++) {
 				if (memcmp(&ep->ips[j], &req->ips[i], sizeof(req->ips[i])))
 					continue;
-				set_err(e, EEXIST, "ips", "address %s is held by endpoint %u (%s/%s)",
-					ip, ep->id, ep->cid, ep->ifname);
+				api_err_set(e, EEXIST, "ips",
+					"address %s is held by endpoint %u (%s/%s)", ip, ep->id,
+					ep->cid, ep->ifname);
 				return -EEXIST;
 			}
 		}
@@ -175,7 +165,7 @@ static int check_ips(struct weftd *d, const struct endpoint *req, struct weft_ap
 			continue;
 		owner = ipam_owner(d->ipam, req->ips[i].addr[0]);
 		if (owner && strcmp(owner, key)) {
-			set_err(e, EEXIST, "ips", "address %s is allocated to %s", ip, owner);
+			api_err_set(e, EEXIST, "ips", "address %s is allocated to %s", ip, owner);
 			return -EEXIST;
 		}
 	}
@@ -193,14 +183,29 @@ static void map_delete_all(struct weftd *d, const struct endpoint *ep, int n)
 	}
 }
 
+void endpoint_loader_params(const struct endpoint *ep, struct loader_params *lp)
+{
+	memset(lp, 0, sizeof(*lp));
+	lp->id = ep->id;
+	lp->ifindex = ep->host_ifindex;
+	memcpy(lp->pod_mac, ep->pod_mac, 6);
+	memcpy(lp->host_mac, ep->host_mac, 6);
+	for (int j = 0; j < ep->nr_ips; j++) {
+		if (ep->ips[j].family == WEFT_FAMILY_IPV4) {
+			lp->pod_ipv4 = ep->ips[j].addr[0];
+			break;
+		}
+	}
+}
+
 int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **out,
 		 struct weft_api_error *e)
 {
-	struct loader_params lp = { 0 };
-	struct weft_endpoint_info info = { 0 };
+	struct loader_params lp = {0};
+	struct weft_endpoint_info info = {0};
 	struct endpoint *ep, *old;
 	char name[300], other[300];
-	int link_fds[2] = { -1, -1 };
+	int link_fds[2] = {-1, -1};
 	int err, i = 0;
 
 	old = endpoint_find(d, req->cid, req->ifname);
@@ -209,18 +214,24 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 			*out = old;
 			return 0;
 		}
-		set_err(e, EEXIST, "hostIfname", "endpoint %s/%s exists on host veth %s",
-			req->cid, req->ifname, old->host_ifname);
+		api_err_set(e, EEXIST, "hostIfname", "endpoint %s/%s exists on host veth %s", req->cid,
+			req->ifname, old->host_ifname);
 		return -EEXIST;
 	}
 	if (!d->loader) {
-		set_err(e, ENOSYS, NULL, "no BPF object loaded");
+		api_err_set(e, ENOSYS, NULL, "no BPF object loaded");
 		return -ENOSYS;
+	}
+	if (d->datapath_error[0]) {
+		api_err_set(e, EAGAIN, d->datapath_error,
+			"the BPF object on disk could not replace the running programs; "
+			"fix it and run weftctl upgrade");
+		return -EAGAIN;
 	}
 	for (old = d->endpoints; old; old = old->next) {
 		if (strcmp(old->host_ifname, req->host_ifname))
 			continue;
-		set_err(e, EEXIST, "hostIfname", "host veth %s is used by endpoint %u (%s/%s)",
+		api_err_set(e, EEXIST, "hostIfname", "host veth %s is used by endpoint %u (%s/%s)",
 			req->host_ifname, old->id, old->cid, old->ifname);
 		return -EEXIST;
 	}
@@ -232,7 +243,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	for (old = d->endpoints; old; old = old->next) {
 		state_name(old, other, sizeof(other));
 		if (!strcmp(name, other)) {
-			set_err(e, EEXIST, name, "state file name of %s/%s is taken by %s/%s",
+			api_err_set(e, EEXIST, name, "state file name of %s/%s is taken by %s/%s",
 				req->cid, req->ifname, old->cid, old->ifname);
 			return -EEXIST;
 		}
@@ -240,7 +251,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 
 	ep = calloc(1, sizeof(*ep));
 	if (!ep) {
-		set_err(e, ENOMEM, NULL, "out of memory");
+		api_err_set(e, ENOMEM, NULL, "out of memory");
 		return -ENOMEM;
 	}
 	*ep = *req;
@@ -249,32 +260,23 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	ep->k8s = json_incref(req->k8s);
 	if (!ep->netns) {
 		err = -ENOMEM;
-		set_err(e, ENOMEM, NULL, "out of memory");
+		api_err_set(e, ENOMEM, NULL, "out of memory");
 		goto free_ep;
 	}
 	err = netdev_lookup(d->nd, ep->host_ifname, &ep->host_ifindex, ep->host_mac);
 	if (err) {
-		set_err(e, -err, "hostIfname", "resolve host veth %s: %s", ep->host_ifname,
+		api_err_set(e, -err, "hostIfname", "resolve host veth %s: %s", ep->host_ifname,
 			strerror(-err));
 		goto free_ep;
 	}
 	err = alloc_id(d, &ep->id);
 	if (err) {
-		set_err(e, -err, NULL, "allocate an endpoint id: all %d in use",
+		api_err_set(e, -err, NULL, "allocate an endpoint id: all %d in use",
 			WEFT_MAX_ENDPOINTS - 1);
 		goto free_ep;
 	}
 
-	lp.id = ep->id;
-	lp.ifindex = ep->host_ifindex;
-	memcpy(lp.pod_mac, ep->pod_mac, 6);
-	memcpy(lp.host_mac, ep->host_mac, 6);
-	for (int j = 0; j < ep->nr_ips; j++) {
-		if (ep->ips[j].family == WEFT_FAMILY_IPV4) {
-			lp.pod_ipv4 = ep->ips[j].addr[0];
-			break;
-		}
-	}
+	endpoint_loader_params(ep, &lp);
 	/* A host veth from the pool already carries both links: swap the
 	 * programs in (no grace period) instead of attaching new ones. */
 	if (d->pool && !vethpool_take(d->pool, ep->cid, ep->ifname, ep->host_ifindex, link_fds)) {
@@ -296,14 +298,16 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	for (i = 0; i < ep->nr_ips; i++) {
 		err = maps_endpoint_put(&d->maps, &ep->ips[i], &info);
 		if (err) {
-			set_err(e, -err, MAP_ENDPOINTS, "insert address %d into weft_endpoints for endpoint %u: %s",
-				i, ep->id, strerror(-err));
+			api_err_set(e, -err, MAP_ENDPOINTS,
+				"insert address %d into weft_endpoints for endpoint %u: %s", i,
+				ep->id, strerror(-err));
 			goto delete_entries;
 		}
 	}
-	err = write_state(d, ep);
+	snprintf(ep->obj_hash, sizeof(ep->obj_hash), "%s", loader_hash(d->loader));
+	err = endpoint_write_state(d, ep, true);
 	if (err) {
-		set_err(e, -err, name, "write state file for endpoint %u: %s", ep->id,
+		api_err_set(e, -err, name, "write state file for endpoint %u: %s", ep->id,
 			strerror(-err));
 		goto delete_entries;
 	}
@@ -354,7 +358,7 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 		/* The plugin may have allocated and failed before endpoint.add. */
 		err = ipam_release(d->ipam, cid, ifname, &released);
 		if (err)
-			set_err(e, -err, NULL, "release the address of %s/%s: %s", cid, ifname,
+			api_err_set(e, -err, NULL, "release the address of %s/%s: %s", cid, ifname,
 				strerror(-err));
 		return err;
 	}
@@ -362,14 +366,14 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 	if (d->loader) {
 		err = loader_detach(d->loader, ep->id);
 		if (err) {
-			set_err(e, -err, NULL, "detach the programs of endpoint %u: %s", ep->id,
+			api_err_set(e, -err, NULL, "detach the programs of endpoint %u: %s", ep->id,
 				strerror(-err));
 			return err;
 		}
 	}
 	err = ipam_release(d->ipam, cid, ifname, &released);
 	if (err) {
-		set_err(e, -err, NULL, "release the address of endpoint %u: %s", ep->id,
+		api_err_set(e, -err, NULL, "release the address of endpoint %u: %s", ep->id,
 			strerror(-err));
 		return err;
 	}
@@ -378,7 +382,7 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 	if (!shared && d->nd) {
 		err = netdev_delete(d->nd, ep->host_ifname);
 		if (err) {
-			set_err(e, -err, "hostIfname", "delete host veth %s of endpoint %u: %s",
+			api_err_set(e, -err, "hostIfname", "delete host veth %s of endpoint %u: %s",
 				ep->host_ifname, ep->id, strerror(-err));
 			return err;
 		}
@@ -386,7 +390,7 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 	state_name(ep, name, sizeof(name));
 	err = state_remove(d->ep_dirfd, name);
 	if (err) {
-		set_err(e, -err, name, "remove the state file of endpoint %u: %s", ep->id,
+		api_err_set(e, -err, name, "remove the state file of endpoint %u: %s", ep->id,
 			strerror(-err));
 		return err;
 	}
@@ -408,8 +412,8 @@ static int ep_from_json(json_t *obj, struct endpoint *ep)
 
 	if (json_unpack_ex(obj, &jerr, 0, "{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o}", "id",
 			   &id, "containerID", &cid, "ifname", &ifname, "netns", &netns,
-			   "hostIfname", &host, "hostIfindex", &ifindex, "hostMAC", &hmac,
-			   "podMAC", &pmac, "ips", &ips))
+			   "hostIfname", &host, "hostIfindex", &ifindex, "hostMAC", &hmac, "podMAC",
+			   &pmac, "ips", &ips))
 		return -EINVAL;
 	if (id <= 0 || id >= WEFT_MAX_ENDPOINTS || !valid_container_id(cid) ||
 	    !valid_ifname(ifname) || !valid_ifname(host) || mac_parse(hmac, ep->host_mac) ||
@@ -421,7 +425,7 @@ static int ep_from_json(json_t *obj, struct endpoint *ep)
 	snprintf(ep->cid, sizeof(ep->cid), "%s", cid);
 	snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifname);
 	snprintf(ep->host_ifname, sizeof(ep->host_ifname), "%s", host);
-	json_array_foreach(ips, i, ip) {
+	json_array_foreach (ips, i, ip) {
 		if (!json_is_string(ip) || ep_ip_parse(json_string_value(ip), &ep->ips[i]))
 			return -EINVAL;
 		ep->nr_ips++;
@@ -430,6 +434,9 @@ static int ep_from_json(json_t *obj, struct endpoint *ep)
 	if (!ep->netns)
 		return -ENOMEM;
 	ep->k8s = json_incref(json_object_get(obj, "k8s"));
+	/* Older state files: the object recorded in datapath.json (caller). */
+	snprintf(ep->obj_hash, sizeof(ep->obj_hash), "%s",
+		 json_string_value(json_object_get(obj, "objectHash")) ?: "");
 	return 0;
 }
 

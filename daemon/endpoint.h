@@ -30,7 +30,10 @@ struct endpoint {
 	int nr_ips;
 	struct weft_ip_key ips[EP_MAX_IPS];
 	json_t *k8s; /* {"namespace","name","uid"} or NULL */
+	char obj_hash[17]; /* the object its programs came from (loader_hash) */
 };
+
+struct loader_params;
 
 /* Parse "10.244.0.5" / "fd00::5" into a map key. 0 or -EINVAL. */
 int ep_ip_parse(const char *s, struct weft_ip_key *key);
@@ -46,6 +49,10 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 		 struct weft_api_error *e);
 int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *deleted,
 		 struct weft_api_error *e);
+/* The loader's view of @ep: id, host veth, first IPv4, MACs. */
+void endpoint_loader_params(const struct endpoint *ep, struct loader_params *lp);
+/* Rewrite @ep's state file; @durable as state_write_atomic(). */
+int endpoint_write_state(struct weftd *d, const struct endpoint *ep, bool durable);
 /* The endpoint object of docs/api.md, with `attached` computed live. */
 json_t *endpoint_to_json(struct weftd *d, const struct endpoint *ep);
 

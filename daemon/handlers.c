@@ -12,7 +12,10 @@
 #include "ipam.h"
 #include "overlay.h"
 #include "log.h"
+#include "loader.h"
 #include "reasons.h"
+#include "reconcile.h"
+#include "upgrade.h"
 #include "validate.h"
 #include "vethpool.h"
 
@@ -67,6 +70,19 @@ static int arg_pair(json_t *req, const char **cid, const char **ifname, json_t *
 	return 0;
 }
 
+/* What runs and what is on disk: they differ after a failed upgrade. */
+static json_t *datapath_json(struct weftd *d)
+{
+	json_t *layouts = json_object();
+
+	for (int i = 0; layouts && i < MAPS_NR; i++)
+		json_object_set_new(layouts, maps_names[i], json_integer(d->maps.layout.v[i]));
+	return json_pack("{s:s, s:s, s:s, s:o, s:s?}", "objectHash", d->running_hash,
+			 "loadedObject", d->loader ? loader_object_path(d->loader) : "",
+			 "loadedHash", d->loader ? loader_hash(d->loader) : "", "layouts", layouts,
+			 "error", d->datapath_error[0] ? d->datapath_error : NULL);
+}
+
 static json_t *do_status(struct weftd *d, json_t *req)
 {
 	struct timespec now;
@@ -75,16 +91,35 @@ static json_t *do_status(struct weftd *d, json_t *req)
 	(void)req;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	reply = json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:{s:I, s:I}}", "ok", 1,
-			 "node", d->cfg.node_name, "podCIDR", d->cfg.pod_cidr, "mtu", d->mtu,
-			 "version", WEFT_VERSION, "bpffs", d->cfg.bpffs, "stateDir",
-			 d->cfg.state_dir, "endpoints", (json_int_t)d->nr_endpoints,
-			 "uptimeSeconds", (json_int_t)(now.tv_sec - d->started), "vethPool",
-			 "size", (json_int_t)(d->pool ? d->cfg.veth_pool : 0), "ready",
-			 (json_int_t)(d->pool ? vethpool_ready(d->pool) : 0));
+			  "node", d->cfg.node_name, "podCIDR", d->cfg.pod_cidr, "mtu", d->mtu,
+			  "version", WEFT_VERSION, "bpffs", d->cfg.bpffs, "stateDir",
+			  d->cfg.state_dir, "endpoints", (json_int_t)d->nr_endpoints,
+			  "uptimeSeconds", (json_int_t)(now.tv_sec - d->started), "vethPool",
+			  "size", (json_int_t)(d->pool ? d->cfg.veth_pool : 0), "ready",
+			  (json_int_t)(d->pool ? vethpool_ready(d->pool) : 0));
+	if (reply)
+		json_object_set_new(reply, "datapath", datapath_json(d));
 	/* "overlay" only with --cluster-file; a missing key means single node. */
 	if (reply && d->overlay)
 		json_object_set_new(reply, "overlay", overlay_status(d->overlay));
 	return reply;
+}
+
+static json_t *do_upgrade(struct weftd *d, json_t *req)
+{
+	struct weft_api_error e = {0};
+	json_t *v = json_object_get(req, "bpfDir"), *report = NULL;
+	const char *dir = NULL;
+
+	if (v) {
+		dir = json_string_value(v);
+		if (!dir || !*dir || strlen(dir) >= WEFTD_DIR_MAX)
+			return bad_arg("bpfDir", "must be a directory path of 1-2047 characters");
+	}
+	if (upgrade_run(d, dir, &report, &e))
+		return api_err_reply(&e);
+	json_object_set_new(report, "ok", json_true());
+	return report;
 }
 
 /*
@@ -192,7 +227,7 @@ static bool valid_mac(const char *s)
 /* k8s: optional {"namespace", "name", "uid"}, strings if present. */
 static json_t *parse_k8s(json_t *req, json_t **out)
 {
-	static const char *const fields[] = { "namespace", "name", "uid" };
+	static const char *const fields[] = {"namespace", "name", "uid"};
 	json_t *k8s = json_object_get(req, "k8s"), *v;
 	char field[32];
 
@@ -216,8 +251,8 @@ static json_t *parse_k8s(json_t *req, json_t **out)
 
 static json_t *do_endpoint_add(struct weftd *d, json_t *req)
 {
-	struct weft_api_error e = { 0 };
-	struct endpoint ep = { 0 }, *out;
+	struct weft_api_error e = {0};
+	struct endpoint ep = {0}, *out;
 	const char *cid, *ifname, *netns, *host, *mac;
 	json_t *err = NULL, *ips, *ip, *reply;
 	char field[32];
@@ -239,7 +274,7 @@ static json_t *do_endpoint_add(struct weftd *d, json_t *req)
 		return bad_arg("ips", "missing");
 	if (!json_is_array(ips) || !json_array_size(ips) || json_array_size(ips) > EP_MAX_IPS)
 		return bad_arg("ips", "must be an array of 1-8 addresses");
-	json_array_foreach(ips, i, ip) {
+	json_array_foreach (ips, i, ip) {
 		snprintf(field, sizeof(field), "ips[%zu]", i);
 		if (!json_is_string(ip) || ep_ip_parse(json_string_value(ip), &ep.ips[i]))
 			return bad_arg(field, "must be an IPv4 or IPv6 address");
@@ -264,7 +299,7 @@ static json_t *do_endpoint_add(struct weftd *d, json_t *req)
 
 static json_t *do_endpoint_del(struct weftd *d, json_t *req)
 {
-	struct weft_api_error e = { 0 };
+	struct weft_api_error e = {0};
 	const char *cid, *ifname;
 	json_t *err = NULL;
 	bool deleted;
@@ -358,9 +393,9 @@ static json_t *do_metrics(struct weftd *d, json_t *req)
 }
 
 struct gc_ctx {
-	json_t *valid;	  /* the validated request list */
-	json_t *removed;  /* [{containerID, ifname}] */
-	json_t *pending;  /* IPAM pairs to release after the walk */
+	json_t *valid;	 /* the validated request list */
+	json_t *removed; /* [{containerID, ifname}] */
+	json_t *pending; /* IPAM pairs to release after the walk */
 };
 
 static bool gc_listed(json_t *valid, const char *cid, const char *ifname)
@@ -368,7 +403,7 @@ static bool gc_listed(json_t *valid, const char *cid, const char *ifname)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(valid, i, v) {
+	json_array_foreach (valid, i, v) {
 		if (!strcmp(json_string_value(json_object_get(v, "containerID")), cid) &&
 		    !strcmp(json_string_value(json_object_get(v, "ifname")), ifname))
 			return true;
@@ -382,14 +417,14 @@ static void gc_ipam_pick(const char *cid, const char *ifname, uint32_t addr, voi
 
 	(void)addr;
 	if (!gc_listed(ctx->valid, cid, ifname))
-		json_array_append_new(ctx->pending,
-				      json_pack("{s:s, s:s}", "containerID", cid, "ifname", ifname));
+		json_array_append_new(ctx->pending, json_pack("{s:s, s:s}", "containerID", cid,
+							      "ifname", ifname));
 }
 
 static json_t *do_gc(struct weftd *d, json_t *req)
 {
-	struct weft_api_error e = { 0 };
-	struct gc_ctx ctx = { 0 };
+	struct weft_api_error e = {0};
+	struct gc_ctx ctx = {0};
 	struct endpoint *ep, *next;
 	json_t *valid, *v, *err = NULL, *reply = NULL;
 	const char *cid, *ifname;
@@ -403,7 +438,7 @@ static json_t *do_gc(struct weftd *d, json_t *req)
 		return bad_arg("valid", "missing");
 	if (!json_is_array(valid))
 		return bad_arg("valid", "must be an array of {containerID, ifname}");
-	json_array_foreach(valid, i, v) {
+	json_array_foreach (valid, i, v) {
 		snprintf(field, sizeof(field), "valid[%zu]", i);
 		if (!json_is_object(v))
 			return bad_arg(field, "must be an object {containerID, ifname}");
@@ -435,7 +470,7 @@ static json_t *do_gc(struct weftd *d, json_t *req)
 		json_array_append_new(ctx.removed, v);
 	}
 	ipam_foreach(d->ipam, gc_ipam_pick, &ctx);
-	json_array_foreach(ctx.pending, i, v) {
+	json_array_foreach (ctx.pending, i, v) {
 		cid = json_string_value(json_object_get(v, "containerID"));
 		ifname = json_string_value(json_object_get(v, "ifname"));
 		ret = ipam_release(d->ipam, cid, ifname, &done);
@@ -445,6 +480,8 @@ static json_t *do_gc(struct weftd *d, json_t *req)
 		}
 		json_array_append(ctx.removed, v);
 	}
+	/* What no endpoint owns at all (an ADD cut short by a crash). */
+	reconcile_orphans(d);
 	if (json_array_size(ctx.removed))
 		pr_info("gc: removed %zu endpoints/allocations", json_array_size(ctx.removed));
 	reply = json_pack("{s:b, s:O}", "ok", 1, "removed", ctx.removed);
@@ -458,16 +495,17 @@ static const struct {
 	const char *op;
 	handler_fn fn;
 } handlers[] = {
-	{ "status", do_status },
-	{ "ipam.allocate", do_ipam_allocate },
-	{ "ipam.release", do_ipam_release },
-	{ "veth.claim", do_veth_claim },
-	{ "endpoint.add", do_endpoint_add },
-	{ "endpoint.del", do_endpoint_del },
-	{ "endpoint.get", do_endpoint_get },
-	{ "endpoint.list", do_endpoint_list },
-	{ "metrics", do_metrics },
-	{ "gc", do_gc },
+	{"status", do_status},
+	{"ipam.allocate", do_ipam_allocate},
+	{"ipam.release", do_ipam_release},
+	{"veth.claim", do_veth_claim},
+	{"endpoint.add", do_endpoint_add},
+	{"endpoint.del", do_endpoint_del},
+	{"endpoint.get", do_endpoint_get},
+	{"endpoint.list", do_endpoint_list},
+	{"metrics", do_metrics},
+	{"gc", do_gc},
+	{"upgrade", do_upgrade},
 };
 
 json_t *handlers_dispatch(struct weftd *d, const char *buf, size_t len)
@@ -479,8 +517,8 @@ json_t *handlers_dispatch(struct weftd *d, const char *buf, size_t len)
 
 	req = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req) {
-		snprintf(details, sizeof(details), "line %d column %d: %s", jerr.line,
-			 jerr.column, jerr.text);
+		snprintf(details, sizeof(details), "line %d column %d: %s", jerr.line, jerr.column,
+			 jerr.text);
 		return api_error_reply(EINVAL, "malformed JSON", details);
 	}
 	if (!json_is_object(req)) {

@@ -18,8 +18,8 @@
 #include "rodata.h"
 #include "state.h"
 
-#define PROG_FROM_POD "weft_from_pod"
-#define PROG_TO_POD "weft_to_pod"
+#define PROG_FROM_POD	  "weft_from_pod"
+#define PROG_TO_POD	  "weft_to_pod"
 #define PROG_TO_POD_LOCAL "weft_to_pod_local"
 /* Only filled when a load fails (libbpf then retries with log level 1). */
 #define VERIFIER_LOG_SIZE (1024 * 1024)
@@ -29,6 +29,8 @@ struct loader {
 	char bpffs[WEFTD_DIR_MAX];
 	void *obj;
 	size_t obj_len;
+	char hash[LOADER_HASH_LEN + 1];
+	struct maps_layout layout;
 	char *log;
 };
 
@@ -41,17 +43,32 @@ const char *loader_object_path(const struct loader *l)
 	return l->path;
 }
 
-static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void set_err(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
+const char *loader_hash(const struct loader *l)
 {
-	va_list ap;
+	return l->hash;
+}
 
-	e->err = err;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	snprintf(e->details, sizeof(e->details), "%s", details ? details : "");
+const struct maps_layout *loader_layout(const struct loader *l)
+{
+	return &l->layout;
+}
+
+size_t loader_log_size(void)
+{
+	return VERIFIER_LOG_SIZE;
+}
+
+/* FNV-1a 64: tells builds apart, it is not a signature (the object comes
+ * from root's --bpf-dir). */
+static void hash_object(struct loader *l)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < l->obj_len; i++) {
+		h ^= ((const uint8_t *)l->obj)[i];
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(l->hash, sizeof(l->hash), "%016llx", (unsigned long long)h);
 }
 
 static int read_object(struct loader *l)
@@ -94,10 +111,10 @@ close_fd:
 	return err;
 }
 
-static struct bpf_object *open_object(struct loader *l)
+static struct bpf_object *open_object(struct loader *l, char *log)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "weft_pod",
-		    .kernel_log_buf = l->log, .kernel_log_size = VERIFIER_LOG_SIZE);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "weft_pod", .kernel_log_buf = log,
+		    .kernel_log_size = VERIFIER_LOG_SIZE);
 
 	return bpf_object__open_mem(l->obj, l->obj_len, &opts);
 }
@@ -105,16 +122,31 @@ static struct bpf_object *open_object(struct loader *l)
 /* Fail at start, with the missing name, rather than on the first pod. */
 static int check_object(struct loader *l)
 {
-	static const char *const progs[] = { PROG_FROM_POD, PROG_TO_POD, PROG_TO_POD_LOCAL };
+	static const char *const progs[] = {PROG_FROM_POD, PROG_TO_POD, PROG_TO_POD_LOCAL};
 	struct bpf_object *obj;
-	uint8_t zero[8] = { 0 };
+	uint8_t zero[8] = {0};
 	int err = 0;
 
-	obj = open_object(l);
+	obj = open_object(l, l->log);
 	if (!obj) {
 		err = -errno;
 		pr_warn("%s is not a usable BPF object: %s", l->path, strerror(-err));
 		return err;
+	}
+	/* An object from before per-map layouts is layout 1 throughout. */
+	for (int i = 0; i < MAPS_NR; i++)
+		l->layout.v[i] = 1;
+	err = rodata_get(obj, "weft_map_layout", l->layout.v, sizeof(l->layout.v));
+	if (err && err != -ENOENT) {
+		pr_warn("%s: .rodata weft_map_layout: %s", l->path, strerror(-err));
+		goto close_obj;
+	}
+	err = 0;
+	for (int i = 0; i < MAPS_NR && !err; i++) {
+		if (!l->layout.v[i]) {
+			pr_warn("%s: map %s has layout version 0", l->path, maps_names[i]);
+			err = -EINVAL;
+		}
 	}
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !err; i++) {
 		if (!bpf_object__find_program_by_name(obj, progs[i])) {
@@ -122,9 +154,9 @@ static int check_object(struct loader *l)
 			err = -ENOENT;
 		}
 	}
-	for (size_t i = 0; i < maps_nr_shared && !err; i++) {
-		if (!bpf_object__find_map_by_name(obj, maps_shared[i])) {
-			pr_warn("%s has no map %s", l->path, maps_shared[i]);
+	for (int i = 0; i < MAPS_NR && !err; i++) {
+		if (!bpf_object__find_map_by_name(obj, maps_names[i])) {
+			pr_warn("%s has no map %s", l->path, maps_names[i]);
 			err = -ENOENT;
 		}
 	}
@@ -138,6 +170,7 @@ static int check_object(struct loader *l)
 			pr_warn("%s: .rodata variable %s: %s", l->path, rodata_vars[i],
 				err == -ENOENT ? "missing" : strerror(-err));
 	}
+close_obj:
 	bpf_object__close(obj);
 	return err;
 }
@@ -162,10 +195,13 @@ int loader_open(struct loader **out, const char *bpf_dir, const char *bpffs)
 		pr_warn("cannot read %s: %s", l->path, strerror(-err));
 		goto free_loader;
 	}
+	hash_object(l);
 	err = check_object(l);
 	if (err)
 		goto free_loader;
-	pr_debug("loaded %s (%zu bytes) into memory", l->path, l->obj_len);
+	pr_debug("loaded %s (%zu bytes, hash %s, layouts %u/%u/%u/%u/%u) into memory", l->path,
+		 l->obj_len, l->hash, l->layout.v[0], l->layout.v[1], l->layout.v[2], l->layout.v[3],
+		 l->layout.v[4]);
 	*out = l;
 	return 0;
 free_loader:
@@ -225,19 +261,19 @@ static int set_constants(struct bpf_object *obj, const struct loader_params *p,
 		const void *val;
 		size_t size;
 	} vars[] = {
-		{ "weft_endpoint_id", &p->id, sizeof(p->id) },
-		{ "weft_pod_ipv4", &p->pod_ipv4, sizeof(p->pod_ipv4) },
-		{ "weft_pod_mac", p->pod_mac, sizeof(p->pod_mac) },
-		{ "weft_host_mac", p->host_mac, sizeof(p->host_mac) },
-		{ "weft_host_ifindex", &ifindex, sizeof(ifindex) },
+		{"weft_endpoint_id", &p->id, sizeof(p->id)},
+		{"weft_pod_ipv4", &p->pod_ipv4, sizeof(p->pod_ipv4)},
+		{"weft_pod_mac", p->pod_mac, sizeof(p->pod_mac)},
+		{"weft_host_mac", p->host_mac, sizeof(p->host_mac)},
+		{"weft_host_ifindex", &ifindex, sizeof(ifindex)},
 	};
 	int err;
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
 		err = rodata_set(obj, vars[i].name, vars[i].val, vars[i].size);
 		if (err) {
-			set_err(e, -err, WEFTD_POD_OBJECT,
-				"set .rodata %s for endpoint %u: %s", vars[i].name, p->id,
+			api_err_set(e, -err, WEFTD_POD_OBJECT, "set .rodata %s for endpoint %u: %s",
+				vars[i].name, p->id,
 				err == -ENOENT ? "no such variable" : strerror(-err));
 			return err;
 		}
@@ -251,12 +287,12 @@ static int set_map_pins(struct loader *l, struct bpf_object *obj, uint32_t id,
 	const char *name = NULL;
 	int err;
 
-	err = maps_set_pins(obj, l->bpffs, &name);
+	err = maps_set_pins(obj, l->bpffs, &l->layout, &name);
 	if (err == -ENOENT)
-		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find map %s for endpoint %u", name, id);
+		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find map %s for endpoint %u", name, id);
 	else if (err)
-		set_err(e, -err, name, "set pin path of %s for endpoint %u: %s", name, id,
-			strerror(-err));
+		api_err_set(e, -err, name, "set pin path of %s for endpoint %u: %s", name, id,
+			    strerror(-err));
 	return err;
 }
 
@@ -270,21 +306,21 @@ static int attach_one(struct loader *l, struct bpf_object *obj, const struct loa
 
 	prog = bpf_object__find_program_by_name(obj, prog_name);
 	if (!prog) {
-		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u",
-			prog_name, p->id);
+		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u", prog_name,
+			p->id);
 		return -ENOENT;
 	}
 	link = bpf_program__attach_tcx(prog, p->ifindex, NULL);
 	if (!link) {
 		err = -errno;
-		set_err(e, -err, NULL, "attach %s with tcx to ifindex %d for endpoint %u: %s",
+		api_err_set(e, -err, NULL, "attach %s with tcx to ifindex %d for endpoint %u: %s",
 			prog_name, p->ifindex, p->id, strerror(-err));
 		return err;
 	}
 	pin_path(l, p->id, link_name, path, sizeof(path));
 	err = bpf_link__pin(link, path);
 	if (err) {
-		set_err(e, -err, path, "pin %s link for endpoint %u: %s", prog_name, p->id,
+		api_err_set(e, -err, path, "pin %s link for endpoint %u: %s", prog_name, p->id,
 			strerror(-err));
 		goto destroy_link;
 	}
@@ -312,14 +348,14 @@ static int set_policy_slot(struct bpf_object *obj, const struct loader_params *p
 	int fd, err;
 
 	if (!prog || !map) {
-		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find %s for endpoint %u",
+		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find %s for endpoint %u",
 			prog ? MAP_POLICY_PROGS : PROG_TO_POD_LOCAL, p->id);
 		return -ENOENT;
 	}
 	fd = bpf_program__fd(prog);
 	if (bpf_map_update_elem(bpf_map__fd(map), &key, &fd, BPF_ANY) < 0) {
 		err = -errno;
-		set_err(e, -err, MAP_POLICY_PROGS, "insert %s of endpoint %u: %s",
+		api_err_set(e, -err, MAP_POLICY_PROGS, "insert %s of endpoint %u: %s",
 			PROG_TO_POD_LOCAL, p->id, strerror(-err));
 		return err;
 	}
@@ -333,7 +369,8 @@ static int clear_policy_slot(struct loader *l, uint32_t id)
 	char path[PATH_MAX];
 	int fd, err = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", l->bpffs, MAP_POLICY_PROGS);
+	maps_pin_path_v(l->bpffs, MAPS_POLICY_PROGS, l->layout.v[MAPS_POLICY_PROGS], path,
+			sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
@@ -344,18 +381,18 @@ static int clear_policy_slot(struct loader *l, uint32_t id)
 }
 
 /* Open, specialise and load one copy of the object; the caller closes it. */
-static struct bpf_object *load_object(struct loader *l, const struct loader_params *p,
+static struct bpf_object *load_object(struct loader *l, const struct loader_params *p, char *log,
 				      struct weft_api_error *e)
 {
 	struct bpf_object *obj;
 	char tail[400];
 	int err;
 
-	l->log[0] = '\0';
-	obj = open_object(l);
+	log[0] = '\0';
+	obj = open_object(l, log);
 	if (!obj) {
 		err = -errno;
-		set_err(e, -err, l->path, "open %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
+		api_err_set(e, -err, l->path, "open %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
 			strerror(-err));
 		errno = -err;
 		return NULL;
@@ -368,8 +405,8 @@ static struct bpf_object *load_object(struct loader *l, const struct loader_para
 		goto close_obj;
 	err = bpf_object__load(obj);
 	if (err) {
-		log_tail(l->log, tail, sizeof(tail));
-		set_err(e, -err, tail, "load %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
+		log_tail(log, tail, sizeof(tail));
+		api_err_set(e, -err, tail, "load %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
 			strerror(-err));
 		goto close_obj;
 	}
@@ -388,7 +425,7 @@ static int make_pin_dir(struct loader *l, uint32_t id, char *dir, size_t sz,
 	pin_dir(l, id, dir, sz);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		err = -errno;
-		set_err(e, -err, dir, "create pin directory for endpoint %u: %s", id,
+		api_err_set(e, -err, dir, "create pin directory for endpoint %u: %s", id,
 			strerror(-err));
 		return err;
 	}
@@ -401,7 +438,7 @@ int loader_attach(struct loader *l, const struct loader_params *p, struct weft_a
 	char dir[PATH_MAX];
 	int err;
 
-	obj = load_object(l, p, e);
+	obj = load_object(l, p, l->log, e);
 	if (!obj)
 		return -errno;
 	err = make_pin_dir(l, p->id, dir, sizeof(dir), e);
@@ -429,19 +466,19 @@ close_obj:
 
 int loader_placeholder(struct loader *l, int prog_fds[2])
 {
-	static const char *const progs[] = { PROG_FROM_POD, PROG_TO_POD };
-	struct weft_api_error e = { 0 };
-	struct loader_params p = { 0 };
+	static const char *const progs[] = {PROG_FROM_POD, PROG_TO_POD};
+	struct weft_api_error e = {0};
+	struct loader_params p = {0};
 	struct bpf_object *obj;
 	int err = 0, i;
 
 	/* All constants zero: source MAC 0 never matches, so the placeholder
 	 * drops whatever a pool veth's peer could send. */
-	obj = load_object(l, &p, &e);
+	obj = load_object(l, &p, l->log, &e);
 	if (!obj) {
 		err = -errno;
-		pr_warn("veth pool: placeholder programs: %s%s%s", e.msg,
-			e.details[0] ? ": " : "", e.details);
+		pr_warn("veth pool: placeholder programs: %s%s%s", e.msg, e.details[0] ? ": " : "",
+			e.details);
 		return err;
 	}
 	for (i = 0; i < 2; i++) {
@@ -475,22 +512,23 @@ static int update_one(struct loader *l, struct bpf_object *obj, const struct loa
 
 	prog = bpf_object__find_program_by_name(obj, prog_name);
 	if (!prog) {
-		set_err(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u",
-			prog_name, p->id);
+		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u", prog_name,
+			p->id);
 		return -ENOENT;
 	}
 	/* tcx replaces the program in place: no new entry array, so no RCU
 	 * grace period, unlike an attach. */
 	if (bpf_link_update(link_fd, bpf_program__fd(prog), NULL) < 0) {
 		err = -errno;
-		set_err(e, -err, NULL, "swap %s into the pooled tcx link on ifindex %d for endpoint %u: %s",
+		api_err_set(e, -err, NULL,
+			"swap %s into the pooled tcx link on ifindex %d for endpoint %u: %s",
 			prog_name, p->ifindex, p->id, strerror(-err));
 		return err;
 	}
 	pin_path(l, p->id, link_name, path, sizeof(path));
 	if (bpf_obj_pin(link_fd, path) < 0) {
 		err = -errno;
-		set_err(e, -err, path, "pin %s link for endpoint %u: %s", prog_name, p->id,
+		api_err_set(e, -err, path, "pin %s link for endpoint %u: %s", prog_name, p->id,
 			strerror(-err));
 		return err;
 	}
@@ -504,7 +542,7 @@ int loader_attach_pooled(struct loader *l, const struct loader_params *p, const 
 	char dir[PATH_MAX];
 	int err;
 
-	obj = load_object(l, p, e);
+	obj = load_object(l, p, l->log, e);
 	if (!obj)
 		return -errno;
 	err = make_pin_dir(l, p->id, dir, sizeof(dir), e);
@@ -549,7 +587,7 @@ static int detach_pin(const char *path)
 
 int loader_detach(struct loader *l, uint32_t id)
 {
-	static const char *const links[] = { LINK_FROM_POD, LINK_TO_POD };
+	static const char *const links[] = {LINK_FROM_POD, LINK_TO_POD};
 	char path[PATH_MAX];
 	int err, ret = 0;
 
@@ -586,7 +624,7 @@ bool loader_pins_exist(struct loader *l, uint32_t id)
 
 void loader_link_state(struct loader *l, uint32_t id, int ifindex, struct link_state *st)
 {
-	static const char *const links[] = { LINK_FROM_POD, LINK_TO_POD };
+	static const char *const links[] = {LINK_FROM_POD, LINK_TO_POD};
 	struct bpf_link_info info;
 	char path[PATH_MAX];
 	__u32 len;
@@ -613,4 +651,170 @@ void loader_link_state(struct loader *l, uint32_t id, int ifindex, struct link_s
 		}
 		close(fd);
 	}
+}
+
+void loader_progs_init(struct loader_progs *p)
+{
+	for (int i = 0; i < LOADER_NR_PROGS; i++) {
+		p->fd[i] = -1;
+		p->id[i] = 0;
+	}
+}
+
+void loader_progs_close(struct loader_progs *p)
+{
+	for (int i = 0; i < LOADER_NR_PROGS; i++) {
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+		p->fd[i] = -1;
+	}
+}
+
+static int prog_id(int fd, uint32_t *id)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	if (bpf_prog_get_info_by_fd(fd, &info, &len) < 0)
+		return -errno;
+	*id = info.id;
+	return 0;
+}
+
+int loader_load(struct loader *l, const struct loader_params *p, char *log,
+		struct loader_progs *out, struct weft_api_error *e)
+{
+	static const char *const progs[LOADER_NR_PROGS] = {PROG_FROM_POD, PROG_TO_POD,
+							   PROG_TO_POD_LOCAL};
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	int i, err = 0;
+
+	loader_progs_init(out);
+	obj = load_object(l, p, log ? log : l->log, e);
+	if (!obj)
+		return -errno;
+	for (i = 0; i < LOADER_NR_PROGS; i++) {
+		prog = bpf_object__find_program_by_name(obj, progs[i]);
+		out->fd[i] = prog ? dup(bpf_program__fd(prog)) : -1;
+		if (out->fd[i] < 0) {
+			err = prog ? -errno : -ENOENT;
+			api_err_set(e, -err, WEFTD_POD_OBJECT, "keep program %s of endpoint %u: %s",
+				progs[i], p->id, strerror(-err));
+			goto close_progs;
+		}
+		err = prog_id(out->fd[i], &out->id[i]);
+		if (err) {
+			api_err_set(e, -err, NULL, "program id of %s for endpoint %u: %s", progs[i],
+				p->id, strerror(-err));
+			goto close_progs;
+		}
+	}
+	/* Our dups keep the programs, and through them the maps, loaded. */
+	bpf_object__close(obj);
+	return 0;
+close_progs:
+	loader_progs_close(out);
+	bpf_object__close(obj);
+	return err;
+}
+
+static void policy_path(struct loader *l, const struct maps_layout *layout, char *buf, size_t sz)
+{
+	maps_pin_path_v(l->bpffs, MAPS_POLICY_PROGS, layout->v[MAPS_POLICY_PROGS], buf, sz);
+}
+
+int loader_running(struct loader *l, uint32_t id, const struct maps_layout *layout,
+		   struct loader_progs *out)
+{
+	static const char *const links[] = {LINK_FROM_POD, LINK_TO_POD};
+	struct bpf_link_info info;
+	char path[PATH_MAX];
+	__u32 len, slot_id = 0;
+	int fd, err;
+
+	loader_progs_init(out);
+	for (int i = 0; i < 2; i++) {
+		pin_path(l, id, links[i], path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			goto close_progs;
+		}
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		err = bpf_link_get_info_by_fd(fd, &info, &len) < 0 ? -errno : 0;
+		close(fd);
+		if (err)
+			goto close_progs;
+		out->id[i] = info.prog_id;
+	}
+	/* From user space a prog array hands out program ids. */
+	policy_path(l, layout, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (bpf_map_lookup_elem(fd, &id, &slot_id) < 0)
+			slot_id = 0;
+		close(fd);
+	}
+	out->id[LOADER_TO_POD_LOCAL] = slot_id;
+	for (int i = 0; i < LOADER_NR_PROGS; i++) {
+		if (!out->id[i])
+			continue;
+		out->fd[i] = bpf_prog_get_fd_by_id(out->id[i]);
+		if (out->fd[i] < 0) {
+			err = -errno;
+			goto close_progs;
+		}
+	}
+	return 0;
+close_progs:
+	loader_progs_close(out);
+	return err;
+}
+
+int loader_swap(struct loader *l, uint32_t id, const struct maps_layout *layout,
+		const struct loader_progs *progs, struct weft_api_error *e)
+{
+	static const char *const links[] = {LINK_FROM_POD, LINK_TO_POD};
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	/* The slot first: a sender's tail call then reaches the new
+	 * weft_to_pod_local, which works with either version of the links. */
+	if (progs->fd[LOADER_TO_POD_LOCAL] >= 0) {
+		policy_path(l, layout, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0 ||
+		    bpf_map_update_elem(fd, &id, &progs->fd[LOADER_TO_POD_LOCAL], BPF_ANY) < 0) {
+			err = -errno;
+			api_err_set(e, -err, path, "set the %s slot of endpoint %u: %s",
+				MAP_POLICY_PROGS, id, strerror(-err));
+		}
+		if (fd >= 0)
+			close(fd);
+		if (err)
+			return err;
+	}
+	for (int i = 0; i < 2; i++) {
+		pin_path(l, id, links[i], path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			api_err_set(e, -err, path, "open the %s link of endpoint %u: %s", links[i], id,
+				strerror(-err));
+			return err;
+		}
+		/* Atomic for the packets: each one runs either the old or the
+		 * new program, and tcx keeps its entry array (no grace period). */
+		if (bpf_link_update(fd, progs->fd[i], NULL) < 0) {
+			err = -errno;
+			api_err_set(e, -err, path, "swap the %s program of endpoint %u: %s", links[i],
+				id, strerror(-err));
+		}
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
 }

@@ -25,8 +25,10 @@
 #include "log.h"
 #include "netdev.h"
 #include "overlay.h"
+#include "reconcile.h"
 #include "server.h"
 #include "state.h"
+#include "upgrade.h"
 #include "vethpool.h"
 #include "weftd.h"
 
@@ -59,7 +61,9 @@ static void usage(FILE *fp)
 		"                     (default " WEFTD_DEFAULT_BPFFS ")\n"
 		"  --socket PATH      API socket (default " WEFT_DEFAULT_SOCKET ")\n"
 		"  --bpf-dir DIR      where weft_pod.bpf.o and weft_overlay.bpf.o are\n"
-		"                     (default " WEFT_DEFAULT_BPF_DIR ")\n"
+		"                     (default " WEFT_DEFAULT_BPF_DIR "); when it is not\n"
+		"                     what the endpoints run, weftd upgrades them at start\n"
+		"                     (see weftctl upgrade)\n"
 		"  --mtu N            the node network's MTU (default: the device that holds\n"
 		"                     the node IP with a cluster file, else the default\n"
 		"                     route's device, else 1500); pods get N, or N-50\n"
@@ -317,6 +321,8 @@ static void tick(void *ctx)
 
 	if (d->pool)
 		vethpool_expire(d->pool);
+	/* DELs the plugin recorded while a call to us timed out. */
+	reconcile_pending(d);
 	overlay_tick(d->overlay);
 }
 
@@ -505,14 +511,22 @@ int main(int argc, char **argv)
 	err = open_endpoint_dir(&d);
 	if (err)
 		goto close_loader;
+	err = upgrade_record_load(&d);
+	if (err)
+		goto close_loader;
 	err = endpoints_load(&d);
 	if (err)
 		goto free_endpoints;
+	/* What changed while weftd was down, before anything is upgraded. */
+	reconcile_at_start(&d);
+	/* Before the pool: its placeholder load then uses the new object; and
+	 * before the overlay, whose programs then load from the new object too. */
+	upgrade_at_start(&d);
 	if (d.cluster) {
 		struct overlay_params op = {
 			.node_name = d.cfg.node_name, .node_ip = node_ip, .pod_cidr = cidr,
 			.port = (uint16_t)d.cfg.vxlan_port, .mtu = d.mtu,
-			.bpf_dir = d.cfg.bpf_dir, .bpffs = d.cfg.bpffs,
+			.bpf_dir = d.cfg.bpf_dir, .bpffs = d.cfg.bpffs, .layout = &d.maps.layout,
 		};
 
 		err = overlay_open(&d.overlay, &op, d.nd, d.cluster);

@@ -348,7 +348,8 @@ static int set_config(struct overlay *ov)
 	__u32 key = 0;
 	int fd, err = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", ov->p.bpffs, MAP_OVERLAY_CONFIG);
+	maps_pin_path_v(ov->p.bpffs, MAPS_OVERLAY_CONFIG, ov->p.layout->v[MAPS_OVERLAY_CONFIG], path,
+			sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0 || bpf_map_update_elem(fd, &key, &cfg, BPF_ANY) < 0) {
 		err = -errno;
@@ -359,19 +360,34 @@ static int set_config(struct overlay *ov)
 	return err;
 }
 
-static int open_ipcache(struct overlay *ov)
+/* (Re)open weft_ipcache at the current layout's pin. */
+static int open_ipcache_map(struct overlay *ov)
 {
-	struct ipcache_ops ops = {.update = map_update, .delete = map_delete, .ctx = ov};
 	char path[PATH_MAX];
-	int err;
+	int fd, err;
 
-	snprintf(path, sizeof(path), "%s/%s", ov->p.bpffs, MAP_IPCACHE);
-	ov->ipcache_fd = bpf_obj_get(path);
-	if (ov->ipcache_fd < 0) {
+	maps_pin_path_v(ov->p.bpffs, MAPS_IPCACHE, ov->p.layout->v[MAPS_IPCACHE], path,
+			sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
 		err = -errno;
 		pr_warn("overlay: cannot open %s: %s", path, strerror(-err));
 		return err;
 	}
+	if (ov->ipcache_fd >= 0)
+		close(ov->ipcache_fd);
+	ov->ipcache_fd = fd;
+	return 0;
+}
+
+static int open_ipcache(struct overlay *ov)
+{
+	struct ipcache_ops ops = {.update = map_update, .delete = map_delete, .ctx = ov};
+	int err;
+
+	err = open_ipcache_map(ov);
+	if (err)
+		return err;
 	err = ipcache_new(&ops, &ov->ic);
 	if (!err)
 		err = identities_new(&ov->ids);
@@ -461,7 +477,7 @@ int overlay_open(struct overlay **out, const struct overlay_params *p, struct ne
 			strerror(-err));
 		goto free_ov;
 	}
-	err = overlay_prog_attach(p->bpf_dir, p->bpffs, ov->ifindex);
+	err = overlay_prog_attach(p->bpf_dir, p->bpffs, p->layout, ov->ifindex);
 	if (!err)
 		err = set_config(ov);
 	if (!err)
@@ -492,6 +508,25 @@ free_ov:
 	if (ov->ipcache_fd >= 0)
 		close(ov->ipcache_fd);
 	free(ov);
+	return err;
+}
+
+int overlay_upgrade(struct overlay *ov, struct bpf_object *obj)
+{
+	int err;
+
+	err = overlay_prog_install(obj, ov->p.bpffs, ov->ifindex);
+	if (!err)
+		err = overlay_upgrade_reopen(ov);
+	return err;
+}
+
+int overlay_upgrade_reopen(struct overlay *ov)
+{
+	int err = open_ipcache_map(ov);
+
+	if (!err)
+		err = set_config(ov);
 	return err;
 }
 

@@ -23,6 +23,9 @@
 
 #include "cluster.h"
 
+struct bpf_object;
+struct maps_layout;
+
 struct netdev;
 
 #define OVERLAY_DEVICE	     "weft_vxlan"
@@ -38,6 +41,9 @@ struct overlay_params {
 	int mtu; /* the device's, = the pod MTU */
 	const char *bpf_dir;
 	const char *bpffs;
+	/* The running shared maps' layouts (weftd's, updated by an upgrade):
+	 * which pins the overlay's programs and map writes use. */
+	const struct maps_layout *layout;
 };
 
 struct overlay;
@@ -51,6 +57,12 @@ int overlay_open(struct overlay **out, const struct overlay_params *p, struct ne
  * so traffic flows while weftd is down, like the endpoints' pins. The
  * cluster must be freed first (it holds the observer). */
 void overlay_close(struct overlay *ov);
+/* Live upgrade (upgrade.c), after every endpoint runs the new programs and
+ * with the new layout in *p.layout: @obj's programs (overlay_prog_load)
+ * swapped into the overlay links, the maps reopened. 0 or -errno (logged). */
+int overlay_upgrade(struct overlay *ov, struct bpf_object *obj);
+/* Reopen the shared maps at *p.layout (an upgrade rolled back). */
+int overlay_upgrade_reopen(struct overlay *ov);
 /* From the 1 s tick: retry ipcache writes that failed. */
 void overlay_tick(struct overlay *ov);
 /* For `status`: device, ifindex, port, node IP, node count, ipcache size. */

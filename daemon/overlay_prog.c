@@ -71,9 +71,10 @@ static int attach_new(const char *path, int ifindex, struct bpf_program *prog)
 	return err;
 }
 
-int overlay_prog_attach(const char *bpf_dir, const char *bpffs, int ifindex)
+struct bpf_object *overlay_prog_load(const char *bpf_dir, const char *bpffs,
+				     const struct maps_layout *layout)
 {
-	char obj_path[PATH_MAX], path[PATH_MAX];
+	char obj_path[PATH_MAX];
 	struct bpf_object *obj;
 	const char *map = NULL;
 	int err;
@@ -83,9 +84,10 @@ int overlay_prog_attach(const char *bpf_dir, const char *bpffs, int ifindex)
 	if (!obj) {
 		err = -errno;
 		pr_warn("overlay: cannot open %s: %s", obj_path, strerror(-err));
-		return err;
+		errno = -err;
+		return NULL;
 	}
-	err = maps_set_pins(obj, bpffs, &map);
+	err = maps_set_pins(obj, bpffs, layout, &map);
 	if (err) {
 		pr_warn("overlay: %s: map %s: %s", obj_path, map,
 			err == -ENOENT ? "missing" : strerror(-err));
@@ -96,20 +98,34 @@ int overlay_prog_attach(const char *bpf_dir, const char *bpffs, int ifindex)
 		pr_warn("overlay: cannot load %s: %s", obj_path, strerror(-err));
 		goto close_obj;
 	}
-	snprintf(path, sizeof(path), "%s/" PIN_DIR, bpffs);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		err = -errno;
-		pr_warn("overlay: cannot create %s: %s", path, strerror(-err));
-		goto close_obj;
-	}
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(obj, progs[i].prog);
-
-		if (!prog) {
+		if (!bpf_object__find_program_by_name(obj, progs[i].prog)) {
 			err = -ENOENT;
 			pr_warn("overlay: %s has no program %s", obj_path, progs[i].prog);
 			goto close_obj;
 		}
+	}
+	return obj;
+close_obj:
+	bpf_object__close(obj);
+	errno = -err;
+	return NULL;
+}
+
+int overlay_prog_install(struct bpf_object *obj, const char *bpffs, int ifindex)
+{
+	char path[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/" PIN_DIR, bpffs);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		pr_warn("overlay: cannot create %s: %s", path, strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, progs[i].prog);
+
 		snprintf(path, sizeof(path), "%s/" PIN_DIR "/%s", bpffs, progs[i].link);
 		err = update_pinned(path, ifindex, prog);
 		if (!err)
@@ -117,11 +133,21 @@ int overlay_prog_attach(const char *bpf_dir, const char *bpffs, int ifindex)
 		if (err < 0) {
 			pr_warn("overlay: cannot attach %s to ifindex %d (%s): %s", progs[i].prog,
 				ifindex, path, strerror(-err));
-			goto close_obj;
+			return err;
 		}
-		err = 0;
 	}
-close_obj:
+	return 0;
+}
+
+int overlay_prog_attach(const char *bpf_dir, const char *bpffs, const struct maps_layout *layout,
+			int ifindex)
+{
+	struct bpf_object *obj = overlay_prog_load(bpf_dir, bpffs, layout);
+	int err;
+
+	if (!obj)
+		return -errno;
+	err = overlay_prog_install(obj, bpffs, ifindex);
 	/* The links hold the programs now. */
 	bpf_object__close(obj);
 	return err;

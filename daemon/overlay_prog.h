@@ -11,12 +11,23 @@
 
 #define WEFTD_OVERLAY_OBJECT "weft_overlay.bpf.o"
 
+struct bpf_object;
+struct maps_layout;
+
+/* Open and load <bpf_dir>/weft_overlay.bpf.o against the shared maps of
+ * @layout; NULL with errno set (logged). The caller closes the object. */
+struct bpf_object *overlay_prog_load(const char *bpf_dir, const char *bpffs,
+				     const struct maps_layout *layout);
+/* Put a loaded object's programs on @ifindex (as overlay_prog_attach). */
+int overlay_prog_install(struct bpf_object *obj, const char *bpffs, int ifindex);
+
 /*
  * Load <bpf_dir>/weft_overlay.bpf.o and put its programs on @ifindex. A pinned
  * link still on @ifindex (weftd restarted, device kept) gets the new program
  * with bpf_link_update(): no moment without one. A pinned link on a device
  * that is gone is replaced by a new attachment. 0 or -errno (logged).
  */
-int overlay_prog_attach(const char *bpf_dir, const char *bpffs, int ifindex);
+int overlay_prog_attach(const char *bpf_dir, const char *bpffs, const struct maps_layout *layout,
+			int ifindex);
 
 #endif

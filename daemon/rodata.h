@@ -15,5 +15,7 @@ struct bpf_object;
 /* 0, or -ENOENT (no such variable; the caller names it), -EINVAL (size
  * mismatch) or -ERANGE (offset outside the section's data). */
 int rodata_set(struct bpf_object *obj, const char *name, const void *val, size_t size);
+/* Read it back (e.g. the object's own weft_map_layout); same errors. */
+int rodata_get(struct bpf_object *obj, const char *name, void *val, size_t size);
 
 #endif

@@ -117,7 +117,7 @@ static void veth_destroy(struct netdev *nd, struct pool_veth *v)
 
 /* One pool entry: the pair, then both links (each attach waits for a grace
  * period, which is why this runs here and not in a request). */
-static int veth_make(struct vethpool *p, struct pool_veth **out)
+static int veth_make(struct vethpool *p, const int prog_fds[2], struct pool_veth **out)
 {
 	static const enum bpf_attach_type types[] = { BPF_TCX_INGRESS, BPF_TCX_EGRESS };
 	struct pool_veth *v;
@@ -140,7 +140,7 @@ static int veth_make(struct vethpool *p, struct pool_veth **out)
 		goto free_veth;
 	}
 	for (i = 0; i < 2; i++) {
-		v->link_fds[i] = bpf_link_create(p->prog_fds[i], v->ifindex, types[i], NULL);
+		v->link_fds[i] = bpf_link_create(prog_fds[i], v->ifindex, types[i], NULL);
 		if (v->link_fds[i] < 0) {
 			err = v->link_fds[i];
 			pr_warn("veth pool: cannot attach the placeholder to %s (tcx %s): %s",
@@ -159,12 +159,32 @@ free_veth:
 	return err;
 }
 
+static uint32_t prog_id(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return bpf_prog_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* A veth made with placeholder @made_with gets the current one (lock held). */
+static void refresh_links(struct vethpool *p, struct pool_veth *v, const int made_with[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (made_with && prog_id(made_with[i]) == prog_id(p->prog_fds[i]))
+			continue;
+		if (bpf_link_update(v->link_fds[i], p->prog_fds[i], NULL) < 0)
+			pr_warn("veth pool: %s: cannot swap in the new placeholder: %s", v->host,
+				strerror(errno));
+	}
+}
+
 static void *refill_main(void *arg)
 {
 	struct vethpool *p = arg;
 	struct pool_veth *v;
 	struct timespec until;
-	int err;
+	int err, fds[2];
 
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
@@ -177,10 +197,20 @@ static void *refill_main(void *arg)
 			pthread_cond_timedwait(&p->cond, &p->lock, &until);
 			continue;
 		}
-		/* The slow part runs unlocked: claims never wait for it. */
+		/* The slow part runs unlocked: claims never wait for it. Our
+		 * own copies of the placeholder: an upgrade may replace it
+		 * meanwhile (vethpool_set_placeholder). */
+		fds[0] = dup(p->prog_fds[0]);
+		fds[1] = dup(p->prog_fds[1]);
 		pthread_mutex_unlock(&p->lock);
-		err = veth_make(p, &v);
+		err = fds[0] < 0 || fds[1] < 0 ? -EMFILE : veth_make(p, fds, &v);
 		pthread_mutex_lock(&p->lock);
+		if (!err)
+			refresh_links(p, v, fds);
+		if (fds[0] >= 0)
+			close(fds[0]);
+		if (fds[1] >= 0)
+			close(fds[1]);
 		if (!err) {
 			v->next = p->ready;
 			p->ready = v;
@@ -430,4 +460,25 @@ unsigned int vethpool_ready(struct vethpool *p)
 	n = p->nr_ready;
 	pthread_mutex_unlock(&p->lock);
 	return n;
+}
+
+int vethpool_set_placeholder(struct vethpool *p, struct loader *l)
+{
+	int fds[2], old[2], err;
+
+	err = loader_placeholder(l, fds);
+	if (err)
+		return err;
+	pthread_mutex_lock(&p->lock);
+	old[0] = p->prog_fds[0];
+	old[1] = p->prog_fds[1];
+	p->prog_fds[0] = fds[0];
+	p->prog_fds[1] = fds[1];
+	for (struct pool_veth *v = p->ready; v; v = v->next)
+		refresh_links(p, v, NULL);
+	pthread_mutex_unlock(&p->lock);
+	/* The refill thread works on its own dups: these are ours alone. */
+	close(old[0]);
+	close(old[1]);
+	return 0;
 }

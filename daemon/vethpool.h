@@ -58,6 +58,10 @@ int vethpool_take(struct vethpool *p, const char *cid, const char *ifname, int h
 void vethpool_release(struct vethpool *p, const char *cid, const char *ifname);
 /* Undo claims older than VETHPOOL_CLAIM_TIMEOUT_MS; called periodically. */
 void vethpool_expire(struct vethpool *p);
+/* After an upgrade: a placeholder load of @l's object replaces the old one in
+ * every ready entry (bpf_link_update), so no pool link keeps the old object's
+ * maps alive. Claimed entries get the pod's programs anyway. */
+int vethpool_set_placeholder(struct vethpool *p, struct loader *l);
 /* Ready entries right now (for status). */
 unsigned int vethpool_ready(struct vethpool *p);
 

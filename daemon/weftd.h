@@ -36,6 +36,11 @@ struct weftd {
 	struct endpoint *endpoints;
 	unsigned int nr_endpoints;
 	uint32_t last_id;
+	/* What the endpoints run, from <state-dir>/datapath.json (upgrade.c). */
+	char running_hash[17];
+	/* Set when the object on disk could not replace the running programs
+	 * at start: ADDs are refused with it until an upgrade succeeds. */
+	char datapath_error[1024];
 };
 
 #endif

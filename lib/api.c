@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,4 +229,15 @@ free_out:
 close_fd:
 	close(fd);
 	return ret;
+}
+
+void api_err_set(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->err = err;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	snprintf(e->details, sizeof(e->details), "%s", details ? details : "");
 }

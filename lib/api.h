@@ -34,6 +34,11 @@ struct weft_api_error {
 int api_call(const char *socket_path, json_t *req, int timeout_ms, json_t **reply,
 	     struct weft_api_error *err);
 
+/* Fill @e: @err (positive errno), @details (field or step, may be NULL) and
+ * the message from @fmt. */
+void api_err_set(struct weft_api_error *e, int err, const char *details, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Convenience: build {"ok": false, "error": {...}}. Returns a new reference. */
 json_t *api_error_reply(int err, const char *msg, const char *details);
 
