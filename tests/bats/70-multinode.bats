@@ -247,6 +247,22 @@ udp_send() {
 	[ "$(endpoints 2)" = "$before2" ]
 }
 
+@test "a pod deleted on one node is gone for the others; its neighbours are untouched" {
+	cluster_up 2
+	cluster_pod_add 1 a
+	cluster_pod_add 2 b
+	cluster_pod_add 2 c
+	reach a "$(pod_ip b)"
+	local before
+	before=$(endpoints 2 | grep -F "\"$(pod_ip c)\"")
+	cluster_pod_del 2 b
+	[ "$(cl_weftctl 2 -o json endpoints | jq '.endpoints | length')" -eq 1 ]
+	[ "$(endpoints 2)" = "$before" ]
+	run in_cl_pod a ping -c 2 -i 0.2 -W 0.5 "$(pod_ip b)"
+	[ "$status" -ne 0 ]
+	in_cl_pod a ping -c 2 -i 0.2 -W 1 "$(pod_ip c)"
+}
+
 @test "a node whose InternalIP changes is reached at the new address" {
 	cluster_up 2
 	cluster_pod_add 1 a
