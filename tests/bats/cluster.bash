@@ -288,8 +288,9 @@ cluster_down() {
 	for ns in $(ip netns list | awk -v id="$WT_ID-" 'index($1, id) == 1 { print $1 }'); do
 		ip netns del "$ns" 2>/dev/null || true
 	done
-	for d in "$WT_DIR"/n*/bpffs; do
-		[[ -d $d ]] || continue
+	# every mount under the cluster's directory, deepest first (the bpffs
+	# roots, and any a test or a failed weftd left)
+	for d in $(awk -v d="$WT_DIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
 		umount "$d" 2>/dev/null || umount -l "$d" 2>/dev/null || true
 	done
 	rm -rf "$WT_DIR"
