@@ -20,11 +20,12 @@ bool bpffs_is_bpffs(const char *path)
 	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
 }
 
-int bpffs_prepare(const char *root)
+int bpffs_prepare(const char *root, bool *mounted)
 {
 	char parent[PATH_MAX];
 	int err;
 
+	*mounted = false;
 	if (bpffs_is_bpffs(root))
 		return 0;
 	snprintf(parent, sizeof(parent), "%s", root);
@@ -47,5 +48,6 @@ int bpffs_prepare(const char *root)
 		return err;
 	}
 	pr_info("bpffs: mounted a bpf filesystem on %s", root);
+	*mounted = true;
 	return 0;
 }

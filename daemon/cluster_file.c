@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +167,37 @@ static int reload(struct cluster_file *cf, bool creating)
 close_fd:
 	close(fd);
 	return 0;
+}
+
+int cluster_file_check(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+	int err;
+
+	if (!path || !*path)
+		return 0;
+	if (path[strlen(path) - 1] == '/' || strlen(path) >= sizeof(dir)) {
+		pr_warn("--cluster-file: \"%s\" is not a file path", path);
+		return -EINVAL;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) < 0)
+		err = -errno;
+	else
+		err = S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (err) {
+		pr_warn("--cluster-file %s: its directory %s: %s (weftd watches the directory, "
+			"so it must exist)", path, dir, strerror(-err));
+	}
+	return err;
 }
 
 int cluster_file_open(const char *path, struct cluster *model, struct cluster_file **out)

@@ -25,6 +25,10 @@
 
 struct cluster_file;
 
+/* For a start that must change nothing when it will fail: "" is fine, else
+ * @path's directory must exist. 0 or -errno (logged, naming --cluster-file). */
+int cluster_file_check(const char *path);
+
 /* Watch @path's directory and load @path once into @model (borrowed; it must
  * outlive the source). A missing or bad file is reported and is not an error.
  * 0, or -errno when the directory cannot be watched (it must exist). */

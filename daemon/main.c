@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -269,7 +270,7 @@ static int make_dirs(struct weftd *d)
 		pr_warn("cannot create the socket's directory: %s", strerror(-err));
 		return err;
 	}
-	err = bpffs_prepare(d->cfg.bpffs);
+	err = bpffs_prepare(d->cfg.bpffs, &d->bpffs_mounted);
 	if (err)
 		return err;
 	snprintf(path, sizeof(path), "%s/endpoints", d->cfg.bpffs);
@@ -453,6 +454,7 @@ int main(int argc, char **argv)
 	struct timespec now;
 	char path[PATH_MAX];
 	int lock_fd, sigfd = -1, err;
+	bool served = false;
 
 	err = parse_flags(argc, argv, &d.cfg);
 	if (err)
@@ -463,6 +465,10 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	d.started = now.tv_sec;
 	maps_init(&d.maps, d.cfg.bpffs);
+	/* Before anything is created: a refused start leaves nothing. */
+	err = cluster_file_check(d.cfg.cluster_file);
+	if (err)
+		return 1;
 
 	err = state_mkdir_p(d.cfg.state_dir, 0700);
 	if (err) {
@@ -554,6 +560,7 @@ int main(int argc, char **argv)
 	}
 	pr_info("weftd %s: node %s, pod CIDR %s, MTU %d, bpffs %s, state %s", WEFT_VERSION,
 		d.cfg.node_name, d.cfg.pod_cidr, d.mtu, d.cfg.bpffs, d.cfg.state_dir);
+	served = true;
 	err = server_run(srv, sigfd);
 	/* Nothing is detached on the way out: the pins keep the datapath up,
 	 * and the overlay (device, routes, SNAT) stays with them. */
@@ -581,6 +588,11 @@ close_netdev:
 	netdev_close(d.nd);
 close_lock:
 	maps_close(&d.maps);
+	/* A start that never served undoes the bpffs it mounted (and so
+	 * whatever it pinned there); after serving, the pins must stay. */
+	if (!served && d.bpffs_mounted && umount2(d.cfg.bpffs, MNT_DETACH) < 0)
+		pr_warn("cannot unmount the bpffs mounted on %s: %s", d.cfg.bpffs,
+			strerror(errno));
 	close(lock_fd);
 	return err ? 1 : 0;
 }

@@ -5,6 +5,7 @@
 #ifndef WEFTD_H
 #define WEFTD_H
 
+#include <stdbool.h>
 #include <time.h>
 
 #include "config.h"
@@ -23,6 +24,7 @@ struct weftd {
 	struct weftd_config cfg;
 	int mtu; /* the pod MTU: the underlay's, less the VXLAN overhead with an overlay */
 	time_t started; /* CLOCK_MONOTONIC seconds */
+	bool bpffs_mounted; /* this weftd mounted --bpffs (undone if it never serves) */
 	struct ipam *ipam;
 	struct loader *loader; /* NULL in unit tests: endpoint ops then fail */
 	struct netdev *nd;

@@ -99,3 +99,15 @@ alive() {
 	[ "$status" -eq 0 ]
 	[[ $output == *--bpffs* ]]
 }
+
+@test "a weftd whose start fails undoes the bpffs it mounted and serves nothing" {
+	local dir=$WT_DIR/refused
+	run in_node timeout 10 "$WEFTD" --pod-cidr 10.9.0.0/24 --state-dir "$dir/state" \
+		--bpffs "$dir/bpffs" --socket "$dir/weftd.sock" --bpf-dir "$dir/no-such-dir"
+	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+	[[ $output == *"$dir/no-such-dir"* ]]
+	[[ $output == *"mounted a bpf filesystem"* ]] || [[ $output == *bpffs* ]]
+	# The mount it made is gone, and no socket was left to answer.
+	[ -z "$(awk -v d="$dir/" 'index($2, d) == 1' /proc/mounts)" ]
+	[ ! -e "$dir/weftd.sock" ]
+}

@@ -334,7 +334,6 @@ udp_send() {
 }
 
 @test "a cluster file in a missing directory: weftd refuses to start, says why, leaves nothing" {
-	skip "needs weftd to undo its bpffs mount and state dir when its start fails (reported)"
 	cluster_net_up 1
 	local dir
 	dir=$(cl_node_dir 1)/refused

@@ -94,6 +94,11 @@ node_teardown() {
 		ip netns del "$p" 2>/dev/null || true
 	done
 	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
+	# Anything else mounted under the test's directory (a weftd a test
+	# started on its own bpffs), deepest first.
+	for p in $(awk -v d="$WT_DIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
+		umount -l "$p" 2>/dev/null || true
+	done
 	rm -rf "$WT_DIR"
 }
 
