@@ -363,9 +363,19 @@ static int wait_for_node(struct weftd *d, int sigfd, struct weft_prefix *cidr,
 	char buf[64];
 	int err;
 
+	time_t said = 0;
+	struct timespec now;
+
 	while (!(n = own_node(d))) {
-		pr_warn("waiting for Node %s with an IPv4 InternalIP%s in %s", d->cfg.node_name,
-			d->cfg.pod_cidr[0] ? "" : " and spec.podCIDR", d->cfg.cluster_file);
+		/* Every change in the file's directory wakes us (a writer's temp
+		 * files too): say it once, then every 10 s. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!said || now.tv_sec - said >= 10) {
+			pr_warn("waiting for Node %s with an IPv4 InternalIP%s in %s",
+				d->cfg.node_name, d->cfg.pod_cidr[0] ? "" : " and spec.podCIDR",
+				d->cfg.cluster_file);
+			said = now.tv_sec ? now.tv_sec : 1;
+		}
 		do {
 			if (poll(fds, 2, -1) < 0 && errno != EINTR)
 				return -errno;

@@ -14,11 +14,6 @@ setup() {
 	local why
 	why=$(kind_missing)
 	[[ -z $why ]] || skip "$why"
-	# manifests/weft.yaml gives every node the same --pod-cidr (a ConfigMap
-	# value: the Downward API cannot pass a Node's spec.podCIDR), and nothing
-	# writes a --cluster-file in a kind cluster. The scripts run by hand show
-	# what works meanwhile.
-	skip "needs weftd's Kubernetes API source (pod CIDR and other nodes from the API)"
 	export KIND_CLUSTER=weft-bats-$$
 	KIND_OURS=1
 }
