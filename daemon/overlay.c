@@ -288,6 +288,43 @@ static void snat_update(struct overlay *ov)
 	pr_info("snat: %s masquerades %zu cluster pod range(s) out", SNAT_TABLE, c.n);
 }
 
+/* Do two IPv4 prefixes share an address? (the shorter one covers the other) */
+static bool prefixes_overlap(const struct weft_prefix *a, const struct weft_prefix *b)
+{
+	uint8_t len = a->len < b->len ? a->len : b->len;
+	uint32_t x, y, mask = len ? htonl(~0u << (32 - len)) : 0;
+
+	memcpy(&x, a->addr.addr, 4);
+	memcpy(&y, b->addr.addr, 4);
+	return ((x ^ y) & mask) == 0;
+}
+
+/*
+ * A node whose InternalIP or pod range another node also has: the ipcache
+ * can send a range to one node only, so some pods become unreachable. Nothing
+ * weftd can repair (the API server's data is wrong); it says so, naming both.
+ */
+static int check_clash(void *ctx, const struct cl_node *other)
+{
+	const struct cl_node *n = ctx;
+	const struct weft_addr *ip = cl_node_ipv4(n), *oip = cl_node_ipv4(other);
+	const struct weft_prefix *c = cl_node_pod_cidr4(n), *oc = cl_node_pod_cidr4(other);
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	if (!strcmp(n->name, other->name))
+		return 0;
+	if (ip && oip && weft_addr_equal(ip, oip))
+		pr_warn("node %s has the InternalIP %s of node %s: traffic for one of them "
+			"reaches the other", n->name, weft_addr_format(ip, a, sizeof(a)),
+			other->name);
+	if (c && oc && prefixes_overlap(c, oc))
+		pr_warn("node %s's podCIDR %s/%u overlaps node %s's %s/%u: pods in the overlap "
+			"are reached on one node only", n->name,
+			weft_addr_format(&c->addr, a, sizeof(a)), c->len, other->name,
+			weft_addr_format(&oc->addr, b, sizeof(b)), oc->len);
+	return 0;
+}
+
 static void on_node(void *ctx, enum cluster_event ev, const struct cl_node *old,
 		    const struct cl_node *cur)
 {
@@ -321,6 +358,8 @@ static void on_node(void *ctx, enum cluster_event ev, const struct cl_node *old,
 		node_route(ov, cur, true);
 	snat_update(ov);
 	pr_info("node %s: %s", n->name, cluster_event_name(ev));
+	if (cur)
+		cluster_for_each_node(ov->cl, check_clash, (void *)cur);
 }
 
 /* --- set-up ----------------------------------------------------------------- */

@@ -363,3 +363,19 @@ udp_send() {
 	after=$(ip -o link show | awk -F': ' '{ print $2 }' | sort)
 	[ -z "$(comm -13 <(echo "$before") <(echo "$after") | grep -E '^(wf|weft)')" ]
 }
+
+@test "a Node that takes another's podCIDR or InternalIP is logged, naming both" {
+	cluster_up 2
+	local n2
+	n2=$(cl_node_name 2)
+	cl_object_put "10-node-$n2" "$(cl_node_json 2 | jq --arg c "$(cl_node_cidr 1)" \
+		'.spec.podCIDR = $c | .spec.podCIDRs = [$c]')"
+	cluster_file_write
+	wait_until 3000 grep -q "node $n2's podCIDR $(cl_node_cidr 1) overlaps node $(cl_node_name 1)'s" \
+		"$(cl_node_dir 1)/weftd.log"
+	cl_object_put "10-node-$n2" "$(cl_node_json 2 | jq --arg ip "$(cl_node_ip 1)" \
+		'.status.addresses[0].address = $ip')"
+	cluster_file_write
+	wait_until 3000 grep -q "node $n2 has the InternalIP $(cl_node_ip 1) of node $(cl_node_name 1)" \
+		"$(cl_node_dir 1)/weftd.log"
+}
