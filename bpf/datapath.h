@@ -12,9 +12,9 @@
 /* The pod's default gateway: a link-local address that no host owns. from-pod
  * answers ARP for it with the host-side veth's MAC, so routed traffic leaves the
  * pod without any broadcast reaching the host. */
-#define WEFT_GATEWAY_IPV4 "169.254.1.1"
+#define WEFT_GATEWAY_IPV4    "169.254.1.1"
 #define WEFT_GATEWAY_IPV4_BE 0x0101fea9 /* 169.254.1.1 in network order */
-#define WEFT_GATEWAY_IPV6 "fe80::1"
+#define WEFT_GATEWAY_IPV6    "fe80::1"
 
 /*
  * Layout version of each shared map: bump a map's number whenever its key or
@@ -32,9 +32,9 @@
 #else
 #define WEFT_ENDPOINTS_LAYOUT 1
 #endif
-#define WEFT_METRICS_LAYOUT 1
-#define WEFT_POLICY_PROGS_LAYOUT 1
-#define WEFT_IPCACHE_LAYOUT 1
+#define WEFT_METRICS_LAYOUT	   1
+#define WEFT_POLICY_PROGS_LAYOUT   1
+#define WEFT_IPCACHE_LAYOUT	   1
 #define WEFT_OVERLAY_CONFIG_LAYOUT 1
 /* Kept for readers of older notes: the highest per-map version. */
 #define WEFT_MAP_LAYOUT_VERSION WEFT_ENDPOINTS_LAYOUT
@@ -94,16 +94,16 @@ struct weft_ipcache_key {
 };
 
 enum weft_ipcache_flags {
-	WEFT_IPC_F_LOCAL = 1 << 0, /* on this node: reached without the tunnel */
-	WEFT_IPC_F_NODE = 1 << 1,  /* a node's own (underlay) address */
+	WEFT_IPC_F_LOCAL = 1 << 0,    /* on this node: reached without the tunnel */
+	WEFT_IPC_F_NODE = 1 << 1,     /* a node's own (underlay) address */
 	WEFT_IPC_F_POD_CIDR = 1 << 2, /* a node's pod range */
 };
 
 struct weft_ipcache_value {
-	__u32 identity;	     /* enum weft_identity or an allocated pod identity */
-	__u8 tunnel_family;  /* 0: not tunnelled (this node, or routed by the host) */
+	__u32 identity;	    /* enum weft_identity or an allocated pod identity */
+	__u8 tunnel_family; /* 0: not tunnelled (this node, or routed by the host) */
 	__u8 pad;
-	__u16 flags;	     /* enum weft_ipcache_flags */
+	__u16 flags;	      /* enum weft_ipcache_flags */
 	__u32 tunnel_addr[4]; /* the node to tunnel to, network order, IPv4 in [0] */
 };
 
@@ -140,26 +140,26 @@ struct weft_overlay_config {
  * lib/reasons.c in step.
  */
 enum weft_reason {
-	WEFT_FWD_HOST = 1,	 /* to the host stack */
-	WEFT_FWD_LOCAL = 2,	 /* to a local pod: its policy program, else its host veth */
+	WEFT_FWD_HOST = 1,	/* to the host stack */
+	WEFT_FWD_LOCAL = 2,	/* to a local pod: its policy program, else its host veth */
 	WEFT_FWD_ARP_REPLY = 3, /* gateway ARP answered in BPF */
-	WEFT_FWD_TO_POD = 4,	 /* delivered into the pod */
-	WEFT_FWD_TUNNEL = 5,	 /* to another node through the VXLAN device */
+	WEFT_FWD_TO_POD = 4,	/* delivered into the pod */
+	WEFT_FWD_TUNNEL = 5,	/* to another node through the VXLAN device */
 
 	WEFT_DROP_MIN = -32,
-	WEFT_DROP_INVALID_PACKET = -32,	  /* truncated or malformed headers */
-	WEFT_DROP_SPOOFED_MAC = -33,	  /* source MAC is not the pod's */
-	WEFT_DROP_SPOOFED_IP = -34,	  /* source IP is not the pod's */
-	WEFT_DROP_UNSUPPORTED_L3 = -35,	  /* not IPv4 or ARP */
+	WEFT_DROP_INVALID_PACKET = -32,	 /* truncated or malformed headers */
+	WEFT_DROP_SPOOFED_MAC = -33,	 /* source MAC is not the pod's */
+	WEFT_DROP_SPOOFED_IP = -34,	 /* source IP is not the pod's */
+	WEFT_DROP_UNSUPPORTED_L3 = -35,	 /* not IPv4 or ARP */
 	WEFT_DROP_ARP_NOT_GATEWAY = -36, /* ARP request for anything but the gateway */
-	WEFT_DROP_TTL_EXCEEDED = -37,	  /* TTL would reach 0 on the local hop */
-	WEFT_DROP_NOT_FOR_POD = -38,	  /* to-pod: IPv4 not addressed to this pod */
+	WEFT_DROP_TTL_EXCEEDED = -37,	 /* TTL would reach 0 on the local hop */
+	WEFT_DROP_NOT_FOR_POD = -38,	 /* to-pod: IPv4 not addressed to this pod */
 	WEFT_DROP_REDIRECT_FAILED = -39, /* redirect helper refused */
-	WEFT_DROP_CSUM_FAILED = -40,	  /* checksum helper refused */
-	WEFT_DROP_NO_TUNNEL = -41,	  /* to-overlay: no node known for the destination */
-	WEFT_DROP_TUNNEL_KEY = -42,	  /* bpf_skb_set_tunnel_key() refused */
-	WEFT_DROP_TUNNEL_SOURCE = -43,	  /* from-overlay: sender is no node, or the
-					   * inner source is not behind it */
+	WEFT_DROP_CSUM_FAILED = -40,	 /* checksum helper refused */
+	WEFT_DROP_NO_TUNNEL = -41,	 /* to-overlay: no node known for the destination */
+	WEFT_DROP_TUNNEL_KEY = -42,	 /* bpf_skb_set_tunnel_key() refused */
+	WEFT_DROP_TUNNEL_SOURCE = -43,	 /* from-overlay: sender is no node, or the
+					  * inner source is not behind it */
 };
 
 #define WEFT_REASON_MAX 64 /* reasons per direction, |reason| < WEFT_REASON_MAX */

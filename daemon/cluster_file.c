@@ -195,7 +195,8 @@ int cluster_file_check(const char *path)
 		err = S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 	if (err) {
 		pr_warn("--cluster-file %s: its directory %s: %s (weftd watches the directory, "
-			"so it must exist)", path, dir, strerror(-err));
+			"so it must exist)",
+			path, dir, strerror(-err));
 	}
 	return err;
 }

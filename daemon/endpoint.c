@@ -156,8 +156,8 @@ static int check_ips(struct weftd *d, const struct endpoint *req, struct weft_ap
 				if (memcmp(&ep->ips[j], &req->ips[i], sizeof(req->ips[i])))
 					continue;
 				api_err_set(e, EEXIST, "ips",
-					"address %s is held by endpoint %u (%s/%s)", ip, ep->id,
-					ep->cid, ep->ifname);
+					    "address %s is held by endpoint %u (%s/%s)", ip, ep->id,
+					    ep->cid, ep->ifname);
 				return -EEXIST;
 			}
 		}
@@ -214,8 +214,8 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 			*out = old;
 			return 0;
 		}
-		api_err_set(e, EEXIST, "hostIfname", "endpoint %s/%s exists on host veth %s", req->cid,
-			req->ifname, old->host_ifname);
+		api_err_set(e, EEXIST, "hostIfname", "endpoint %s/%s exists on host veth %s",
+			    req->cid, req->ifname, old->host_ifname);
 		return -EEXIST;
 	}
 	if (!d->loader) {
@@ -224,15 +224,15 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	}
 	if (d->datapath_error[0]) {
 		api_err_set(e, EAGAIN, d->datapath_error,
-			"the BPF object on disk could not replace the running programs; "
-			"fix it and run weftctl upgrade");
+			    "the BPF object on disk could not replace the running programs; "
+			    "fix it and run weftctl upgrade");
 		return -EAGAIN;
 	}
 	for (old = d->endpoints; old; old = old->next) {
 		if (strcmp(old->host_ifname, req->host_ifname))
 			continue;
 		api_err_set(e, EEXIST, "hostIfname", "host veth %s is used by endpoint %u (%s/%s)",
-			req->host_ifname, old->id, old->cid, old->ifname);
+			    req->host_ifname, old->id, old->cid, old->ifname);
 		return -EEXIST;
 	}
 	err = check_ips(d, req, e);
@@ -244,7 +244,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 		state_name(old, other, sizeof(other));
 		if (!strcmp(name, other)) {
 			api_err_set(e, EEXIST, name, "state file name of %s/%s is taken by %s/%s",
-				req->cid, req->ifname, old->cid, old->ifname);
+				    req->cid, req->ifname, old->cid, old->ifname);
 			return -EEXIST;
 		}
 	}
@@ -266,13 +266,13 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	err = netdev_lookup(d->nd, ep->host_ifname, &ep->host_ifindex, ep->host_mac);
 	if (err) {
 		api_err_set(e, -err, "hostIfname", "resolve host veth %s: %s", ep->host_ifname,
-			strerror(-err));
+			    strerror(-err));
 		goto free_ep;
 	}
 	err = alloc_id(d, &ep->id);
 	if (err) {
 		api_err_set(e, -err, NULL, "allocate an endpoint id: all %d in use",
-			WEFT_MAX_ENDPOINTS - 1);
+			    WEFT_MAX_ENDPOINTS - 1);
 		goto free_ep;
 	}
 
@@ -299,8 +299,8 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 		err = maps_endpoint_put(&d->maps, &ep->ips[i], &info);
 		if (err) {
 			api_err_set(e, -err, MAP_ENDPOINTS,
-				"insert address %d into weft_endpoints for endpoint %u: %s", i,
-				ep->id, strerror(-err));
+				    "insert address %d into weft_endpoints for endpoint %u: %s", i,
+				    ep->id, strerror(-err));
 			goto delete_entries;
 		}
 	}
@@ -308,7 +308,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	err = endpoint_write_state(d, ep, true);
 	if (err) {
 		api_err_set(e, -err, name, "write state file for endpoint %u: %s", ep->id,
-			strerror(-err));
+			    strerror(-err));
 		goto delete_entries;
 	}
 	ep->next = d->endpoints;
@@ -359,7 +359,7 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 		err = ipam_release(d->ipam, cid, ifname, &released);
 		if (err)
 			api_err_set(e, -err, NULL, "release the address of %s/%s: %s", cid, ifname,
-				strerror(-err));
+				    strerror(-err));
 		return err;
 	}
 	map_delete_all(d, ep, ep->nr_ips);
@@ -367,14 +367,14 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 		err = loader_detach(d->loader, ep->id);
 		if (err) {
 			api_err_set(e, -err, NULL, "detach the programs of endpoint %u: %s", ep->id,
-				strerror(-err));
+				    strerror(-err));
 			return err;
 		}
 	}
 	err = ipam_release(d->ipam, cid, ifname, &released);
 	if (err) {
 		api_err_set(e, -err, NULL, "release the address of endpoint %u: %s", ep->id,
-			strerror(-err));
+			    strerror(-err));
 		return err;
 	}
 	for (struct endpoint *o = d->endpoints; o; o = o->next)
@@ -383,7 +383,7 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 		err = netdev_delete(d->nd, ep->host_ifname);
 		if (err) {
 			api_err_set(e, -err, "hostIfname", "delete host veth %s of endpoint %u: %s",
-				ep->host_ifname, ep->id, strerror(-err));
+				    ep->host_ifname, ep->id, strerror(-err));
 			return err;
 		}
 	}
@@ -391,7 +391,7 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 	err = state_remove(d->ep_dirfd, name);
 	if (err) {
 		api_err_set(e, -err, name, "remove the state file of endpoint %u: %s", ep->id,
-			strerror(-err));
+			    strerror(-err));
 		return err;
 	}
 	pr_info("endpoint %u: %s/%s deleted", ep->id, ep->cid, ep->ifname);

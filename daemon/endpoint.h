@@ -29,7 +29,7 @@ struct endpoint {
 	uint8_t pod_mac[6];
 	int nr_ips;
 	struct weft_ip_key ips[EP_MAX_IPS];
-	json_t *k8s; /* {"namespace","name","uid"} or NULL */
+	json_t *k8s;	   /* {"namespace","name","uid"} or NULL */
 	char obj_hash[17]; /* the object its programs came from (loader_hash) */
 };
 

@@ -19,8 +19,8 @@ struct ipam {
 	int dirfd;
 	uint32_t net; /* host order */
 	int prefix;
-	uint32_t size;	/* addresses in the range, network and broadcast included */
-	uint32_t last;	/* offset of the last address handed out */
+	uint32_t size; /* addresses in the range, network and broadcast included */
+	uint32_t last; /* offset of the last address handed out */
 	unsigned int count;
 	char **owner; /* [offset] = "containerID ifname" or NULL */
 };
@@ -59,7 +59,7 @@ static void owner_key(char *buf, size_t sz, const char *cid, const char *ifname)
 
 static void addr_name(uint32_t host_addr, char *buf)
 {
-	struct in_addr in = { .s_addr = htonl(host_addr) };
+	struct in_addr in = {.s_addr = htonl(host_addr)};
 
 	inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
 }

@@ -13,8 +13,9 @@
 #include <stdint.h>
 
 #define IPAM_MIN_PREFIX 16 /* owners are kept in a flat array of 2^(32-prefix) */
-#define IPAM_MAX_PREFIX 30 /* /31 and /32 have no host addresses once the
-			    * network and broadcast addresses are skipped */
+#define IPAM_MAX_PREFIX                                                                            \
+	30 /* /31 and /32 have no host addresses once the                                          \
+	    * network and broadcast addresses are skipped */
 
 struct ipam;
 

@@ -200,8 +200,8 @@ int loader_open(struct loader **out, const char *bpf_dir, const char *bpffs)
 	if (err)
 		goto free_loader;
 	pr_debug("loaded %s (%zu bytes, hash %s, layouts %u/%u/%u/%u/%u) into memory", l->path,
-		 l->obj_len, l->hash, l->layout.v[0], l->layout.v[1], l->layout.v[2], l->layout.v[3],
-		 l->layout.v[4]);
+		 l->obj_len, l->hash, l->layout.v[0], l->layout.v[1], l->layout.v[2],
+		 l->layout.v[3], l->layout.v[4]);
 	*out = l;
 	return 0;
 free_loader:
@@ -273,8 +273,8 @@ static int set_constants(struct bpf_object *obj, const struct loader_params *p,
 		err = rodata_set(obj, vars[i].name, vars[i].val, vars[i].size);
 		if (err) {
 			api_err_set(e, -err, WEFTD_POD_OBJECT, "set .rodata %s for endpoint %u: %s",
-				vars[i].name, p->id,
-				err == -ENOENT ? "no such variable" : strerror(-err));
+				    vars[i].name, p->id,
+				    err == -ENOENT ? "no such variable" : strerror(-err));
 			return err;
 		}
 	}
@@ -306,22 +306,22 @@ static int attach_one(struct loader *l, struct bpf_object *obj, const struct loa
 
 	prog = bpf_object__find_program_by_name(obj, prog_name);
 	if (!prog) {
-		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u", prog_name,
-			p->id);
+		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u",
+			    prog_name, p->id);
 		return -ENOENT;
 	}
 	link = bpf_program__attach_tcx(prog, p->ifindex, NULL);
 	if (!link) {
 		err = -errno;
 		api_err_set(e, -err, NULL, "attach %s with tcx to ifindex %d for endpoint %u: %s",
-			prog_name, p->ifindex, p->id, strerror(-err));
+			    prog_name, p->ifindex, p->id, strerror(-err));
 		return err;
 	}
 	pin_path(l, p->id, link_name, path, sizeof(path));
 	err = bpf_link__pin(link, path);
 	if (err) {
 		api_err_set(e, -err, path, "pin %s link for endpoint %u: %s", prog_name, p->id,
-			strerror(-err));
+			    strerror(-err));
 		goto destroy_link;
 	}
 	/* For an fd-based link, destroy only closes our fd: the pin keeps the
@@ -349,14 +349,14 @@ static int set_policy_slot(struct bpf_object *obj, const struct loader_params *p
 
 	if (!prog || !map) {
 		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find %s for endpoint %u",
-			prog ? MAP_POLICY_PROGS : PROG_TO_POD_LOCAL, p->id);
+			    prog ? MAP_POLICY_PROGS : PROG_TO_POD_LOCAL, p->id);
 		return -ENOENT;
 	}
 	fd = bpf_program__fd(prog);
 	if (bpf_map_update_elem(bpf_map__fd(map), &key, &fd, BPF_ANY) < 0) {
 		err = -errno;
 		api_err_set(e, -err, MAP_POLICY_PROGS, "insert %s of endpoint %u: %s",
-			PROG_TO_POD_LOCAL, p->id, strerror(-err));
+			    PROG_TO_POD_LOCAL, p->id, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -392,8 +392,8 @@ static struct bpf_object *load_object(struct loader *l, const struct loader_para
 	obj = open_object(l, log);
 	if (!obj) {
 		err = -errno;
-		api_err_set(e, -err, l->path, "open %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
-			strerror(-err));
+		api_err_set(e, -err, l->path, "open %s for endpoint %u: %s", WEFTD_POD_OBJECT,
+			    p->id, strerror(-err));
 		errno = -err;
 		return NULL;
 	}
@@ -407,7 +407,7 @@ static struct bpf_object *load_object(struct loader *l, const struct loader_para
 	if (err) {
 		log_tail(log, tail, sizeof(tail));
 		api_err_set(e, -err, tail, "load %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
-			strerror(-err));
+			    strerror(-err));
 		goto close_obj;
 	}
 	return obj;
@@ -426,7 +426,7 @@ static int make_pin_dir(struct loader *l, uint32_t id, char *dir, size_t sz,
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		err = -errno;
 		api_err_set(e, -err, dir, "create pin directory for endpoint %u: %s", id,
-			strerror(-err));
+			    strerror(-err));
 		return err;
 	}
 	return 0;
@@ -512,8 +512,8 @@ static int update_one(struct loader *l, struct bpf_object *obj, const struct loa
 
 	prog = bpf_object__find_program_by_name(obj, prog_name);
 	if (!prog) {
-		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u", prog_name,
-			p->id);
+		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find program %s for endpoint %u",
+			    prog_name, p->id);
 		return -ENOENT;
 	}
 	/* tcx replaces the program in place: no new entry array, so no RCU
@@ -521,15 +521,15 @@ static int update_one(struct loader *l, struct bpf_object *obj, const struct loa
 	if (bpf_link_update(link_fd, bpf_program__fd(prog), NULL) < 0) {
 		err = -errno;
 		api_err_set(e, -err, NULL,
-			"swap %s into the pooled tcx link on ifindex %d for endpoint %u: %s",
-			prog_name, p->ifindex, p->id, strerror(-err));
+			    "swap %s into the pooled tcx link on ifindex %d for endpoint %u: %s",
+			    prog_name, p->ifindex, p->id, strerror(-err));
 		return err;
 	}
 	pin_path(l, p->id, link_name, path, sizeof(path));
 	if (bpf_obj_pin(link_fd, path) < 0) {
 		err = -errno;
 		api_err_set(e, -err, path, "pin %s link for endpoint %u: %s", prog_name, p->id,
-			strerror(-err));
+			    strerror(-err));
 		return err;
 	}
 	return 0;
@@ -700,13 +700,13 @@ int loader_load(struct loader *l, const struct loader_params *p, char *log,
 		if (out->fd[i] < 0) {
 			err = prog ? -errno : -ENOENT;
 			api_err_set(e, -err, WEFTD_POD_OBJECT, "keep program %s of endpoint %u: %s",
-				progs[i], p->id, strerror(-err));
+				    progs[i], p->id, strerror(-err));
 			goto close_progs;
 		}
 		err = prog_id(out->fd[i], &out->id[i]);
 		if (err) {
 			api_err_set(e, -err, NULL, "program id of %s for endpoint %u: %s", progs[i],
-				p->id, strerror(-err));
+				    p->id, strerror(-err));
 			goto close_progs;
 		}
 	}
@@ -789,7 +789,7 @@ int loader_swap(struct loader *l, uint32_t id, const struct maps_layout *layout,
 		    bpf_map_update_elem(fd, &id, &progs->fd[LOADER_TO_POD_LOCAL], BPF_ANY) < 0) {
 			err = -errno;
 			api_err_set(e, -err, path, "set the %s slot of endpoint %u: %s",
-				MAP_POLICY_PROGS, id, strerror(-err));
+				    MAP_POLICY_PROGS, id, strerror(-err));
 		}
 		if (fd >= 0)
 			close(fd);
@@ -801,16 +801,16 @@ int loader_swap(struct loader *l, uint32_t id, const struct maps_layout *layout,
 		fd = bpf_obj_get(path);
 		if (fd < 0) {
 			err = -errno;
-			api_err_set(e, -err, path, "open the %s link of endpoint %u: %s", links[i], id,
-				strerror(-err));
+			api_err_set(e, -err, path, "open the %s link of endpoint %u: %s", links[i],
+				    id, strerror(-err));
 			return err;
 		}
 		/* Atomic for the packets: each one runs either the old or the
 		 * new program, and tcx keeps its entry array (no grace period). */
 		if (bpf_link_update(fd, progs->fd[i], NULL) < 0) {
 			err = -errno;
-			api_err_set(e, -err, path, "swap the %s program of endpoint %u: %s", links[i],
-				id, strerror(-err));
+			api_err_set(e, -err, path, "swap the %s program of endpoint %u: %s",
+				    links[i], id, strerror(-err));
 		}
 		close(fd);
 		if (err)

@@ -16,14 +16,14 @@
 #include "maps.h"
 
 #define LINK_FROM_POD "from_pod"
-#define LINK_TO_POD "to_pod"
+#define LINK_TO_POD   "to_pod"
 
 struct loader;
 
 struct loader_params {
 	uint32_t id;
-	int ifindex;	       /* host-side veth */
-	uint32_t pod_ipv4;     /* network order, 0 when the pod has none */
+	int ifindex;	   /* host-side veth */
+	uint32_t pod_ipv4; /* network order, 0 when the pod has none */
 	uint8_t pod_mac[6];
 	uint8_t host_mac[6];
 };
@@ -34,12 +34,12 @@ struct loader_params {
 /* One endpoint's programs, held by fd (from loader_load or loader_running). */
 enum { LOADER_FROM_POD, LOADER_TO_POD, LOADER_TO_POD_LOCAL, LOADER_NR_PROGS };
 struct loader_progs {
-	int fd[LOADER_NR_PROGS];	  /* -1 when absent */
+	int fd[LOADER_NR_PROGS];      /* -1 when absent */
 	uint32_t id[LOADER_NR_PROGS]; /* 0 when absent */
 };
 
 struct link_state {
-	bool attached;	   /* both links pinned, tcx, on the expected ifindex */
+	bool attached;	     /* both links pinned, tcx, on the expected ifindex */
 	uint32_t prog_id[2]; /* from_pod, to_pod; 0 when unknown */
 };
 

@@ -4,10 +4,9 @@
  * bpffs root: weft_endpoints, weft_metrics, weft_policy_progs, weft_ipcache and
  * weft_overlay_config (both BPF objects use them), each with a
  * layout version (bpf/datapath.h). Layout 1 is pinned under the bare name,
- * layout N > 1 as "<name>_v<N>" (bpffs reserves dots), so an upgrade that changes a layout builds the
- * new map next to the old one. The first endpoint load creates and pins them
- * (libbpf), later loads reuse them; weftd opens the pins lazily and keeps the
- * fds until the layout changes.
+ * layout N > 1 as "<name>_v<N>" (bpffs reserves dots), so an upgrade that changes a layout builds
+ * the new map next to the old one. The first endpoint load creates and pins them (libbpf), later
+ * loads reuse them; weftd opens the pins lazily and keeps the fds until the layout changes.
  */
 #ifndef WEFTD_MAPS_H
 #define WEFTD_MAPS_H
@@ -19,7 +18,7 @@
 #include "config.h"
 
 #define MAP_ENDPOINTS "weft_endpoints"
-#define MAP_METRICS "weft_metrics"
+#define MAP_METRICS   "weft_metrics"
 /* Prog array of each endpoint's weft_to_pod_local; the loader fills it. */
 #define MAP_POLICY_PROGS "weft_policy_progs"
 /* LPM trie of remote pod ranges, node and pod addresses (overlay.c fills it). */
@@ -82,8 +81,7 @@ int maps_endpoint_foreach(struct maps *m, maps_endpoint_fn fn, void *ctx);
 
 /* Calls @fn for every non-zero metrics row, summed over CPUs. -ENOENT when no
  * endpoint was ever loaded (the map is not pinned yet). */
-typedef void (*maps_metrics_fn)(int dir, int reason, uint64_t packets, uint64_t bytes,
-				void *ctx);
+typedef void (*maps_metrics_fn)(int dir, int reason, uint64_t packets, uint64_t bytes, void *ctx);
 int maps_metrics_foreach(struct maps *m, maps_metrics_fn fn, void *ctx);
 
 #endif

@@ -49,8 +49,7 @@ static int rodata_find(struct bpf_object *obj, const char *name, void **ptr, siz
 }
 
 /* Copy @size bytes to (@write) or from the variable, whose size must match. */
-static int rodata_copy(struct bpf_object *obj, const char *name, void *val, size_t size,
-		       bool write)
+static int rodata_copy(struct bpf_object *obj, const char *name, void *val, size_t size, bool write)
 {
 	size_t have;
 	void *p;

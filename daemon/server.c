@@ -62,7 +62,7 @@ static long long now_ms(void)
 /* Is someone answering on @path? Decides between "in use" and "stale". */
 bool server_in_use(const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	bool alive;
 	int fd;
 
@@ -77,8 +77,8 @@ bool server_in_use(const char *path)
 
 int server_open(struct server **out, const char *path, server_handler_fn fn, void *ctx)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct epoll_event ev = {.events = EPOLLIN};
 	struct server *s;
 	mode_t old_umask;
 	int err;
@@ -184,7 +184,7 @@ static void conn_write(struct server *s, struct conn *c)
 /* Replace the request buffer by @reply + newline and start writing it. */
 static void conn_reply(struct server *s, struct conn *c, json_t *reply)
 {
-	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+	struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
 	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
 	size_t len;
 
@@ -230,8 +230,9 @@ static void conn_read(struct server *s, struct conn *c)
 			if (cap > WEFT_API_MAX_MSG + 2)
 				cap = WEFT_API_MAX_MSG + 2;
 			if (c->len + 1 >= cap) {
-				conn_reply(s, c, api_error_reply(EMSGSIZE, "request too large",
-								  "limit is 256 KiB"));
+				conn_reply(s, c,
+					   api_error_reply(EMSGSIZE, "request too large",
+							   "limit is 256 KiB"));
 				return;
 			}
 			tmp = realloc(c->buf, cap);
@@ -267,7 +268,8 @@ static void conn_read(struct server *s, struct conn *c)
 		}
 	}
 	if (c->len > WEFT_API_MAX_MSG) {
-		conn_reply(s, c, api_error_reply(EMSGSIZE, "request too large", "limit is 256 KiB"));
+		conn_reply(s, c,
+			   api_error_reply(EMSGSIZE, "request too large", "limit is 256 KiB"));
 		return;
 	}
 	c->buf[c->len] = '\0';
@@ -276,7 +278,7 @@ static void conn_read(struct server *s, struct conn *c)
 
 static void accept_all(struct server *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
 	struct ucred cred;
 	socklen_t len;
 	struct conn *c;
@@ -311,8 +313,9 @@ static void accept_all(struct server *s)
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
 			pr_warn("refusing a client with uid %d (pid %d)", (int)cred.uid,
 				(int)cred.pid);
-			conn_reply(s, c, api_error_reply(EACCES, "permission denied",
-							  "weftd serves uid 0 only"));
+			conn_reply(s, c,
+				   api_error_reply(EACCES, "permission denied",
+						   "weftd serves uid 0 only"));
 		}
 	}
 }
@@ -346,7 +349,7 @@ void server_set_tick(struct server *s, server_tick_fn fn, void *ctx, int interva
 
 int server_watch_fd(struct server *s, int fd, void (*fn)(void *ctx), void *ctx)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &tag_watch };
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_watch};
 
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
@@ -374,7 +377,7 @@ static int tick(struct server *s, int timeout)
 
 int server_run(struct server *s, int sigfd)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &tag_signal };
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_signal};
 	struct epoll_event events[MAX_EVENTS];
 	struct signalfd_siginfo si;
 	int n, err;

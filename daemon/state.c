@@ -23,7 +23,7 @@ int state_mkdir_p(const char *path, unsigned int mode)
 	if (!len || len >= sizeof(buf))
 		return -ENAMETOOLONG;
 	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; ; p++) {
+	for (char *p = buf + 1;; p++) {
 		if (*p != '/' && *p)
 			continue;
 		char saved = *p;

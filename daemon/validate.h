@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define CONTAINER_ID_RULE "must be 1-255 chars of [A-Za-z0-9_.-], first alphanumeric"
-#define IFNAME_RULE "must be 1-15 chars, not . or .., without / : or white space"
+#define IFNAME_RULE	  "must be 1-15 chars, not . or .., without / : or white space"
 
 bool valid_container_id(const char *s);
 bool valid_ifname(const char *s);

@@ -46,8 +46,8 @@ struct vethpool {
 	unsigned int size;
 	int mtu;
 	int prog_fds[2];
-	struct netdev *nd;     /* main thread's */
-	struct netdev *nd_bg;  /* the refill thread's: libnl sockets are not shared */
+	struct netdev *nd;    /* main thread's */
+	struct netdev *nd_bg; /* the refill thread's: libnl sockets are not shared */
 	pthread_t thread;
 	bool started;
 	/* lock protects stop, ready, nr_ready, nr_claims and quiet_from */
@@ -57,8 +57,8 @@ struct vethpool {
 	struct pool_veth *ready;
 	unsigned int nr_ready;
 	unsigned int nr_claims;
-	long long quiet_from; /* ms, CLOCK_MONOTONIC: no refill before */
-	unsigned long next_k; /* refill thread only */
+	long long quiet_from;	   /* ms, CLOCK_MONOTONIC: no refill before */
+	unsigned long next_k;	   /* refill thread only */
 	struct pool_claim *claims; /* main thread only */
 };
 
@@ -119,7 +119,7 @@ static void veth_destroy(struct netdev *nd, struct pool_veth *v)
  * period, which is why this runs here and not in a request). */
 static int veth_make(struct vethpool *p, const int prog_fds[2], struct pool_veth **out)
 {
-	static const enum bpf_attach_type types[] = { BPF_TCX_INGRESS, BPF_TCX_EGRESS };
+	static const enum bpf_attach_type types[] = {BPF_TCX_INGRESS, BPF_TCX_EGRESS};
 	struct pool_veth *v;
 	int err, i;
 
@@ -161,7 +161,7 @@ free_veth:
 
 static uint32_t prog_id(int fd)
 {
-	struct bpf_prog_info info = { 0 };
+	struct bpf_prog_info info = {0};
 	__u32 len = sizeof(info);
 
 	return bpf_prog_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
@@ -220,8 +220,7 @@ static void *refill_main(void *arg)
 			continue;
 		}
 		ms_from_now(&until, REFILL_BACKOFF_MS);
-		while (!p->stop &&
-		       pthread_cond_timedwait(&p->cond, &p->lock, &until) != ETIMEDOUT)
+		while (!p->stop && pthread_cond_timedwait(&p->cond, &p->lock, &until) != ETIMEDOUT)
 			;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -265,7 +264,8 @@ int vethpool_open(struct vethpool **out, unsigned int size, int mtu, struct load
 	err = netdev_delete_numbered(nd, HOST_PREFIX, PEER_PREFIX);
 	if (err < 0) {
 		pr_warn("veth pool: cannot delete leftover " HOST_PREFIX "/" PEER_PREFIX
-			" links: %s", strerror(-err));
+			" links: %s",
+			strerror(-err));
 		goto free_pool;
 	}
 	if (err)
@@ -344,8 +344,8 @@ void vethpool_close(struct vethpool *p)
 	free(p);
 }
 
-int vethpool_claim(struct vethpool *p, const char *cid, const char *ifname,
-		   const char *host_ifname, struct vethpool_claim_info *out)
+int vethpool_claim(struct vethpool *p, const char *cid, const char *ifname, const char *host_ifname,
+		   struct vethpool_claim_info *out)
 {
 	struct pool_claim *c;
 	struct pool_veth *v;
@@ -374,8 +374,8 @@ int vethpool_claim(struct vethpool *p, const char *cid, const char *ifname,
 	}
 	err = netdev_delete(p->nd, host_ifname);
 	if (err) {
-		pr_warn("veth pool: cannot delete stale %s for %s/%s: %s", host_ifname, cid,
-			ifname, strerror(-err));
+		pr_warn("veth pool: cannot delete stale %s for %s/%s: %s", host_ifname, cid, ifname,
+			strerror(-err));
 		goto destroy_veth;
 	}
 	err = netdev_rename(p->nd, v->ifindex, host_ifname);
@@ -384,8 +384,8 @@ int vethpool_claim(struct vethpool *p, const char *cid, const char *ifname,
 			cid, ifname, strerror(-err));
 		goto destroy_veth;
 	}
-	pr_debug("veth pool: %s (ifindex %d) is now %s for %s/%s", v->host, v->ifindex,
-		 host_ifname, cid, ifname);
+	pr_debug("veth pool: %s (ifindex %d) is now %s for %s/%s", v->host, v->ifindex, host_ifname,
+		 cid, ifname);
 	snprintf(v->host, sizeof(v->host), "%s", host_ifname);
 	snprintf(c->cid, sizeof(c->cid), "%s", cid);
 	snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
@@ -413,8 +413,8 @@ int vethpool_take(struct vethpool *p, const char *cid, const char *ifname, int h
 	if (!c)
 		return -ENOENT;
 	if (c->veth->ifindex != host_ifindex) {
-		pr_info("veth pool: %s/%s claimed ifindex %d but uses %d: undoing the claim",
-			cid, ifname, c->veth->ifindex, host_ifindex);
+		pr_info("veth pool: %s/%s claimed ifindex %d but uses %d: undoing the claim", cid,
+			ifname, c->veth->ifindex, host_ifindex);
 		claim_free(p, c, true);
 		return -ENOENT;
 	}

@@ -26,7 +26,7 @@ struct netdev;
 
 #define VETHPOOL_DEFAULT_SIZE 8
 /* --veth-pool auto: see vethpool_auto_size(). */
-#define VETHPOOL_AUTO UINT_MAX
+#define VETHPOOL_AUTO	  UINT_MAX
 #define VETHPOOL_MAX_SIZE 256
 /* A claim not followed by endpoint.add within this is undone. */
 #define VETHPOOL_CLAIM_TIMEOUT_MS 60000
@@ -47,8 +47,8 @@ void vethpool_close(struct vethpool *p);
 /* Take a ready pair for @cid/@ifname and rename its host side @host_ifname
  * (a link of that name is deleted first: the caller knows it is stale).
  * 0 with @out filled, -EAGAIN when the pool is empty, else -errno. */
-int vethpool_claim(struct vethpool *p, const char *cid, const char *ifname,
-		   const char *host_ifname, struct vethpool_claim_info *out);
+int vethpool_claim(struct vethpool *p, const char *cid, const char *ifname, const char *host_ifname,
+		   struct vethpool_claim_info *out);
 /* Hand over the claim of @cid/@ifname if it is for @host_ifindex: 0 and the
  * two link fds (from_pod, to_pod; now the caller's), else -ENOENT. A claim
  * for the pair on another device is undone. */

@@ -22,7 +22,7 @@ struct overlay;
 
 struct weftd {
 	struct weftd_config cfg;
-	int mtu; /* the pod MTU: the underlay's, less the VXLAN overhead with an overlay */
+	int mtu;	/* the pod MTU: the underlay's, less the VXLAN overhead with an overlay */
 	time_t started; /* CLOCK_MONOTONIC seconds */
 	bool bpffs_mounted; /* this weftd mounted --bpffs (undone if it never serves) */
 	struct ipam *ipam;

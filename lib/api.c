@@ -46,7 +46,7 @@ json_t *api_error_reply(int err, const char *msg, const char *details)
 /* Wait until @fd is ready for @events or the deadline passes. */
 static int wait_fd(int fd, short events, long long deadline)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
+	struct pollfd pfd = {.fd = fd, .events = events};
 	long long left;
 	int ret;
 
@@ -66,7 +66,7 @@ static int wait_fd(int fd, short events, long long deadline)
 
 static int connect_unix(const char *path, long long deadline)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int fd, err;
 
 	if (strlen(path) >= sizeof(sun.sun_path))

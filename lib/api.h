@@ -14,13 +14,13 @@
 
 #include <jansson.h>
 
-#define WEFT_API_MAX_MSG (256 * 1024)
+#define WEFT_API_MAX_MSG    (256 * 1024)
 #define WEFT_API_TIMEOUT_MS 5000
 #define WEFT_DEFAULT_SOCKET "/run/weft/weftd.sock"
 
 struct weft_api_error {
-	int err;	  /* positive errno reported by weftd, or the local failure */
-	char msg[256];	  /* what failed */
+	int err;	   /* positive errno reported by weftd, or the local failure */
+	char msg[256];	   /* what failed */
 	char details[512]; /* which field or step */
 };
 

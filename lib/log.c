@@ -75,8 +75,8 @@ void weft_vlog(enum weft_log_level level, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(fp, "%s.%03ldZ %s[%d] %s: ", stamp, ts.tv_nsec / 1000000, log_prefix,
-		(int)getpid(), level_names[level]);
+	fprintf(fp, "%s.%03ldZ %s[%d] %s: ", stamp, ts.tv_nsec / 1000000, log_prefix, (int)getpid(),
+		level_names[level]);
 	vfprintf(fp, fmt, ap);
 	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
 		fputc('\n', fp);

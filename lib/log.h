@@ -29,8 +29,8 @@ void weft_log(enum weft_log_level level, const char *fmt, ...)
 void weft_vlog(enum weft_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
-#define pr_warn(fmt, ...) weft_log(LOG_LEVEL_WARN, fmt, ##__VA_ARGS__)
-#define pr_info(fmt, ...) weft_log(LOG_LEVEL_INFO, fmt, ##__VA_ARGS__)
+#define pr_warn(fmt, ...)  weft_log(LOG_LEVEL_WARN, fmt, ##__VA_ARGS__)
+#define pr_info(fmt, ...)  weft_log(LOG_LEVEL_INFO, fmt, ##__VA_ARGS__)
 #define pr_debug(fmt, ...) weft_log(LOG_LEVEL_DEBUG, fmt, ##__VA_ARGS__)
 
 #endif

@@ -16,9 +16,9 @@
  * weftd reads it from the object before loading it, to pick the pin names and
  * to know which maps an upgrade must migrate. Never read by the programs.
  */
-const volatile __u32 weft_map_layout[5] = { WEFT_ENDPOINTS_LAYOUT, WEFT_METRICS_LAYOUT,
-					     WEFT_POLICY_PROGS_LAYOUT, WEFT_IPCACHE_LAYOUT,
-					     WEFT_OVERLAY_CONFIG_LAYOUT };
+const volatile __u32 weft_map_layout[5] = {WEFT_ENDPOINTS_LAYOUT, WEFT_METRICS_LAYOUT,
+					   WEFT_POLICY_PROGS_LAYOUT, WEFT_IPCACHE_LAYOUT,
+					   WEFT_OVERLAY_CONFIG_LAYOUT};
 
 /* Local endpoints by pod address: where from-pod delivers without the host stack. */
 struct {

@@ -103,7 +103,7 @@ static void print_datapath(json_t *dp)
 
 	printf("%-14s %s\n", "programs", str(dp, "objectHash")[0] ? str(dp, "objectHash") : "-");
 	printf("%-14s %s (%s)\n", "object", str(dp, "loadedObject"), str(dp, "loadedHash"));
-	json_object_foreach(l, name, v) {
+	json_object_foreach (l, name, v) {
 		int n = snprintf(line + off, sizeof(line) - off, "%s%s v%lld", off ? ", " : "",
 				 name, (long long)json_integer_value(v));
 
@@ -133,8 +133,8 @@ static int cmd_status(const struct ctl *ctl, json_t *reply)
 		printf("%-14s %s\n", "overlay", "none (single node)");
 		return 0;
 	}
-	snprintf(line, sizeof(line), "%s (ifindex %lld, UDP %lld, local %s)",
-		 str(ov, "device"), (long long)json_integer_value(json_object_get(ov, "ifindex")),
+	snprintf(line, sizeof(line), "%s (ifindex %lld, UDP %lld, local %s)", str(ov, "device"),
+		 (long long)json_integer_value(json_object_get(ov, "ifindex")),
 		 (long long)json_integer_value(json_object_get(ov, "port")), str(ov, "nodeIP"));
 	printf("%-14s %s\n", "overlay", line);
 	print_keys(ov, okeys, sizeof(okeys) / sizeof(okeys[0]));

@@ -42,7 +42,8 @@ int table_add(struct table *t, const char *const *cells)
 		t->cap = cap;
 	}
 	for (int c = 0; c < t->ncols; c++) {
-		t->cells[t->nrows * (size_t)t->ncols + (size_t)c] = strdup(cells[c] ? cells[c] : "");
+		t->cells[t->nrows * (size_t)t->ncols + (size_t)c] =
+			strdup(cells[c] ? cells[c] : "");
 		if (!t->cells[t->nrows * (size_t)t->ncols + (size_t)c]) {
 			while (c--)
 				free(t->cells[t->nrows * (size_t)t->ncols + (size_t)c]);
@@ -55,7 +56,7 @@ int table_add(struct table *t, const char *const *cells)
 
 void table_print(const struct table *t, FILE *fp)
 {
-	size_t width[TABLE_MAX_COLS] = { 0 };
+	size_t width[TABLE_MAX_COLS] = {0};
 
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (int c = 0; c < t->ncols; c++) {

@@ -63,65 +63,83 @@ int main(void)
 		  "allocate without containerID");
 	CHECK_STR(det, "containerID: missing", "details name containerID");
 	CHECK_INT(call("{\"op\":\"ipam.allocate\",\"containerID\":\"_x\",\"ifname\":\"eth0\"}",
-		       &reply, &det), EINVAL, "containerID must start alphanumeric");
+		       &reply, &det),
+		  EINVAL, "containerID must start alphanumeric");
 	CHECK_STR(det, "containerID: must be 1-255 chars of [A-Za-z0-9_.-], first alphanumeric",
 		  "details give the containerID rule");
 	CHECK_INT(call("{\"op\":\"ipam.allocate\",\"containerID\":\"c1\",\"ifname\":\"..\"}",
-		       &reply, &det), EINVAL, "ifname .. refused");
+		       &reply, &det),
+		  EINVAL, "ifname .. refused");
 	CHECK(!strncmp(det, "ifname:", 7), "details name ifname: %s", det);
-	CHECK_INT(call("{\"op\":\"ipam.allocate\",\"containerID\":\"c1\",\"ifname\":\"a-very-long-ifname\"}",
-		       &reply, &det), EINVAL, "ifname longer than 15 refused");
+	CHECK_INT(
+		call("{\"op\":\"ipam.allocate\",\"containerID\":\"c1\",\"ifname\":\"a-very-long-ifname\"}",
+		     &reply, &det),
+		EINVAL, "ifname longer than 15 refused");
 	CHECK_INT(call("{\"op\":\"ipam.allocate\",\"containerID\":1,\"ifname\":\"eth0\"}", &reply,
-		       &det), EINVAL, "mistyped containerID");
+		       &det),
+		  EINVAL, "mistyped containerID");
 	CHECK_STR(det, "containerID: must be a string", "details say the type");
 
 	CHECK_INT(call("{\"op\":\"ipam.allocate\",\"containerID\":\"c1\",\"ifname\":\"eth0\"}",
-		       &reply, &det), 0, "allocate ok");
-	CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(reply, "ips"), 0),
-						    "address")), "10.244.3.1", "allocated address");
-	CHECK_INT(json_integer_value(json_object_get(json_array_get(json_object_get(reply, "ips"), 0),
-						     "prefixLength")), 24, "prefixLength");
+		       &reply, &det),
+		  0, "allocate ok");
+	CHECK_STR(json_string_value(json_object_get(
+			  json_array_get(json_object_get(reply, "ips"), 0), "address")),
+		  "10.244.3.1", "allocated address");
+	CHECK_INT(json_integer_value(json_object_get(
+			  json_array_get(json_object_get(reply, "ips"), 0), "prefixLength")),
+		  24, "prefixLength");
 	CHECK_INT(json_integer_value(json_object_get(reply, "mtu")), 1450, "mtu in the reply");
 	CHECK_INT(call("{\"op\":\"ipam.release\",\"containerID\":\"c1\",\"ifname\":\"eth0\"}",
-		       &reply, &det), 0, "release ok");
+		       &reply, &det),
+		  0, "release ok");
 	CHECK(json_is_true(json_object_get(reply, "released")), "released true");
 
-	snprintf(big, sizeof(big),
-		 "{\"op\":\"endpoint.add\",\"containerID\":\"c1\",\"ifname\":\"eth0\","
-		 "\"netns\":\"/run/netns/x\",\"hostIfname\":\"wft1\",\"podMAC\":\"zz\",\"ips\":[\"10.244.3.1\"]}");
+	snprintf(
+		big, sizeof(big),
+		"{\"op\":\"endpoint.add\",\"containerID\":\"c1\",\"ifname\":\"eth0\","
+		"\"netns\":\"/run/netns/x\",\"hostIfname\":\"wft1\",\"podMAC\":\"zz\",\"ips\":[\"10.244.3.1\"]}");
 	CHECK_INT(call(big, &reply, &det), EINVAL, "endpoint.add with a bad MAC");
 	CHECK(!strncmp(det, "podMAC:", 7), "details name podMAC: %s", det);
-	snprintf(big, sizeof(big),
-		 "{\"op\":\"endpoint.add\",\"containerID\":\"c1\",\"ifname\":\"eth0\","
-		 "\"netns\":\"/run/netns/x\",\"hostIfname\":\"wft1\",\"podMAC\":\"02:00:00:00:00:01\","
-		 "\"ips\":[\"10.244.3.1\",\"300.1.1.1\"]}");
+	snprintf(
+		big, sizeof(big),
+		"{\"op\":\"endpoint.add\",\"containerID\":\"c1\",\"ifname\":\"eth0\","
+		"\"netns\":\"/run/netns/x\",\"hostIfname\":\"wft1\",\"podMAC\":\"02:00:00:00:00:01\","
+		"\"ips\":[\"10.244.3.1\",\"300.1.1.1\"]}");
 	CHECK_INT(call(big, &reply, &det), EINVAL, "endpoint.add with a bad address");
 	CHECK(!strncmp(det, "ips[1]:", 7), "details name ips[1]: %s", det);
-	snprintf(big, sizeof(big),
-		 "{\"op\":\"endpoint.add\",\"containerID\":\"c1\",\"ifname\":\"eth0\","
-		 "\"netns\":\"/run/netns/x\",\"hostIfname\":\"wft1\",\"podMAC\":\"02:00:00:00:00:01\","
-		 "\"ips\":[\"10.244.3.1\"],\"k8s\":{\"name\":5}}");
+	snprintf(
+		big, sizeof(big),
+		"{\"op\":\"endpoint.add\",\"containerID\":\"c1\",\"ifname\":\"eth0\","
+		"\"netns\":\"/run/netns/x\",\"hostIfname\":\"wft1\",\"podMAC\":\"02:00:00:00:00:01\","
+		"\"ips\":[\"10.244.3.1\"],\"k8s\":{\"name\":5}}");
 	CHECK_INT(call(big, &reply, &det), EINVAL, "endpoint.add with a mistyped k8s.name");
 	CHECK(!strncmp(det, "k8s.name:", 9), "details name k8s.name: %s", det);
 
 	CHECK_INT(call("{\"op\":\"endpoint.get\",\"containerID\":\"c9\",\"ifname\":\"eth0\"}",
-		       &reply, &det), ENOENT, "endpoint.get of an unknown pair is ENOENT");
+		       &reply, &det),
+		  ENOENT, "endpoint.get of an unknown pair is ENOENT");
 	CHECK_INT(call("{\"op\":\"endpoint.del\",\"containerID\":\"c9\",\"ifname\":\"eth0\"}",
-		       &reply, &det), 0, "endpoint.del of an unknown pair is ok");
+		       &reply, &det),
+		  0, "endpoint.del of an unknown pair is ok");
 	CHECK(json_is_false(json_object_get(reply, "deleted")), "deleted false");
 	CHECK_INT(call("{\"op\":\"endpoint.list\"}", &reply, &det), 0, "endpoint.list ok");
 	CHECK_INT(json_array_size(json_object_get(reply, "endpoints")), 0, "no endpoints");
 
-	call("{\"op\":\"ipam.allocate\",\"containerID\":\"keep\",\"ifname\":\"eth0\"}", &reply, &det);
-	call("{\"op\":\"ipam.allocate\",\"containerID\":\"gone\",\"ifname\":\"eth0\"}", &reply, &det);
+	call("{\"op\":\"ipam.allocate\",\"containerID\":\"keep\",\"ifname\":\"eth0\"}", &reply,
+	     &det);
+	call("{\"op\":\"ipam.allocate\",\"containerID\":\"gone\",\"ifname\":\"eth0\"}", &reply,
+	     &det);
 	CHECK_INT(call("{\"op\":\"gc\",\"valid\":[{\"containerID\":\"keep\"}]}", &reply, &det),
 		  EINVAL, "gc with an incomplete entry");
 	CHECK(!strncmp(det, "valid[0].ifname", 15), "details name valid[0].ifname: %s", det);
 	CHECK_INT(call("{\"op\":\"gc\",\"valid\":[{\"containerID\":\"keep\",\"ifname\":\"eth0\"}]}",
-		       &reply, &det), 0, "gc ok");
+		       &reply, &det),
+		  0, "gc ok");
 	CHECK_INT(json_array_size(json_object_get(reply, "removed")), 1, "gc removed one pair");
-	CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(reply, "removed"), 0),
-						    "containerID")), "gone", "gc removed the unlisted pair");
+	CHECK_STR(json_string_value(json_object_get(
+			  json_array_get(json_object_get(reply, "removed"), 0), "containerID")),
+		  "gone", "gc removed the unlisted pair");
 	CHECK_INT(ipam_count(d.ipam), 1, "the listed allocation stays");
 
 	CHECK_INT(call("{\"op\":\"status\"}", &reply, &det), 0, "status ok");

@@ -21,7 +21,7 @@ static const char *ip(uint32_t addr)
 {
 	static char buf[4][INET_ADDRSTRLEN];
 	static int n;
-	struct in_addr in = { .s_addr = addr };
+	struct in_addr in = {.s_addr = addr};
 
 	n = (n + 1) % 4;
 	inet_ntop(AF_INET, &in, buf[n], sizeof(buf[n]));
@@ -82,8 +82,8 @@ static void test_basic(const char *dir)
 	CHECK(a == b, "allocate is idempotent for the same pair (%s)", ip(b));
 	CHECK_INT(ipam_allocate(ipam, "c1", "eth1", &c), 0, "allocate c1/eth1");
 	CHECK_INT(ipam_allocate(ipam, "c2", "eth0", &d), 0, "allocate c2/eth0");
-	CHECK(a != c && a != d && c != d, "distinct pairs get distinct addresses (%s %s %s)",
-	      ip(a), ip(c), ip(d));
+	CHECK(a != c && a != d && c != d, "distinct pairs get distinct addresses (%s %s %s)", ip(a),
+	      ip(c), ip(d));
 	CHECK_STR(ipam_owner(ipam, d), "c2 eth0", "owner of %s", ip(d));
 	CHECK_INT(ipam_allocate(ipam, "-bad", "eth0", &e), -EINVAL, "invalid containerID refused");
 	CHECK_INT(ipam_allocate(ipam, "c3", "a/b", &e), -EINVAL, "invalid ifname refused");
@@ -96,8 +96,7 @@ static void test_basic(const char *dir)
 	CHECK(!released, "second release frees nothing");
 	CHECK_INT(ipam_lookup(ipam, "c1", "eth0", &e), -ENOENT, "released pair has no address");
 	CHECK_INT(ipam_allocate(ipam, "c4", "eth0", &e), 0, "allocate c4/eth0");
-	CHECK(e != a, "round-robin: the released %s is not handed out next (got %s)", ip(a),
-	      ip(e));
+	CHECK(e != a, "round-robin: the released %s is not handed out next (got %s)", ip(a), ip(e));
 	CHECK_INT(ipam_count(ipam), 3, "three allocations held");
 
 	/* A crash mid-write leaves a temp file; a stray file must not hurt either. */

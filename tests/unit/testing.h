@@ -11,33 +11,33 @@
 
 static int t_count, t_failed;
 
-#define CHECK(cond, ...)                                                          \
-	do {                                                                      \
-		int ok_ = !!(cond);                                               \
-		t_count++;                                                        \
-		if (!ok_)                                                         \
-			t_failed++;                                               \
-		printf("%s %d - ", ok_ ? "ok" : "not ok", t_count);               \
-		printf(__VA_ARGS__);                                              \
-		printf("\n");                                                     \
-		if (!ok_)                                                         \
-			printf("# %s:%d: failed: %s\n", __FILE__, __LINE__, #cond); \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		int ok_ = !!(cond);                                                                \
+		t_count++;                                                                         \
+		if (!ok_)                                                                          \
+			t_failed++;                                                                \
+		printf("%s %d - ", ok_ ? "ok" : "not ok", t_count);                                \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+		if (!ok_)                                                                          \
+			printf("# %s:%d: failed: %s\n", __FILE__, __LINE__, #cond);                \
 	} while (0)
 
-#define CHECK_STR(got, want, ...)                                                   \
-	do {                                                                        \
-		const char *g_ = (got), *w_ = (want);                               \
-		CHECK(g_ && w_ && !strcmp(g_, w_), __VA_ARGS__);                    \
-		if (!(g_ && w_ && !strcmp(g_, w_)))                                 \
-			printf("#   got '%s', want '%s'\n", g_ ? g_ : "(null)", w_); \
+#define CHECK_STR(got, want, ...)                                                                  \
+	do {                                                                                       \
+		const char *g_ = (got), *w_ = (want);                                              \
+		CHECK(g_ &&w_ && !strcmp(g_, w_), __VA_ARGS__);                                    \
+		if (!(g_ && w_ && !strcmp(g_, w_)))                                                \
+			printf("#   got '%s', want '%s'\n", g_ ? g_ : "(null)", w_);               \
 	} while (0)
 
-#define CHECK_INT(got, want, ...)                                                      \
-	do {                                                                           \
-		long long g_ = (long long)(got), w_ = (long long)(want);               \
-		CHECK(g_ == w_, __VA_ARGS__);                                          \
-		if (g_ != w_)                                                          \
-			printf("#   got %lld, want %lld\n", g_, w_);                     \
+#define CHECK_INT(got, want, ...)                                                                  \
+	do {                                                                                       \
+		long long g_ = (long long)(got), w_ = (long long)(want);                           \
+		CHECK(g_ == w_, __VA_ARGS__);                                                      \
+		if (g_ != w_)                                                                      \
+			printf("#   got %lld, want %lld\n", g_, w_);                               \
 	} while (0)
 
 /* Call last in main(): prints the plan and makes the exit code. */
