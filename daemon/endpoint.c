@@ -493,17 +493,11 @@ int endpoints_load(struct weftd *d)
 	struct dirent *de;
 	size_t len;
 	DIR *dir;
-	int fd, err = 0;
+	int err = 0;
 
-	fd = dup(d->ep_dirfd);
-	if (fd < 0)
+	dir = state_dir_stream(d->ep_dirfd);
+	if (!dir)
 		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
 	while ((de = readdir(dir))) {
 		if (state_is_tmp(de->d_name)) {
 			unlinkat(d->ep_dirfd, de->d_name, 0);

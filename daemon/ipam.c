@@ -125,17 +125,11 @@ static int load_dir(struct ipam *ipam)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd, err = 0;
+	int err = 0;
 
-	fd = dup(ipam->dirfd);
-	if (fd < 0)
+	dir = state_dir_stream(ipam->dirfd);
+	if (!dir)
 		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
 	while ((de = readdir(dir))) {
 		if (de->d_name[0] == '.' && !state_is_tmp(de->d_name))
 			continue;

@@ -130,3 +130,19 @@ int state_read(int dirfd, const char *name, char **out, size_t *lenp)
 	close(fd);
 	return err == -EMSGSIZE ? -EFBIG : err;
 }
+
+DIR *state_dir_stream(int dirfd)
+{
+	int fd = dup(dirfd), err;
+	DIR *dir;
+
+	if (fd < 0)
+		return NULL;
+	dir = fdopendir(fd);
+	if (!dir) {
+		err = errno;
+		close(fd);
+		errno = err;
+	}
+	return dir;
+}

@@ -5,6 +5,7 @@
 #ifndef WEFTD_STATE_H
 #define WEFTD_STATE_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,5 +24,8 @@ int state_remove(int dirfd, const char *name);
 /* Read a whole (small) file into a NUL-terminated buffer. 0 or -errno. */
 int state_read(int dirfd, const char *name, char **out, size_t *len);
 bool state_is_tmp(const char *name);
+/* A DIR stream over @dirfd's directory, on a dup of it (@dirfd stays open);
+ * NULL with errno set. closedir() it. */
+DIR *state_dir_stream(int dirfd);
 
 #endif
