@@ -278,6 +278,8 @@ static int add_endpoint(struct add_state *st, struct cni_error *err)
 		json_object_set_new(req, "netns", json_string(ctx->env.netns));
 		json_object_set_new(req, "hostIfname", json_string(st->host_ifname));
 		json_object_set_new(req, "podMAC", json_string(st->pod.mac));
+		/* GC of one network never touches another's endpoints. */
+		json_object_set_new(req, "network", json_string(ctx->conf.name));
 		json_object_set(req, "ips", ips);
 		if (k->namespace[0] || k->name[0] || k->uid[0])
 			json_object_set_new(req, "k8s",

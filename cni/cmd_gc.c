@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * GC (CNI 1.1.0): everything not in cni.dev/valid-attachments is stale.
- * weftd drops its endpoints and allocations; we drop host veths that carry
- * our name shape but belong to no valid attachment; a delegated IPAM plugin
+ * GC (CNI 1.1.0): everything of this network not in
+ * cni.dev/valid-attachments is stale. weftd drops its endpoints and
+ * allocations (only this network's: each endpoint records its network); we
+ * drop host veths that carry our name shape but belong to no valid
+ * attachment and to no other network's endpoint; a delegated IPAM plugin
  * gets GC too when it speaks 1.1.0.
  */
 #include <errno.h>
@@ -23,7 +25,9 @@ struct gc_links {
 	int deleted, failed;
 };
 
-static int gc_weftd(struct cni_ctx *ctx, struct cni_error *err)
+/* weftd removes what this network no longer has, and names the host veths of
+ * other networks' endpoints: gc_links() must leave those alone too. */
+static int gc_weftd(struct cni_ctx *ctx, json_t **keep, struct cni_error *err)
 {
 	json_t *valid = json_array(), *a, *reply, *req;
 	struct weft_api_error ae;
@@ -34,12 +38,13 @@ static int gc_weftd(struct cni_ctx *ctx, struct cni_error *err)
 		json_array_append_new(valid, json_pack("{s:O, s:O}", "containerID",
 						       json_object_get(a, "containerID"), "ifname",
 						       json_object_get(a, "ifname")));
-	req = json_pack("{s:s, s:o}", "op", "gc", "valid", valid);
+	req = json_pack("{s:s, s:s, s:o}", "op", "gc", "network", ctx->conf.name, "valid", valid);
 	ret = weftd_call(ctx->conf.socket, req, &reply, &ae);
 	if (ret)
 		return weftd_fail(err, ctx->conf.socket, "gc", ret, &ae);
 	pr_info("gc: weftd removed %zu endpoints",
 		json_array_size(json_object_get(reply, "removed")));
+	*keep = json_incref(json_object_get(reply, "keep"));
 	json_decref(reply);
 	return 0;
 }
@@ -66,19 +71,24 @@ static int gc_link(const char *name, int ifindex, void *arg)
 	return 0;
 }
 
-static int gc_links(struct cni_ctx *ctx, struct cni_error *err)
+static int gc_links(struct cni_ctx *ctx, json_t *other, struct cni_error *err)
 {
 	struct gc_links g = {0};
 	json_t *a;
 	size_t i;
 	int ret;
 
-	g.keep = calloc(json_array_size(ctx->conf.valid_attachments) + 1, sizeof(*g.keep));
+	g.keep = calloc(json_array_size(ctx->conf.valid_attachments) + json_array_size(other) + 1,
+			sizeof(*g.keep));
 	if (!g.keep)
 		return cni_fail(err, CNI_ERR_WEFTD, -ENOMEM, "out of memory", "gc");
 	json_array_foreach (ctx->conf.valid_attachments, i, a)
 		cni_veth_name(json_string_value(json_object_get(a, "containerID")),
 			      json_string_value(json_object_get(a, "ifname")), g.keep[g.n_keep++]);
+	json_array_foreach (other, i, a) {
+		if (json_is_string(a))
+			snprintf(g.keep[g.n_keep++], IFNAMSIZ, "%s", json_string_value(a));
+	}
 	ret = nlh_open(&g.sk);
 	if (ret) {
 		ret = cni_fail(err, CNI_ERR_WEFTD, ret, "netlink failed",
@@ -118,6 +128,7 @@ static int ipam_speaks_gc(struct cni_ctx *ctx, struct cni_error *err)
 
 int cmd_gc(struct cni_ctx *ctx, struct cni_error *err)
 {
+	json_t *other = NULL;
 	int first, ret;
 
 	/* Without the list everything would look stale: refuse rather than wipe the node. */
@@ -125,11 +136,13 @@ int cmd_gc(struct cni_ctx *ctx, struct cni_error *err)
 		return cni_fail(err, CNI_ERR_INVALID_CONFIG, -EINVAL,
 				"invalid network configuration",
 				"cni.dev/valid-attachments: required by GC");
-	/* Keep going past a failure: each part cleans up on its own. */
-	first = gc_weftd(ctx, err);
-	ret = gc_links(ctx, err);
+	/* Keep going past a failure: each part cleans up on its own. Only the
+	 * host veths wait for weftd: without its answer, a veth of another
+	 * weft network on this node would look stale too. */
+	first = gc_weftd(ctx, &other, err);
 	if (!first)
-		first = ret;
+		first = gc_links(ctx, other, err);
+	json_decref(other);
 	if (ctx->conf.ipam) {
 		ret = ipam_speaks_gc(ctx, err);
 		if (ret > 0)

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "names.h"
 #include "version.h"
 
 static int bad_field(struct cni_error *err, const char *field, const char *why)
@@ -164,8 +165,12 @@ int cni_conf_parse(const char *buf, size_t len, struct cni_conf *conf, struct cn
 	if (ret)
 		goto free_raw;
 	name = json_object_get(conf->raw, "name");
-	if (!json_is_string(name) || !json_string_length(name)) {
-		ret = bad_field(err, "name", "must be a non-empty string");
+	if (!json_is_string(name) ||
+	    !weft_valid_name(json_string_value(name), WEFT_NETWORK_NAME_MAX)) {
+		/* libcni's rule; weftd records it with each endpoint (GC scope). */
+		ret = bad_field(err, "name",
+				"must be 1-128 characters: letters, digits, '_', '.', '-', "
+				"starting with a letter or digit");
 		goto free_raw;
 	}
 	conf->name = json_string_value(name);

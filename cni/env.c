@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "env.h"
+#include "names.h"
 
 static const struct {
 	const char *name;
@@ -44,14 +45,7 @@ int cni_env_command(struct cni_env *env, struct cni_error *err)
 
 int cni_valid_container_id(const char *id)
 {
-	size_t len = id ? strlen(id) : 0;
-
-	if (!len || len > CNI_CONTAINERID_MAX || !isalnum((unsigned char)id[0]))
-		return -EINVAL;
-	for (size_t i = 1; i < len; i++)
-		if (!isalnum((unsigned char)id[i]) && !strchr("_.-", id[i]))
-			return -EINVAL;
-	return 0;
+	return weft_valid_name(id, CNI_CONTAINERID_MAX) ? 0 : -EINVAL;
 }
 
 int cni_valid_ifname(const char *ifname)

@@ -81,6 +81,8 @@ static json_t *ep_base_json(const struct endpoint *ep)
 			ep->host_ifindex, "hostMAC", mac_h, "podMAC", mac_p, "ips", ips);
 	if (obj && ep->k8s)
 		json_object_set(obj, "k8s", ep->k8s);
+	if (obj && ep->network[0])
+		json_object_set_new(obj, "network", json_string(ep->network));
 	return obj;
 }
 
@@ -406,7 +408,7 @@ static int ep_from_json(json_t *obj, struct endpoint *ep)
 	const char *cid = NULL, *ifname = NULL, *netns = NULL, *host = NULL, *hmac = NULL,
 		   *pmac = NULL;
 	json_int_t id = 0, ifindex = 0;
-	json_t *ips = NULL, *ip;
+	json_t *ips = NULL, *ip, *v;
 	json_error_t jerr;
 	size_t i;
 
@@ -434,6 +436,10 @@ static int ep_from_json(json_t *obj, struct endpoint *ep)
 	if (!ep->netns)
 		return -ENOMEM;
 	ep->k8s = json_incref(json_object_get(obj, "k8s"));
+	v = json_object_get(obj, "network");
+	if (v && (!json_is_string(v) || !valid_network_name(json_string_value(v))))
+		return -EINVAL;
+	snprintf(ep->network, sizeof(ep->network), "%s", v ? json_string_value(v) : "");
 	/* Older state files: the object recorded in datapath.json (caller). */
 	snprintf(ep->obj_hash, sizeof(ep->obj_hash), "%s",
 		 json_string_value(json_object_get(obj, "objectHash")) ?: "");

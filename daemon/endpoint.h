@@ -31,6 +31,7 @@ struct endpoint {
 	struct weft_ip_key ips[EP_MAX_IPS];
 	json_t *k8s;	   /* {"namespace","name","uid"} or NULL */
 	char obj_hash[17]; /* the object its programs came from (loader_hash) */
+	char network[129]; /* the CNI network name; "" from an older plugin */
 };
 
 struct loader_params;

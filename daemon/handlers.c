@@ -280,6 +280,14 @@ static json_t *do_endpoint_add(struct weftd *d, json_t *req)
 			return bad_arg(field, "must be an IPv4 or IPv6 address");
 	}
 	ep.nr_ips = (int)json_array_size(ips);
+	/* Optional (older plugins): the CNI network, which scopes GC. */
+	if (json_object_get(req, "network")) {
+		const char *net = arg_str(req, "network", valid_network_name, NETWORK_RULE, &err);
+
+		if (!net)
+			return err;
+		snprintf(ep.network, sizeof(ep.network), "%s", net);
+	}
 	err = parse_k8s(req, &ep.k8s);
 	if (err)
 		return err;
@@ -393,7 +401,10 @@ static json_t *do_metrics(struct weftd *d, json_t *req)
 }
 
 struct gc_ctx {
+	struct weftd *d;
+	const char *network; /* NULL: every endpoint is in scope (an older plugin) */
 	json_t *valid;	 /* the validated request list */
+	json_t *keep;	 /* host veths of other networks' endpoints, for the plugin */
 	json_t *removed; /* [{containerID, ifname}] */
 	json_t *pending; /* IPAM pairs to release after the walk */
 };
@@ -411,11 +422,19 @@ static bool gc_listed(json_t *valid, const char *cid, const char *ifname)
 	return false;
 }
 
+/* An endpoint another CNI network made: that network's GC decides about it. */
+static bool gc_other_network(const struct gc_ctx *ctx, const struct endpoint *ep)
+{
+	return ctx->network && ep && ep->network[0] && strcmp(ep->network, ctx->network);
+}
+
 static void gc_ipam_pick(const char *cid, const char *ifname, uint32_t addr, void *arg)
 {
 	struct gc_ctx *ctx = arg;
 
 	(void)addr;
+	if (gc_other_network(ctx, endpoint_find(ctx->d, cid, ifname)))
+		return;
 	if (!gc_listed(ctx->valid, cid, ifname))
 		json_array_append_new(ctx->pending, json_pack("{s:s, s:s}", "containerID", cid,
 							      "ifname", ifname));
@@ -452,11 +471,22 @@ static json_t *do_gc(struct weftd *d, json_t *req)
 			return api_error_reply(EINVAL, "invalid argument", d2);
 		}
 	}
+	if (json_object_get(req, "network")) {
+		ctx.network = arg_str(req, "network", valid_network_name, NETWORK_RULE, &err);
+		if (!ctx.network)
+			return err;
+	}
+	ctx.d = d;
 	ctx.valid = valid;
 	ctx.removed = json_array();
 	ctx.pending = json_array();
+	ctx.keep = json_array();
 	for (ep = d->endpoints; ep; ep = next) {
 		next = ep->next;
+		if (gc_other_network(&ctx, ep)) {
+			json_array_append_new(ctx.keep, json_string(ep->host_ifname));
+			continue;
+		}
 		if (gc_listed(valid, ep->cid, ep->ifname))
 			continue;
 		v = json_pack("{s:s, s:s}", "containerID", ep->cid, "ifname", ep->ifname);
@@ -484,10 +514,11 @@ static json_t *do_gc(struct weftd *d, json_t *req)
 	reconcile_orphans(d);
 	if (json_array_size(ctx.removed))
 		pr_info("gc: removed %zu endpoints/allocations", json_array_size(ctx.removed));
-	reply = json_pack("{s:b, s:O}", "ok", 1, "removed", ctx.removed);
+	reply = json_pack("{s:b, s:O, s:O}", "ok", 1, "removed", ctx.removed, "keep", ctx.keep);
 free_ctx:
 	json_decref(ctx.removed);
 	json_decref(ctx.pending);
+	json_decref(ctx.keep);
 	return reply;
 }
 

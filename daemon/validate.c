@@ -4,24 +4,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "names.h"
 #include "validate.h"
 
 bool valid_container_id(const char *s)
 {
-	size_t len, i;
+	return weft_valid_name(s, WEFT_CONTAINER_ID_MAX);
+}
 
-	if (!s)
-		return false;
-	len = strlen(s);
-	if (len < 1 || len > 255 || !isalnum((unsigned char)s[0]))
-		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!isalnum(c) && c != '_' && c != '.' && c != '-')
-			return false;
-	}
-	return true;
+bool valid_network_name(const char *s)
+{
+	return weft_valid_name(s, WEFT_NETWORK_NAME_MAX);
 }
 
 /* The kernel's dev_valid_name() rules (IFNAMSIZ is 16 with the NUL). */

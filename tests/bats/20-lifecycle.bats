@@ -160,6 +160,41 @@ check_conf() {
 	in_node ping -c 1 -W 2 "$(pod_ip b)"
 }
 
+@test "GC of one weft network leaves another network's pods on the same weftd alone" {
+	pod_add a
+	# b joins a second weft network served by the same weftd.
+	local net2 ns
+	net2=$(net_conf | jq '.name = "weftnet2"')
+	ns=$(pod_netns_add b)
+	CONF=$net2 cni ADD "cid-$WT_ID-b" "/run/netns/$ns" eth0
+	[ "$status" -eq 0 ]
+	local ip_b
+	ip_b=$(jq -r '.ips[0].address' <<<"$output" | cut -d/ -f1)
+	# weftnet's GC lists only a: b is not weftnet's to remove.
+	CONF=$(jq --arg a "cid-$WT_ID-a" \
+		'. + {cniVersion: "1.1.0", "cni.dev/valid-attachments": [{containerID: $a, ifname: "eth0"}]}' \
+		<<<"$(net_conf)") cni GC "" "" ""
+	[ "$status" -eq 0 ]
+	[ "$(host_veths_count)" -eq 2 ]
+	[ "$(endpoint_map_count)" -eq 2 ]
+	[ "$(ipam_count)" -eq 2 ]
+	in_node ping -c 1 -W 2 "$ip_b"
+	# weftnet2's GC with nothing valid removes b, and only b.
+	CONF=$(jq '. + {cniVersion: "1.1.0", "cni.dev/valid-attachments": []}' <<<"$net2") cni GC "" "" ""
+	[ "$status" -eq 0 ]
+	run "$WEFTCTL" --socket "$SOCK" -o json endpoints
+	[ "$(jq -r '[.endpoints[].containerID] | join(",")' <<<"$output")" = "cid-$WT_ID-a" ]
+	[ "$(host_veths_count)" -eq 1 ]
+	in_node ping -c 1 -W 2 "$(pod_ip a)"
+}
+
+@test "a network name libcni would refuse is refused, naming the field" {
+	CONF=$(net_conf | jq '.name = "my net"') cni ADD "cid-$WT_ID-x" "/run/netns/none" eth0
+	[ "$status" -ne 0 ]
+	[ "$(cni_code)" -eq 7 ]
+	[[ $(jq -r '.details' <<<"$output") == *name* ]]
+}
+
 @test "STATUS reports ready, and code 50 when weftd is gone" {
 	CONF=$(net_conf 1.1.0) cni STATUS "" "" ""
 	[ "$status" -eq 0 ]

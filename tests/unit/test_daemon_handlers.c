@@ -115,6 +115,16 @@ int main(void)
 		"\"ips\":[\"10.244.3.1\"],\"k8s\":{\"name\":5}}");
 	CHECK_INT(call(big, &reply, &det), EINVAL, "endpoint.add with a mistyped k8s.name");
 	CHECK(!strncmp(det, "k8s.name:", 9), "details name k8s.name: %s", det);
+	snprintf(
+		big, sizeof(big),
+		"{\"op\":\"endpoint.add\",\"containerID\":\"c1\",\"ifname\":\"eth0\","
+		"\"netns\":\"/run/netns/x\",\"hostIfname\":\"wft1\",\"podMAC\":\"02:00:00:00:00:01\","
+		"\"ips\":[\"10.244.3.1\"],\"network\":\"a b\"}");
+	CHECK_INT(call(big, &reply, &det), EINVAL, "endpoint.add with a bad network name");
+	CHECK(!strncmp(det, "network:", 8), "details name network: %s", det);
+	CHECK_INT(call("{\"op\":\"gc\",\"valid\":[],\"network\":7}", &reply, &det), EINVAL,
+		  "gc with a network that is not a string");
+	CHECK_STR(det, "network: must be a string", "details name the gc network");
 
 	CHECK_INT(call("{\"op\":\"endpoint.get\",\"containerID\":\"c9\",\"ifname\":\"eth0\"}",
 		       &reply, &det),

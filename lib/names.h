@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The CNI spec's names, checked the same way by the plugin and weftd: a
+ * container ID and a network name are both [A-Za-z0-9][A-Za-z0-9_.-]*
+ * (libcni's rule), and both end up in file names, so the alphabet matters.
+ */
+#ifndef WEFT_NAMES_H
+#define WEFT_NAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WEFT_CONTAINER_ID_MAX 255
+#define WEFT_NETWORK_NAME_MAX 128
+
+/* 1..@max characters of [A-Za-z0-9_.-], the first alphanumeric. */
+bool weft_valid_name(const char *s, size_t max);
+
+#endif
