@@ -520,13 +520,20 @@ int main(int argc, char **argv)
 	/* What changed while weftd was down, before anything is upgraded. */
 	reconcile_at_start(&d);
 	/* Before the pool: its placeholder load then uses the new object; and
-	 * before the overlay, whose programs then load from the new object too. */
+	 * before the overlay, whose programs then load from the new object too
+	 * (or, when the upgrade failed, stay as they run, like the endpoints'). */
 	upgrade_at_start(&d);
 	if (d.cluster) {
 		struct overlay_params op = {
-			.node_name = d.cfg.node_name, .node_ip = node_ip, .pod_cidr = cidr,
-			.port = (uint16_t)d.cfg.vxlan_port, .mtu = d.mtu,
-			.bpf_dir = d.cfg.bpf_dir, .bpffs = d.cfg.bpffs, .layout = &d.maps.layout,
+			.node_name = d.cfg.node_name,
+			.node_ip = node_ip,
+			.pod_cidr = cidr,
+			.port = (uint16_t)d.cfg.vxlan_port,
+			.mtu = d.mtu,
+			.bpf_dir = d.cfg.bpf_dir,
+			.bpffs = d.cfg.bpffs,
+			.layout = &d.maps.layout,
+			.keep_programs = d.datapath_error[0] != '\0',
 		};
 
 		err = overlay_open(&d.overlay, &op, d.nd, d.cluster);
