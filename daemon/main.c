@@ -545,9 +545,15 @@ int main(int argc, char **argv)
 	 * work, only slower: not a reason to stop. */
 	if (d.cfg.veth_pool == VETHPOOL_AUTO)
 		d.cfg.veth_pool = vethpool_auto_size();
-	if (d.cfg.veth_pool &&
-	    vethpool_open(&d.pool, d.cfg.veth_pool, d.mtu, d.loader, d.nd))
+	if (d.cfg.veth_pool && d.datapath_error[0]) {
+		/* Its placeholders would be the refused object's, on that
+		 * object's map layout (new pins nothing else uses), and ADDs
+		 * are refused until an upgrade succeeds anyway. */
+		pr_warn("veth pool: disabled, the start-up upgrade failed");
+	} else if (d.cfg.veth_pool &&
+		   vethpool_open(&d.pool, d.cfg.veth_pool, d.mtu, d.loader, d.nd)) {
 		pr_warn("veth pool: disabled, every ADD attaches its programs itself");
+	}
 	err = server_open(&srv, d.cfg.socket_path, dispatch, &d);
 	if (err)
 		goto close_pool;
