@@ -202,6 +202,9 @@ build_layout2() {
 	# the other node runs on
 	sleep 1
 	[ "$(overlay_state 1)" = "$st1" ]
+	cl_weftctl 2 status >/dev/null
+	run cl_weftctl 1 status
+	[ "$status" -ne 0 ]
 	cluster_weftd_start 1
 	sleep 0.5
 	weftd_kill 2
