@@ -536,13 +536,20 @@ int main(int argc, char **argv)
 	/* What changed while weftd was down, before anything is upgraded. */
 	reconcile_at_start(&d);
 	/* Before the pool: its placeholder load then uses the new object; and
-	 * before the overlay, whose programs then load from the new object too. */
+	 * before the overlay, whose programs then load from the new object too
+	 * (or, when the upgrade failed, stay as they run, like the endpoints'). */
 	upgrade_at_start(&d);
 	if (d.cluster) {
 		struct overlay_params op = {
-			.node_name = d.cfg.node_name, .node_ip = node_ip, .pod_cidr = cidr,
-			.port = (uint16_t)d.cfg.vxlan_port, .mtu = d.mtu,
-			.bpf_dir = d.cfg.bpf_dir, .bpffs = d.cfg.bpffs, .layout = &d.maps.layout,
+			.node_name = d.cfg.node_name,
+			.node_ip = node_ip,
+			.pod_cidr = cidr,
+			.port = (uint16_t)d.cfg.vxlan_port,
+			.mtu = d.mtu,
+			.bpf_dir = d.cfg.bpf_dir,
+			.bpffs = d.cfg.bpffs,
+			.layout = &d.maps.layout,
+			.keep_programs = d.datapath_error[0] != '\0',
 		};
 
 		err = overlay_open(&d.overlay, &op, d.nd, d.cluster);
@@ -554,9 +561,15 @@ int main(int argc, char **argv)
 	 * work, only slower: not a reason to stop. */
 	if (d.cfg.veth_pool == VETHPOOL_AUTO)
 		d.cfg.veth_pool = vethpool_auto_size();
-	if (d.cfg.veth_pool &&
-	    vethpool_open(&d.pool, d.cfg.veth_pool, d.mtu, d.loader, d.nd))
+	if (d.cfg.veth_pool && d.datapath_error[0]) {
+		/* Its placeholders would be the refused object's, on that
+		 * object's map layout (new pins nothing else uses), and ADDs
+		 * are refused until an upgrade succeeds anyway. */
+		pr_warn("veth pool: disabled, the start-up upgrade failed");
+	} else if (d.cfg.veth_pool &&
+		   vethpool_open(&d.pool, d.cfg.veth_pool, d.mtu, d.loader, d.nd)) {
 		pr_warn("veth pool: disabled, every ADD attaches its programs itself");
+	}
 	err = server_open(&srv, d.cfg.socket_path, dispatch, &d);
 	if (err)
 		goto close_pool;

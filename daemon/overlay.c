@@ -516,7 +516,15 @@ int overlay_open(struct overlay **out, const struct overlay_params *p, struct ne
 			strerror(-err));
 		goto free_ov;
 	}
-	err = overlay_prog_attach(p->bpf_dir, p->bpffs, p->layout, ov->ifindex);
+	err = p->keep_programs ? overlay_prog_running(p->bpffs, ov->ifindex) : 0;
+	if (err == 1) {
+		pr_info("overlay: the start-up upgrade failed: the running programs stay on %s",
+			OVERLAY_DEVICE);
+		err = 0;
+	} else if (!err) {
+		/* Nothing runs there (a new or re-created device): this build's. */
+		err = overlay_prog_attach(p->bpf_dir, p->bpffs, p->layout, ov->ifindex);
+	}
 	if (!err)
 		err = set_config(ov);
 	if (!err)

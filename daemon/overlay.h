@@ -19,6 +19,7 @@
 #define WEFTD_OVERLAY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cluster.h"
@@ -44,6 +45,10 @@ struct overlay_params {
 	/* The running shared maps' layouts (weftd's, updated by an upgrade):
 	 * which pins the overlay's programs and map writes use. */
 	const struct maps_layout *layout;
+	/* The start-up upgrade failed: the programs running on the device
+	 * (the old build, on the old layout's maps) stay; loading the refused
+	 * build's overlay object would mix builds or layouts. */
+	bool keep_programs;
 };
 
 struct overlay;

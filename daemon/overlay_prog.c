@@ -139,6 +139,26 @@ int overlay_prog_install(struct bpf_object *obj, const char *bpffs, int ifindex)
 	return 0;
 }
 
+int overlay_prog_running(const char *bpffs, int ifindex)
+{
+	char path[PATH_MAX];
+	int fd, on;
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/" PIN_DIR "/%s", bpffs, progs[i].link);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : -errno;
+		on = link_ifindex(fd);
+		close(fd);
+		if (on < 0)
+			return on;
+		if (on != ifindex)
+			return 0;
+	}
+	return 1;
+}
+
 int overlay_prog_attach(const char *bpf_dir, const char *bpffs, const struct maps_layout *layout,
 			int ifindex)
 {

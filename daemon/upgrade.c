@@ -349,7 +349,7 @@ static int swap_overlay(struct upgrade *u, struct weft_api_error *e)
 	int err;
 
 	if (!u->d->overlay)
-		return 0;
+		return 0; /* at start: overlay_open attaches the new object */
 	maps_set_layout(&u->d->maps, &u->to);
 	err = overlay_upgrade(u->d->overlay, u->overlay_obj);
 	if (!err)
@@ -486,7 +486,11 @@ int upgrade_run(struct weftd *d, const char *bpf_dir, json_t **report, struct we
 			goto unpin_new;
 		}
 	}
-	if (d->overlay) {
+	/* With a cluster the overlay's programs are part of the build, also at
+	 * start, before the overlay is open (it then attaches this object):
+	 * one that does not load refuses the whole upgrade, so a node never
+	 * runs new endpoints next to an overlay that cannot follow. */
+	if (d->overlay || d->cluster) {
 		u.overlay_obj = overlay_prog_load(bpf_dir, d->cfg.bpffs, &u.to);
 		if (!u.overlay_obj) {
 			err = -errno;
