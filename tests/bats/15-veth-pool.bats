@@ -164,8 +164,7 @@ pool_ready() {
 	pod_add a
 	wait_pool 4
 	# kill -9: no clean shutdown, the pool veths stay behind (their links die with weftd)
-	kill -9 "$(cat "$WT_DIR/weftd.pid")"
-	sleep 0.2
+	weftd_kill9
 	local old
 	old=$(pool_ifindexes | sort -n)
 	[ "$(grep -c . <<<"$old")" -eq 4 ]

@@ -126,11 +126,11 @@ value_size() {
 	pod_add b
 	before=$(prog_ids)
 	stream_start 4
-	kill -9 "$WEFTD_PID"
+	weftd_kill9
 	sleep 0.5
 	weftd_start
 	sleep 0.3
-	kill -9 "$WEFTD_PID"
+	weftd_kill9
 	sleep 0.3
 	weftd_start
 	stream_check

@@ -30,7 +30,7 @@ slots_count() {
 @test "DEL while weftd is down: the veth goes at once, weftd finishes the rest on start" {
 	pod_add a
 	pod_add b
-	kill -9 "$WEFTD_PID"
+	weftd_kill9
 	pod_del a
 	echo "$output $stderr" >&2
 	[ "$status" -eq 0 ]

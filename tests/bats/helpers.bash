@@ -84,6 +84,18 @@ weftd_stop() {
 	rm -f "$WT_DIR/weftd.pid"
 }
 
+# weftd_kill9: SIGKILL this node's weftd and wait until it is gone. A process
+# killed inside a syscall that waits for an RCU grace period (a tcx attach of
+# the pool's refill thread) exits only after it, and holds the state dir's
+# lock till then: a weftd started at once would be refused.
+weftd_kill9() {
+	local pid
+	pid=$(cat "$WT_DIR/weftd.pid" 2>/dev/null) || return 0
+	kill -9 "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	! kill -0 "$pid" 2>/dev/null
+}
+
 node_teardown() {
 	[[ -n ${WT_DIR:-} && -d $WT_DIR ]] || return 0
 	weftd_stop
