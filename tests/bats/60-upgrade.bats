@@ -6,8 +6,8 @@
 # are swapped (also to a build with a changed map layout and back).
 
 load helpers
+load stream
 
-SEQ=$OUTPUT/tests/tools/seqstream
 UDP_RATE=${UDP_RATE:-20000} # packets/s; the issue asks for >= 10,000
 TCP_RATE=${TCP_RATE:-2000}  # 64-byte messages/s
 
@@ -28,59 +28,11 @@ prog_ids() {
 	ctl -o json endpoints | jq -r '.endpoints[] | "\(.id) \(.programs.fromPod)/\(.programs.toPod)"'
 }
 
-# stream_start SECONDS: UDP and TCP from pod a to pod b for SECONDS. seqstream
-# is started by nsenter (which execs it), so the pids are its own; their
-# output goes to files so bats does not wait on them.
-stream_start() {
-	local secs=$1 ip
-	ip=$(pod_ip b)
-	nsenter --net="/run/netns/$WT_ID-b" "$SEQ" udp-recv 5001 >"$WT_DIR/udp-recv.json" 2>&1 3>&- &
-	UDP_RECV=$!
-	nsenter --net="/run/netns/$WT_ID-b" "$SEQ" tcp-recv 5002 >"$WT_DIR/tcp-recv.json" 2>&1 3>&- &
-	TCP_RECV=$!
-	sleep 0.3
-	nsenter --net="/run/netns/$WT_ID-a" "$SEQ" udp-send "$ip" 5001 "$UDP_RATE" "$secs" \
-		>"$WT_DIR/udp-send.json" 2>&1 3>&- &
-	UDP_SEND=$!
-	nsenter --net="/run/netns/$WT_ID-a" "$SEQ" tcp-send "$ip" 5002 "$TCP_RATE" "$secs" \
-		>"$WT_DIR/tcp-send.json" 2>&1 3>&- &
-	TCP_SEND=$!
-	# the TCP connection is established before anything else happens
+# ab_stream SECONDS: UDP and TCP from pod a to pod b for SECONDS, the TCP
+# connection established on return.
+ab_stream() {
+	stream_start ab "$WT_ID-a" "$WT_ID-b" "$(pod_ip b)" "$1"
 	sleep 0.5
-}
-
-stream_kill() {
-	local p
-	for p in ${UDP_SEND:-} ${TCP_SEND:-} ${UDP_RECV:-} ${TCP_RECV:-}; do
-		kill "$p" 2>/dev/null || true
-	done
-}
-
-# stream_check: wait for the senders, stop the UDP receiver, and require every
-# UDP datagram and every TCP message to have arrived, in a live connection.
-stream_check() {
-	local rc_udp=0 rc_tcp=0 sent got
-	wait "$UDP_SEND" || rc_udp=$?
-	wait "$TCP_SEND" || rc_tcp=$?
-	wait "$TCP_RECV" || rc_tcp=$?
-	sleep 0.3
-	kill -TERM "$UDP_RECV"
-	wait "$UDP_RECV" || rc_udp=$?
-	UDP_SEND='' TCP_SEND='' UDP_RECV='' TCP_RECV=''
-	echo "udp sent: $(cat "$WT_DIR/udp-send.json") received: $(cat "$WT_DIR/udp-recv.json")" >&2
-	echo "tcp sent: $(cat "$WT_DIR/tcp-send.json") received: $(cat "$WT_DIR/tcp-recv.json")" >&2
-	[ "$rc_udp" -eq 0 ]
-	[ "$rc_tcp" -eq 0 ]
-	sent=$(jq .sent "$WT_DIR/udp-send.json")
-	got=$(jq .received "$WT_DIR/udp-recv.json")
-	[ "$sent" -ge "$UDP_RATE" ]
-	[ "$got" -eq "$sent" ]
-	[ "$(jq .missing "$WT_DIR/udp-recv.json")" -eq 0 ]
-	[ "$(jq .duplicates "$WT_DIR/udp-recv.json")" -eq 0 ]
-	sent=$(jq .sent "$WT_DIR/tcp-send.json")
-	[ "$(jq .ok "$WT_DIR/tcp-send.json")" = true ]
-	[ "$(jq .ok "$WT_DIR/tcp-recv.json")" = true ]
-	[ "$(jq .received "$WT_DIR/tcp-recv.json")" -eq "$sent" ]
 }
 
 # A build of the same sources with a changed weft_endpoints value layout.
@@ -99,7 +51,7 @@ value_size() {
 	pod_add b
 	pod_add c
 	before=$(prog_ids)
-	stream_start 3
+	ab_stream 3
 	for _ in 1 2 3; do
 		run ctl upgrade
 		echo "$output" >&2
@@ -107,7 +59,7 @@ value_size() {
 		[[ $output == "upgraded 3 endpoints to "* ]]
 		sleep 0.5
 	done
-	stream_check
+	stream_check ab
 	after=$(prog_ids)
 	# every endpoint runs new programs, and the object hash is shown
 	[ "$(comm -12 <(sort <<<"$before") <(sort <<<"$after") | grep -c .)" -eq 0 ]
@@ -125,7 +77,7 @@ value_size() {
 	pod_add a
 	pod_add b
 	before=$(prog_ids)
-	stream_start 4
+	ab_stream 4
 	weftd_kill9
 	sleep 0.5
 	weftd_start
@@ -133,7 +85,7 @@ value_size() {
 	weftd_kill9
 	sleep 0.3
 	weftd_start
-	stream_check
+	stream_check ab
 	# adopted, not re-created: the same programs still run
 	[ "$(prog_ids)" = "$before" ]
 	run ctl -o json endpoints
@@ -149,7 +101,7 @@ value_size() {
 	pod_add b
 	[ "$(value_size "$BPFFS/weft_endpoints")" -eq 32 ]
 	old_id=$(bpftool -j map show pinned "$BPFFS/weft_endpoints" | jq .id)
-	stream_start 4
+	ab_stream 4
 	run ctl upgrade --bpf-dir "$dir2"
 	echo "$output" >&2
 	[ "$status" -eq 0 ]
@@ -172,7 +124,7 @@ value_size() {
 	echo "$output" >&2
 	[ "$status" -eq 0 ]
 	[[ $output == *"migrated weft_endpoints layout 2 -> 1: 2 entries"* ]]
-	stream_check
+	stream_check ab
 	[ ! -e "$BPFFS/weft_endpoints_v2" ]
 	[ "$(endpoint_map_count)" -eq 2 ]
 	# weftd writes the map of the running layout: a new pod lands in it
@@ -191,7 +143,7 @@ value_size() {
 	pod_add b
 	old_hash=$(ctl -o json status | jq -r .datapath.objectHash)
 	weftd_stop
-	stream_start 3
+	ab_stream 3
 	weftd_start --bpf-dir "$dir2"
 	run ctl -o json status
 	echo "$output" >&2
@@ -206,7 +158,7 @@ value_size() {
 	weftd_stop
 	weftd_start --bpf-dir "$dir2"
 	[ "$(prog_ids)" = "$ids" ]
-	stream_check
+	stream_check ab
 	[ "$(bpftool -j map dump pinned "$BPFFS/weft_endpoints_v2" | jq length)" -eq 2 ]
 }
 

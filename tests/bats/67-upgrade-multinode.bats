@@ -10,11 +10,10 @@
 
 load helpers
 load cluster
+load stream
 
-SEQ=$OUTPUT/tests/tools/seqstream
 UDP_RATE=${UDP_RATE:-10000} # packets/s per stream; the issue asks for >= 10,000
 TCP_RATE=${TCP_RATE:-2000}  # 64-byte messages/s per connection
-STREAMS=()
 
 setup() {
 	cluster_up 2
@@ -28,82 +27,11 @@ teardown() {
 	cluster_down
 }
 
-# --- streams ------------------------------------------------------------------
-
-# stream_start NAME FROM TO SECONDS: UDP (port 5001) and TCP (5002) from pod
-# FROM to pod TO for SECONDS. nsenter (not a shell function, which would
-# fork a subshell) execs seqstream, so the pids are its own; the output goes
-# to files so bats does not wait on them.
-stream_start() {
-	local name=$1 from=$2 to=$3 secs=$4 ip
-	ip=$(pod_ip "$to")
-	nsenter --net="/run/netns/$WT_ID-p-$to" "$SEQ" udp-recv 5001 >"$WT_DIR/$name-udp-recv.json" 2>&1 3>&- &
-	printf -v "PID_${name}_udp_recv" %s $!
-	nsenter --net="/run/netns/$WT_ID-p-$to" "$SEQ" tcp-recv 5002 >"$WT_DIR/$name-tcp-recv.json" 2>&1 3>&- &
-	printf -v "PID_${name}_tcp_recv" %s $!
-	sleep 0.2
-	nsenter --net="/run/netns/$WT_ID-p-$from" "$SEQ" udp-send "$ip" 5001 "$UDP_RATE" "$secs" \
-		>"$WT_DIR/$name-udp-send.json" 2>&1 3>&- &
-	printf -v "PID_${name}_udp_send" %s $!
-	nsenter --net="/run/netns/$WT_ID-p-$from" "$SEQ" tcp-send "$ip" 5002 "$TCP_RATE" "$secs" \
-		>"$WT_DIR/$name-tcp-send.json" 2>&1 3>&- &
-	printf -v "PID_${name}_tcp_send" %s $!
-	STREAMS+=("$name")
-}
-
-stream_pid() {
-	local v="PID_$1_$2"
-	echo "${!v:-}"
-}
-
-stream_kill() {
-	local s k p
-	for s in "${STREAMS[@]}"; do
-		for k in udp_send tcp_send udp_recv tcp_recv; do
-			p=$(stream_pid "$s" "$k")
-			[[ -n $p ]] && kill "$p" 2>/dev/null
-		done
-	done
-	STREAMS=()
-}
-
-# stream_check NAME: wait for NAME's senders, stop its UDP receiver, and
-# require every UDP datagram and every TCP message to have arrived exactly
-# once, in a connection that never broke.
-stream_check() {
-	local n=$1 rc_udp=0 rc_tcp=0 sent got
-	wait "$(stream_pid "$n" udp_send)" || rc_udp=$?
-	wait "$(stream_pid "$n" tcp_send)" || rc_tcp=$?
-	wait "$(stream_pid "$n" tcp_recv)" || rc_tcp=$?
-	sleep 0.3
-	kill -TERM "$(stream_pid "$n" udp_recv)"
-	wait "$(stream_pid "$n" udp_recv)" || rc_udp=$?
-	printf -v "PID_${n}_udp_send" %s ''
-	printf -v "PID_${n}_tcp_send" %s ''
-	printf -v "PID_${n}_udp_recv" %s ''
-	printf -v "PID_${n}_tcp_recv" %s ''
-	echo "$n udp sent: $(cat "$WT_DIR/$n-udp-send.json") received: $(cat "$WT_DIR/$n-udp-recv.json")" >&2
-	echo "$n tcp sent: $(cat "$WT_DIR/$n-tcp-send.json") received: $(cat "$WT_DIR/$n-tcp-recv.json")" >&2
-	[ "$rc_udp" -eq 0 ]
-	[ "$rc_tcp" -eq 0 ]
-	sent=$(jq .sent "$WT_DIR/$n-udp-send.json")
-	got=$(jq .received "$WT_DIR/$n-udp-recv.json")
-	[ "$sent" -ge "$UDP_RATE" ]
-	[ "$got" -eq "$sent" ]
-	[ "$(jq .missing "$WT_DIR/$n-udp-recv.json")" -eq 0 ]
-	[ "$(jq .duplicates "$WT_DIR/$n-udp-recv.json")" -eq 0 ]
-	sent=$(jq .sent "$WT_DIR/$n-tcp-send.json")
-	[ "$sent" -gt 0 ]
-	[ "$(jq .ok "$WT_DIR/$n-tcp-send.json")" = true ]
-	[ "$(jq .ok "$WT_DIR/$n-tcp-recv.json")" = true ]
-	[ "$(jq .received "$WT_DIR/$n-tcp-recv.json")" -eq "$sent" ]
-}
-
 # both_streams SECONDS: same-node a -> b and cross-node a -> c, with the TCP
 # connections established before the caller does anything.
 both_streams() {
-	stream_start same a b "$1"
-	stream_start cross a c "$1"
+	stream_start same "$WT_ID-p-a" "$WT_ID-p-b" "$(pod_ip b)" "$1"
+	stream_start cross "$WT_ID-p-a" "$WT_ID-p-c" "$(pod_ip c)" "$1"
 	sleep 0.5
 }
 
