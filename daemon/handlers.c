@@ -403,10 +403,10 @@ static json_t *do_metrics(struct weftd *d, json_t *req)
 struct gc_ctx {
 	struct weftd *d;
 	const char *network; /* NULL: every endpoint is in scope (an older plugin) */
-	json_t *valid;	 /* the validated request list */
-	json_t *keep;	 /* host veths of other networks' endpoints, for the plugin */
-	json_t *removed; /* [{containerID, ifname}] */
-	json_t *pending; /* IPAM pairs to release after the walk */
+	json_t *valid;	     /* the validated request list */
+	json_t *keep;	     /* host veths of other networks' endpoints, for the plugin */
+	json_t *removed;     /* [{containerID, ifname}] */
+	json_t *pending;     /* IPAM pairs to release after the walk */
 };
 
 static bool gc_listed(json_t *valid, const char *cid, const char *ifname)

@@ -39,42 +39,42 @@
 
 static void usage(FILE *fp)
 {
-	fprintf(fp,
-		"Usage: weftd --pod-cidr CIDR [OPTIONS]\n"
-		"       weftd --cluster-file FILE [OPTIONS]\n"
-		"\n"
-		"weft node daemon: loads the per-pod eBPF programs, keeps their pins,\n"
-		"allocates pod addresses and serves the CNI plugin and weftctl. With a\n"
-		"cluster file it also runs the VXLAN overlay to the other nodes.\n"
-		"\n"
-		"  --node-name NAME   this node's name (default: the host name); with a\n"
-		"                     cluster file, the Node object that is this node\n"
-		"  --pod-cidr CIDR    this node's IPv4 pod range, e.g. 10.244.1.0/24\n"
-		"                     (required without --cluster-file; default: the\n"
-		"                     Node's spec.podCIDR)\n"
-		"  --cluster-file FILE  Kubernetes List (JSON) of Nodes, Namespaces, Pods\n"
-		"                     and NetworkPolicies, watched and applied live. weftd\n"
-		"                     waits at start until its Node has an IPv4 InternalIP\n"
-		"                     (and spec.podCIDR without --pod-cidr)\n"
-		"  --vxlan-port N     overlay UDP port (default 4789)\n"
-		"  --state-dir DIR    IPAM and endpoint state (default " WEFTD_DEFAULT_STATE_DIR ")\n"
-		"  --bpffs DIR        pin root; mounted as bpffs if needed\n"
-		"                     (default " WEFTD_DEFAULT_BPFFS ")\n"
-		"  --socket PATH      API socket (default " WEFT_DEFAULT_SOCKET ")\n"
-		"  --bpf-dir DIR      where weft_pod.bpf.o and weft_overlay.bpf.o are\n"
-		"                     (default " WEFT_DEFAULT_BPF_DIR "); when it is not\n"
-		"                     what the endpoints run, weftd upgrades them at start\n"
-		"                     (see weftctl upgrade)\n"
-		"  --mtu N            the node network's MTU (default: the device that holds\n"
-		"                     the node IP with a cluster file, else the default\n"
-		"                     route's device, else 1500); pods get N, or N-50\n"
-		"                     with the overlay (VXLAN over IPv4)\n"
-		"  --veth-pool N|auto veth pairs kept ready with programs attached, for\n"
-		"                     fast ADDs (0 disables, at most 256). auto (default):\n"
-		"                     8, or 0 when /sys/kernel/rcu_expedited is 1\n"
-		"  --log-level LEVEL  warn, info or debug (default info)\n"
-		"  -h, --help         this text\n"
-		"  -V, --version      print the version\n");
+	fprintf(fp, "Usage: weftd --pod-cidr CIDR [OPTIONS]\n"
+		    "       weftd --cluster-file FILE [OPTIONS]\n"
+		    "\n"
+		    "weft node daemon: loads the per-pod eBPF programs, keeps their pins,\n"
+		    "allocates pod addresses and serves the CNI plugin and weftctl. With a\n"
+		    "cluster file it also runs the VXLAN overlay to the other nodes.\n"
+		    "\n"
+		    "  --node-name NAME   this node's name (default: the host name); with a\n"
+		    "                     cluster file, the Node object that is this node\n"
+		    "  --pod-cidr CIDR    this node's IPv4 pod range, e.g. 10.244.1.0/24\n"
+		    "                     (required without --cluster-file; default: the\n"
+		    "                     Node's spec.podCIDR)\n"
+		    "  --cluster-file FILE  Kubernetes List (JSON) of Nodes, Namespaces, Pods\n"
+		    "                     and NetworkPolicies, watched and applied live. weftd\n"
+		    "                     waits at start until its Node has an IPv4 InternalIP\n"
+		    "                     (and spec.podCIDR without --pod-cidr)\n"
+		    "  --vxlan-port N     overlay UDP port (default 4789)\n"
+		    "  --state-dir DIR    IPAM and endpoint state (default " WEFTD_DEFAULT_STATE_DIR
+		    ")\n"
+		    "  --bpffs DIR        pin root; mounted as bpffs if needed\n"
+		    "                     (default " WEFTD_DEFAULT_BPFFS ")\n"
+		    "  --socket PATH      API socket (default " WEFT_DEFAULT_SOCKET ")\n"
+		    "  --bpf-dir DIR      where weft_pod.bpf.o and weft_overlay.bpf.o are\n"
+		    "                     (default " WEFT_DEFAULT_BPF_DIR "); when it is not\n"
+		    "                     what the endpoints run, weftd upgrades them at start\n"
+		    "                     (see weftctl upgrade)\n"
+		    "  --mtu N            the node network's MTU (default: the device that holds\n"
+		    "                     the node IP with a cluster file, else the default\n"
+		    "                     route's device, else 1500); pods get N, or N-50\n"
+		    "                     with the overlay (VXLAN over IPv4)\n"
+		    "  --veth-pool N|auto veth pairs kept ready with programs attached, for\n"
+		    "                     fast ADDs (0 disables, at most 256). auto (default):\n"
+		    "                     8, or 0 when /sys/kernel/rcu_expedited is 1\n"
+		    "  --log-level LEVEL  warn, info or debug (default info)\n"
+		    "  -h, --help         this text\n"
+		    "  -V, --version      print the version\n");
 }
 
 static int copy_arg(char *dst, size_t sz, const char *src, const char *flag)
@@ -99,22 +99,33 @@ static bool pod_cidr_ok(const char *cidr)
 /* 0 to run, 1 when --help/--version were served, -EINVAL on a bad flag. */
 static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 {
-	enum { OPT_NODE = 256, OPT_CIDR, OPT_STATE, OPT_BPFFS, OPT_SOCKET, OPT_BPFDIR,
-	       OPT_MTU, OPT_LOG, OPT_POOL, OPT_CLUSTER, OPT_VXPORT };
+	enum {
+		OPT_NODE = 256,
+		OPT_CIDR,
+		OPT_STATE,
+		OPT_BPFFS,
+		OPT_SOCKET,
+		OPT_BPFDIR,
+		OPT_MTU,
+		OPT_LOG,
+		OPT_POOL,
+		OPT_CLUSTER,
+		OPT_VXPORT
+	};
 	static const struct option opts[] = {
-		{ "node-name", required_argument, NULL, OPT_NODE },
-		{ "pod-cidr", required_argument, NULL, OPT_CIDR },
-		{ "state-dir", required_argument, NULL, OPT_STATE },
-		{ "bpffs", required_argument, NULL, OPT_BPFFS },
-		{ "socket", required_argument, NULL, OPT_SOCKET },
-		{ "bpf-dir", required_argument, NULL, OPT_BPFDIR },
-		{ "mtu", required_argument, NULL, OPT_MTU },
-		{ "log-level", required_argument, NULL, OPT_LOG },
-		{ "veth-pool", required_argument, NULL, OPT_POOL },
-		{ "cluster-file", required_argument, NULL, OPT_CLUSTER },
-		{ "vxlan-port", required_argument, NULL, OPT_VXPORT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{"node-name", required_argument, NULL, OPT_NODE},
+		{"pod-cidr", required_argument, NULL, OPT_CIDR},
+		{"state-dir", required_argument, NULL, OPT_STATE},
+		{"bpffs", required_argument, NULL, OPT_BPFFS},
+		{"socket", required_argument, NULL, OPT_SOCKET},
+		{"bpf-dir", required_argument, NULL, OPT_BPFDIR},
+		{"mtu", required_argument, NULL, OPT_MTU},
+		{"log-level", required_argument, NULL, OPT_LOG},
+		{"veth-pool", required_argument, NULL, OPT_POOL},
+		{"cluster-file", required_argument, NULL, OPT_CLUSTER},
+		{"vxlan-port", required_argument, NULL, OPT_VXPORT},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	int opt, err = 0;
@@ -135,19 +146,22 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_NODE:
-			err = copy_arg(cfg->node_name, sizeof(cfg->node_name), optarg, "--node-name");
+			err = copy_arg(cfg->node_name, sizeof(cfg->node_name), optarg,
+				       "--node-name");
 			break;
 		case OPT_CIDR:
 			err = copy_arg(cfg->pod_cidr, sizeof(cfg->pod_cidr), optarg, "--pod-cidr");
 			break;
 		case OPT_STATE:
-			err = copy_arg(cfg->state_dir, sizeof(cfg->state_dir), optarg, "--state-dir");
+			err = copy_arg(cfg->state_dir, sizeof(cfg->state_dir), optarg,
+				       "--state-dir");
 			break;
 		case OPT_BPFFS:
 			err = copy_arg(cfg->bpffs, sizeof(cfg->bpffs), optarg, "--bpffs");
 			break;
 		case OPT_SOCKET:
-			err = copy_arg(cfg->socket_path, sizeof(cfg->socket_path), optarg, "--socket");
+			err = copy_arg(cfg->socket_path, sizeof(cfg->socket_path), optarg,
+				       "--socket");
 			break;
 		case OPT_BPFDIR:
 			err = copy_arg(cfg->bpf_dir, sizeof(cfg->bpf_dir), optarg, "--bpf-dir");
@@ -170,7 +184,8 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 			errno = 0;
 			pool = strtol(optarg, &end, 10);
 			if (errno || *end || !*optarg || pool < 0 || pool > VETHPOOL_MAX_SIZE) {
-				fprintf(stderr, "weftd: --veth-pool: must be auto or a number 0-%d\n",
+				fprintf(stderr,
+					"weftd: --veth-pool: must be auto or a number 0-%d\n",
 					VETHPOOL_MAX_SIZE);
 				return -EINVAL;
 			}
@@ -191,19 +206,14 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 			break;
 		case OPT_LOG:
 			if (log_level_parse(optarg, &cfg->log_level)) {
-				fprintf(stderr, "weftd: --log-level: must be warn, info or debug\n");
+				fprintf(stderr,
+					"weftd: --log-level: must be warn, info or debug\n");
 				return -EINVAL;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		case 'V':
-			printf("weftd %s\n", WEFT_VERSION);
-			return 1;
-		default:
-			usage(stderr);
-			return -EINVAL;
+		case 'h': usage(stdout); return 1;
+		case 'V': printf("weftd %s\n", WEFT_VERSION); return 1;
+		default: usage(stderr); return -EINVAL;
 		}
 		if (err)
 			return err;
@@ -213,9 +223,10 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 		return -EINVAL;
 	}
 	if (cfg->cluster_file[0] && cfg->mtu && cfg->mtu - OVERLAY_IPV4_OVERHEAD < 68) {
-		fprintf(stderr, "weftd: --mtu: with --cluster-file must be at least %d (the "
-				"overlay takes %d bytes)\n", 68 + OVERLAY_IPV4_OVERHEAD,
-			OVERLAY_IPV4_OVERHEAD);
+		fprintf(stderr,
+			"weftd: --mtu: with --cluster-file must be at least %d (the "
+			"overlay takes %d bytes)\n",
+			68 + OVERLAY_IPV4_OVERHEAD, OVERLAY_IPV4_OVERHEAD);
 		return -EINVAL;
 	}
 	if (!cfg->pod_cidr[0]) {
@@ -226,9 +237,10 @@ static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
 		return -EINVAL;
 	}
 	if (!pod_cidr_ok(cfg->pod_cidr)) {
-		fprintf(stderr, "weftd: --pod-cidr '%s': must be an IPv4 network a.b.c.d/len "
-				"with len %d-%d and no host bits set\n", cfg->pod_cidr,
-			IPAM_MIN_PREFIX, IPAM_MAX_PREFIX);
+		fprintf(stderr,
+			"weftd: --pod-cidr '%s': must be an IPv4 network a.b.c.d/len "
+			"with len %d-%d and no host bits set\n",
+			cfg->pod_cidr, IPAM_MIN_PREFIX, IPAM_MAX_PREFIX);
 		return -EINVAL;
 	}
 	return 0;
@@ -352,12 +364,11 @@ static const struct cl_node *own_node(const struct weftd *d)
  * kubelet-started node waits for its podCIDR, instead of failing and being
  * restarted in a loop. SIGTERM still ends the wait (-EINTR).
  */
-static int wait_for_node(struct weftd *d, int sigfd, struct weft_prefix *cidr,
-			 struct weft_addr *ip)
+static int wait_for_node(struct weftd *d, int sigfd, struct weft_prefix *cidr, struct weft_addr *ip)
 {
 	struct pollfd fds[2] = {
-		{ .fd = cluster_file_fd(d->cluster_file), .events = POLLIN },
-		{ .fd = sigfd, .events = POLLIN },
+		{.fd = cluster_file_fd(d->cluster_file), .events = POLLIN},
+		{.fd = sigfd, .events = POLLIN},
 	};
 	const struct cl_node *n;
 	char buf[64];
@@ -395,8 +406,9 @@ static int wait_for_node(struct weftd *d, int sigfd, struct weft_prefix *cidr,
 			 weft_addr_format(&cidr->addr, buf, sizeof(buf)), cidr->len);
 		if (!pod_cidr_ok(d->cfg.pod_cidr)) {
 			pr_warn("Node %s: spec.podCIDR %s: must be an IPv4 network with a prefix "
-				"length %d-%d", d->cfg.node_name, d->cfg.pod_cidr,
-				IPAM_MIN_PREFIX, IPAM_MAX_PREFIX);
+				"length %d-%d",
+				d->cfg.node_name, d->cfg.pod_cidr, IPAM_MIN_PREFIX,
+				IPAM_MAX_PREFIX);
 			return -EINVAL;
 		}
 		return 0;
@@ -410,8 +422,7 @@ static int wait_for_node(struct weftd *d, int sigfd, struct weft_prefix *cidr,
 
 /* The cluster model and its file source; then, once this node's Node is
  * there, its pod range and address. */
-static int open_cluster(struct weftd *d, int sigfd, struct weft_prefix *cidr,
-			struct weft_addr *ip)
+static int open_cluster(struct weftd *d, int sigfd, struct weft_prefix *cidr, struct weft_addr *ip)
 {
 	int err;
 
@@ -439,7 +450,8 @@ static int pod_mtu(struct weftd *d, const struct weft_addr *node_ip)
 		mtu = netdev_addr_mtu(d->nd, addr);
 		if (mtu < 0)
 			pr_warn("no device here holds the node IP (%s): MTU from the default "
-				"route", strerror(-mtu));
+				"route",
+				strerror(-mtu));
 	}
 	if (mtu <= 0)
 		mtu = netdev_default_route_mtu(d->nd);
@@ -457,10 +469,10 @@ static json_t *dispatch(void *ctx, const char *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-	struct weftd d = { .ep_dirfd = -1 };
+	struct weftd d = {.ep_dirfd = -1};
 	struct server *srv = NULL;
-	struct weft_prefix cidr = { 0 };
-	struct weft_addr node_ip = { 0 };
+	struct weft_prefix cidr = {0};
+	struct weft_addr node_ip = {0};
 	struct timespec now;
 	char path[PATH_MAX];
 	int lock_fd, sigfd = -1, err;
@@ -614,8 +626,7 @@ close_lock:
 	/* A start that never served undoes the bpffs it mounted (and so
 	 * whatever it pinned there); after serving, the pins must stay. */
 	if (!served && d.bpffs_mounted && umount2(d.cfg.bpffs, MNT_DETACH) < 0)
-		pr_warn("cannot unmount the bpffs mounted on %s: %s", d.cfg.bpffs,
-			strerror(errno));
+		pr_warn("cannot unmount the bpffs mounted on %s: %s", d.cfg.bpffs, strerror(errno));
 	close(lock_fd);
 	return err ? 1 : 0;
 }

@@ -315,12 +315,12 @@ static int check_clash(void *ctx, const struct cl_node *other)
 		return 0;
 	if (ip && oip && weft_addr_equal(ip, oip))
 		pr_warn("node %s has the InternalIP %s of node %s: traffic for one of them "
-			"reaches the other", n->name, weft_addr_format(ip, a, sizeof(a)),
-			other->name);
+			"reaches the other",
+			n->name, weft_addr_format(ip, a, sizeof(a)), other->name);
 	if (c && oc && prefixes_overlap(c, oc))
 		pr_warn("node %s's podCIDR %s/%u overlaps node %s's %s/%u: pods in the overlap "
-			"are reached on one node only", n->name,
-			weft_addr_format(&c->addr, a, sizeof(a)), c->len, other->name,
+			"are reached on one node only",
+			n->name, weft_addr_format(&c->addr, a, sizeof(a)), c->len, other->name,
 			weft_addr_format(&oc->addr, b, sizeof(b)), oc->len);
 	return 0;
 }
@@ -387,8 +387,8 @@ static int set_config(struct overlay *ov)
 	__u32 key = 0;
 	int fd, err = 0;
 
-	maps_pin_path_v(ov->p.bpffs, MAPS_OVERLAY_CONFIG, ov->p.layout->v[MAPS_OVERLAY_CONFIG], path,
-			sizeof(path));
+	maps_pin_path_v(ov->p.bpffs, MAPS_OVERLAY_CONFIG, ov->p.layout->v[MAPS_OVERLAY_CONFIG],
+			path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0 || bpf_map_update_elem(fd, &key, &cfg, BPF_ANY) < 0) {
 		err = -errno;
