@@ -14,7 +14,8 @@ BACKPORTS_PKGS=(libbpf-dev:1:1.4 bpftool:7.4)
 PKGS=(clang llvm gcc make pkg-config libelf-dev zlib1g-dev libjansson-dev
       libnl-3-dev libnl-route-3-dev libcap-dev iproute2 util-linux bats jq
       iperf3 golang-go golang-github-appc-cni-dev containernetworking-plugins
-      dpkg-dev procps iputils-ping iputils-arping ethtool netcat-openbsd iptables)
+      dpkg-dev procps iputils-ping iputils-arping ethtool netcat-openbsd iptables
+      nftables)
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 
