@@ -432,38 +432,6 @@ static int make_pin_dir(struct loader *l, uint32_t id, char *dir, size_t sz,
 	return 0;
 }
 
-int loader_attach(struct loader *l, const struct loader_params *p, struct weft_api_error *e)
-{
-	struct bpf_object *obj;
-	char dir[PATH_MAX];
-	int err;
-
-	obj = load_object(l, p, l->log, e);
-	if (!obj)
-		return -errno;
-	err = make_pin_dir(l, p->id, dir, sizeof(dir), e);
-	if (err)
-		goto close_obj;
-	err = attach_one(l, obj, p, PROG_FROM_POD, LINK_FROM_POD, e);
-	if (err)
-		goto remove_dir;
-	err = attach_one(l, obj, p, PROG_TO_POD, LINK_TO_POD, e);
-	if (!err)
-		err = set_policy_slot(obj, p, e);
-	if (err)
-		goto detach_links;
-	/* The links now hold the programs and maps; the object can go. */
-	bpf_object__close(obj);
-	return 0;
-detach_links:
-	loader_detach(l, p->id);
-remove_dir:
-	rmdir(dir);
-close_obj:
-	bpf_object__close(obj);
-	return err;
-}
-
 int loader_placeholder(struct loader *l, int prog_fds[2])
 {
 	static const char *const progs[] = {PROG_FROM_POD, PROG_TO_POD};
@@ -535,12 +503,19 @@ static int update_one(struct loader *l, struct bpf_object *obj, const struct loa
 	return 0;
 }
 
-int loader_attach_pooled(struct loader *l, const struct loader_params *p, const int link_fds[2],
-			 struct weft_api_error *e)
+/*
+ * Load the endpoint's programs and put them on its host veth: into the pool's
+ * links @link_fds (from_pod, to_pod) with bpf_link_update() when given, else
+ * as new tcx links; then pin the links and fill its weft_policy_progs slot.
+ */
+static int install(struct loader *l, const struct loader_params *p, const int link_fds[2],
+		   struct weft_api_error *e)
 {
+	static const char *const progs[] = {PROG_FROM_POD, PROG_TO_POD};
+	static const char *const links[] = {LINK_FROM_POD, LINK_TO_POD};
 	struct bpf_object *obj;
 	char dir[PATH_MAX];
-	int err;
+	int err = 0;
 
 	obj = load_object(l, p, l->log, e);
 	if (!obj)
@@ -548,23 +523,30 @@ int loader_attach_pooled(struct loader *l, const struct loader_params *p, const 
 	err = make_pin_dir(l, p->id, dir, sizeof(dir), e);
 	if (err)
 		goto close_obj;
-	err = update_one(l, obj, p, link_fds[0], PROG_FROM_POD, LINK_FROM_POD, e);
-	if (!err)
-		err = update_one(l, obj, p, link_fds[1], PROG_TO_POD, LINK_TO_POD, e);
+	for (int i = 0; i < 2 && !err; i++)
+		err = link_fds ? update_one(l, obj, p, link_fds[i], progs[i], links[i], e)
+			       : attach_one(l, obj, p, progs[i], links[i], e);
 	if (!err)
 		err = set_policy_slot(obj, p, e);
+	/* The links now hold the programs and maps; the object can go. On
+	 * failure: new links are detached with their pins; a pool's links only
+	 * lose their pins (the caller closes their fds, which detaches them). */
 	if (err)
-		goto unpin_links;
-	bpf_object__close(obj);
-	return 0;
-unpin_links:
-	/* The caller closes the link fds, which detaches them; only the pins
-	 * and the directory are ours to undo. */
-	loader_detach(l, p->id);
-	rmdir(dir);
+		loader_detach(l, p->id);
 close_obj:
 	bpf_object__close(obj);
 	return err;
+}
+
+int loader_attach(struct loader *l, const struct loader_params *p, struct weft_api_error *e)
+{
+	return install(l, p, NULL, e);
+}
+
+int loader_attach_pooled(struct loader *l, const struct loader_params *p, const int link_fds[2],
+			 struct weft_api_error *e)
+{
+	return install(l, p, link_fds, e);
 }
 
 static int detach_pin(const char *path)

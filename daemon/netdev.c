@@ -198,7 +198,13 @@ int netdev_veth_create(struct netdev *nd, const char *name, const char *peer_nam
 	return 0;
 }
 
-int netdev_rename(struct netdev *nd, int ifindex, const char *name)
+/*
+ * RTNL_SETLINK on @ifindex: @fill puts what changes into @change (a name, an
+ * MTU, flags, ...), as libnl's rtnl_link_change() wants an original and a
+ * change object. 0 or -errno.
+ */
+static int link_change(struct netdev *nd, int ifindex,
+		       int (*fill)(struct rtnl_link *change, const void *arg), const void *arg)
 {
 	struct rtnl_link *orig, *change;
 	int err = -ENOMEM;
@@ -208,14 +214,26 @@ int netdev_rename(struct netdev *nd, int ifindex, const char *name)
 	if (!orig || !change)
 		goto put_links;
 	rtnl_link_set_ifindex(orig, ifindex);
-	rtnl_link_set_name(change, name);
-	err = nl_to_errno(rtnl_link_change(nd->sk, orig, change, 0));
+	err = fill(change, arg);
+	if (!err)
+		err = nl_to_errno(rtnl_link_change(nd->sk, orig, change, 0));
 put_links:
 	if (change)
 		rtnl_link_put(change);
 	if (orig)
 		rtnl_link_put(orig);
 	return err;
+}
+
+static int fill_name(struct rtnl_link *change, const void *name)
+{
+	rtnl_link_set_name(change, name);
+	return 0;
+}
+
+int netdev_rename(struct netdev *nd, int ifindex, const char *name)
+{
+	return link_change(nd, ifindex, fill_name, name);
 }
 
 int netdev_delete_index(struct netdev *nd, int ifindex)
@@ -348,50 +366,33 @@ put:
 /* Up, NOARP, @mtu. NOARP: the host's packets routed into the device then get
  * the device's own MAC as destination without any neighbour resolution (the
  * inner MACs mean nothing to weft_from_overlay on the far side). */
+static int fill_vxlan(struct rtnl_link *change, const void *mtu)
+{
+	rtnl_link_set_mtu(change, (unsigned int)*(const int *)mtu);
+	rtnl_link_set_flags(change, IFF_UP | IFF_NOARP);
+	return 0;
+}
+
 static int vxlan_configure(struct netdev *nd, int ifindex, int mtu)
 {
-	struct rtnl_link *orig, *change;
-	int err = -ENOMEM;
-
-	orig = rtnl_link_alloc();
-	change = rtnl_link_alloc();
-	if (!orig || !change)
-		goto put_links;
-	rtnl_link_set_ifindex(orig, ifindex);
-	rtnl_link_set_mtu(change, (unsigned int)mtu);
-	rtnl_link_set_flags(change, IFF_UP | IFF_NOARP);
-	err = nl_to_errno(rtnl_link_change(nd->sk, orig, change, 0));
-put_links:
-	if (change)
-		rtnl_link_put(change);
-	if (orig)
-		rtnl_link_put(orig);
-	return err;
+	return link_change(nd, ifindex, fill_vxlan, &mtu);
 }
 
 /* No IPv6 link-local address on the device: it would only send router
  * solicitations and MLD reports into the tunnel, where weft_to_overlay drops
  * them. Best effort (IPv6 may be off in this kernel). */
+static int fill_no_ipv6_addr(struct rtnl_link *change, const void *arg)
+{
+	(void)arg;
+	return nl_to_errno(rtnl_link_inet6_set_addr_gen_mode(change, IN6_ADDR_GEN_MODE_NONE));
+}
+
 static void vxlan_no_ipv6_addr(struct netdev *nd, int ifindex)
 {
-	struct rtnl_link *orig, *change;
-	int err = -ENOMEM;
+	int err = link_change(nd, ifindex, fill_no_ipv6_addr, NULL);
 
-	orig = rtnl_link_alloc();
-	change = rtnl_link_alloc();
-	if (!orig || !change)
-		goto put_links;
-	rtnl_link_set_ifindex(orig, ifindex);
-	err = nl_to_errno(rtnl_link_inet6_set_addr_gen_mode(change, IN6_ADDR_GEN_MODE_NONE));
-	if (!err)
-		err = nl_to_errno(rtnl_link_change(nd->sk, orig, change, 0));
-put_links:
 	if (err)
 		pr_debug("vxlan ifindex %d: IPv6 addrgenmode none: %s", ifindex, strerror(-err));
-	if (change)
-		rtnl_link_put(change);
-	if (orig)
-		rtnl_link_put(orig);
 }
 
 int netdev_vxlan_ensure(struct netdev *nd, const struct netdev_vxlan *v, int *ifindex,
