@@ -41,7 +41,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 # so unit tests link exactly the code that ships.
 LIB_SRCS := $(wildcard lib/*.c)
 CNI_SRCS := $(filter-out cni/main.c,$(wildcard cni/*.c))
-DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+# daemon/ is split into rooms (api/, endpoint/, datapath/, cluster/, overlay/,
+# host/); weftctl has its own binary.
+DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/*/*.c))
+DAEMON_SRCS := $(filter-out daemon/weftctl/%,$(DAEMON_SRCS))
 CTL_SRCS := $(wildcard daemon/weftctl/*.c)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

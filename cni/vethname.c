@@ -3,28 +3,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hash.h"
 #include "vethname.h"
-
-#define FNV1A64_OFFSET 0xcbf29ce484222325ULL
-#define FNV1A64_PRIME  0x100000001b3ULL
-
-static uint64_t fnv1a64(uint64_t h, const char *s)
-{
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= FNV1A64_PRIME;
-	}
-	return h;
-}
 
 void cni_veth_name(const char *container_id, const char *ifname, char out[IFNAMSIZ])
 {
 	uint64_t h = FNV1A64_OFFSET;
 
 	/* The '/' keeps ("ab", "c") and ("a", "bc") apart: neither part may hold one. */
-	h = fnv1a64(h, container_id);
-	h = fnv1a64(h, "/");
-	h = fnv1a64(h, ifname);
+	h = fnv1a64_str(h, container_id);
+	h = fnv1a64_str(h, "/");
+	h = fnv1a64_str(h, ifname);
 	snprintf(out, IFNAMSIZ, CNI_VETH_PREFIX "%011llx",
 		 (unsigned long long)(h & ((1ULL << (4 * CNI_VETH_HEX)) - 1)));
 }

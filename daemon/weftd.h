@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "config.h"
-#include "maps.h"
+#include "daemon/config.h"
+#include "daemon/datapath/maps.h"
 
 struct ipam;
 struct loader;

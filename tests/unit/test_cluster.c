@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/cluster.h"
-#include "daemon/cluster_k8s.h"
+#include "daemon/cluster/cluster.h"
+#include "daemon/cluster/cluster_k8s.h"
 #include "log.h"
 #include "testing.h"
 

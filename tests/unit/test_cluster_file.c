@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/cluster.h"
-#include "daemon/cluster_file.h"
+#include "daemon/cluster/cluster.h"
+#include "daemon/cluster/cluster_file.h"
 #include "log.h"
 #include "testing.h"
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/handlers.h"
-#include "daemon/ipam.h"
+#include "daemon/api/handlers.h"
+#include "daemon/endpoint/ipam.h"
 #include "log.h"
 #include "testing.h"
 

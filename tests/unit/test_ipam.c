@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/ipam.h"
+#include "daemon/endpoint/ipam.h"
 #include "log.h"
 #include "testing.h"
 

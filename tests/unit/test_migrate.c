@@ -14,7 +14,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "daemon/migrate.h"
+#include "daemon/datapath/migrate.h"
 #include "log.h"
 #include "testing.h"
 

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "daemon/cluster.h"
-#include "daemon/identity.h"
-#include "daemon/ipcache.h"
+#include "daemon/cluster/cluster.h"
+#include "daemon/overlay/identity.h"
+#include "daemon/overlay/ipcache.h"
 #include "testing.h"
 
 static struct cl_labels labels(const char *k1, const char *v1, const char *k2, const char *v2)

@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/endpoint/endpoint.h"
+#include "daemon/api/handlers.h"
+#include "daemon/endpoint/ipam.h"
+#include "daemon/overlay/overlay.h"
+#include "log.h"
+#include "daemon/datapath/loader.h"
+#include "reasons.h"
+#include "daemon/endpoint/reconcile.h"
+#include "daemon/datapath/upgrade.h"
+#include "daemon/api/validate.h"
+#include "daemon/host/vethpool.h"
+
+#define K8S_FIELD_MAX 253 /* DNS subdomain, the longest k8s name */
+
+typedef json_t *(*handler_fn)(struct weftd *d, json_t *req);
+
+static json_t *bad_arg(const char *field, const char *rule)
+{
+	char details[512];
+
+	snprintf(details, sizeof(details), "%s: %s", field, rule);
+	return api_error_reply(EINVAL, "invalid argument", details);
+}
+
+static json_t *api_err_reply(const struct weft_api_error *e)
+{
+	return api_error_reply(e->err ? e->err : EIO, e->msg, e->details);
+}
+
+/* A required string argument that satisfies @valid; NULL and *err set else. */
+static const char *arg_str(json_t *req, const char *field, bool (*valid)(const char *),
+			   const char *rule, json_t **err)
+{
+	json_t *v = json_object_get(req, field);
+	const char *s;
+
+	if (!v) {
+		*err = bad_arg(field, "missing");
+		return NULL;
+	}
+	s = json_string_value(v);
+	if (!s) {
+		*err = bad_arg(field, "must be a string");
+		return NULL;
+	}
+	if (valid && !valid(s)) {
+		*err = bad_arg(field, rule);
+		return NULL;
+	}
+	return s;
+}
+
+static int arg_pair(json_t *req, const char **cid, const char **ifname, json_t **err)
+{
+	*cid = arg_str(req, "containerID", valid_container_id, CONTAINER_ID_RULE, err);
+	if (!*cid)
+		return -EINVAL;
+	*ifname = arg_str(req, "ifname", valid_ifname, IFNAME_RULE, err);
+	if (!*ifname)
+		return -EINVAL;
+	return 0;
+}
+
+/* What runs and what is on disk: they differ after a failed upgrade. */
+static json_t *datapath_json(struct weftd *d)
+{
+	json_t *layouts = json_object();
+
+	for (int i = 0; layouts && i < MAPS_NR; i++)
+		json_object_set_new(layouts, maps_names[i], json_integer(d->maps.layout.v[i]));
+	return json_pack("{s:s, s:s, s:s, s:o, s:s?}", "objectHash", d->running_hash,
+			 "loadedObject", d->loader ? loader_object_path(d->loader) : "",
+			 "loadedHash", d->loader ? loader_hash(d->loader) : "", "layouts", layouts,
+			 "error", d->datapath_error[0] ? d->datapath_error : NULL);
+}
+
+static json_t *do_status(struct weftd *d, json_t *req)
+{
+	struct timespec now;
+	json_t *reply;
+
+	(void)req;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	reply = json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:{s:I, s:I}}", "ok", 1,
+			  "node", d->cfg.node_name, "podCIDR", d->cfg.pod_cidr, "mtu", d->mtu,
+			  "version", WEFT_VERSION, "bpffs", d->cfg.bpffs, "stateDir",
+			  d->cfg.state_dir, "endpoints", (json_int_t)d->nr_endpoints,
+			  "uptimeSeconds", (json_int_t)(now.tv_sec - d->started), "vethPool",
+			  "size", (json_int_t)(d->pool ? d->cfg.veth_pool : 0), "ready",
+			  (json_int_t)(d->pool ? vethpool_ready(d->pool) : 0));
+	if (reply)
+		json_object_set_new(reply, "datapath", datapath_json(d));
+	/* "overlay" only with --cluster-file; a missing key means single node. */
+	if (reply && d->overlay)
+		json_object_set_new(reply, "overlay", overlay_status(d->overlay));
+	return reply;
+}
+
+static json_t *do_upgrade(struct weftd *d, json_t *req)
+{
+	struct weft_api_error e = {0};
+	json_t *v = json_object_get(req, "bpfDir"), *report = NULL;
+	const char *dir = NULL;
+
+	if (v) {
+		dir = json_string_value(v);
+		if (!dir || !*dir || strlen(dir) >= WEFTD_DIR_MAX)
+			return bad_arg("bpfDir", "must be a directory path of 1-2047 characters");
+	}
+	if (upgrade_run(d, dir, &report, &e))
+		return api_err_reply(&e);
+	json_object_set_new(report, "ok", json_true());
+	return report;
+}
+
+/*
+ * Claim a pool veth for @cid/@ifname as @host: {"claimed": true, "hostIfname",
+ * "hostIfindex", "peerIfname"} or {"claimed": false} when the plugin must
+ * make its own (no pool, pool empty, or the pair or name already has an
+ * endpoint: a retried ADD keeps today's path).
+ */
+static json_t *claim_veth(struct weftd *d, const char *cid, const char *ifname, const char *host)
+{
+	struct vethpool_claim_info ci;
+	struct endpoint *ep;
+
+	if (!d->pool || endpoint_find(d, cid, ifname))
+		return json_pack("{s:b}", "claimed", 0);
+	for (ep = d->endpoints; ep; ep = ep->next) {
+		if (!strcmp(ep->host_ifname, host))
+			return json_pack("{s:b}", "claimed", 0);
+	}
+	if (vethpool_claim(d->pool, cid, ifname, host, &ci))
+		return json_pack("{s:b}", "claimed", 0);
+	return json_pack("{s:b, s:s, s:i, s:s}", "claimed", 1, "hostIfname", ci.host_ifname,
+			 "hostIfindex", ci.host_ifindex, "peerIfname", ci.peer_ifname);
+}
+
+static json_t *do_veth_claim(struct weftd *d, json_t *req)
+{
+	const char *cid, *ifname, *host;
+	json_t *err = NULL, *reply;
+
+	if (arg_pair(req, &cid, &ifname, &err))
+		return err;
+	host = arg_str(req, "hostIfname", valid_ifname, IFNAME_RULE, &err);
+	if (!host)
+		return err;
+	reply = claim_veth(d, cid, ifname, host);
+	if (!reply)
+		return NULL;
+	/* The MTU too: with delegated IPAM this is the plugin's only call
+	 * before the veth, standing in for `status`. */
+	json_object_set_new(reply, "ok", json_true());
+	json_object_set_new(reply, "mtu", json_integer(d->mtu));
+	return reply;
+}
+
+static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
+{
+	const char *cid, *ifname, *host = NULL;
+	char ip[INET_ADDRSTRLEN];
+	json_t *err = NULL, *reply;
+	uint32_t addr;
+	int ret;
+
+	if (arg_pair(req, &cid, &ifname, &err))
+		return err;
+	/* Optional: claim a pool veth in the same round trip. */
+	if (json_object_get(req, "claimVeth")) {
+		host = arg_str(req, "claimVeth", valid_ifname, IFNAME_RULE, &err);
+		if (!host)
+			return err;
+	}
+	ret = ipam_allocate(d->ipam, cid, ifname, &addr);
+	if (ret == -ENOSPC)
+		return api_error_reply(ENOSPC, "pod CIDR exhausted", d->cfg.pod_cidr);
+	if (ret)
+		return api_error_reply(-ret, "allocate an address", strerror(-ret));
+	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
+	reply = json_pack("{s:b, s:[{s:s, s:i, s:i}], s:i}", "ok", 1, "ips", "address", ip,
+			  "prefixLength", ipam_prefix(d->ipam), "family", 4, "mtu", d->mtu);
+	if (reply && host)
+		json_object_set_new(reply, "veth", claim_veth(d, cid, ifname, host));
+	return reply;
+}
+
+static json_t *do_ipam_release(struct weftd *d, json_t *req)
+{
+	const char *cid, *ifname;
+	json_t *err = NULL;
+	bool released;
+	int ret;
+
+	if (arg_pair(req, &cid, &ifname, &err))
+		return err;
+	/* An ADD rolling back may hold a claimed pool veth. */
+	if (d->pool)
+		vethpool_release(d->pool, cid, ifname);
+	ret = ipam_release(d->ipam, cid, ifname, &released);
+	if (ret)
+		return api_error_reply(-ret, "release an address", strerror(-ret));
+	return json_pack("{s:b, s:b}", "ok", 1, "released", released);
+}
+
+static bool valid_netns(const char *s)
+{
+	return *s && strlen(s) < 4096;
+}
+
+static bool valid_mac(const char *s)
+{
+	uint8_t mac[6];
+
+	return !mac_parse(s, mac);
+}
+
+/* k8s: optional {"namespace", "name", "uid"}, strings if present. */
+static json_t *parse_k8s(json_t *req, json_t **out)
+{
+	static const char *const fields[] = {"namespace", "name", "uid"};
+	json_t *k8s = json_object_get(req, "k8s"), *v;
+	char field[32];
+
+	*out = NULL;
+	if (!k8s || json_is_null(k8s))
+		return NULL;
+	if (!json_is_object(k8s))
+		return bad_arg("k8s", "must be an object");
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		v = json_object_get(k8s, fields[i]);
+		snprintf(field, sizeof(field), "k8s.%s", fields[i]);
+		if (v && (!json_is_string(v) || json_string_length(v) > K8S_FIELD_MAX))
+			return bad_arg(field, "must be a string of at most 253 chars");
+	}
+	*out = json_pack("{s:s, s:s, s:s}", "namespace",
+			 json_string_value(json_object_get(k8s, "namespace")) ?: "", "name",
+			 json_string_value(json_object_get(k8s, "name")) ?: "", "uid",
+			 json_string_value(json_object_get(k8s, "uid")) ?: "");
+	return NULL;
+}
+
+static json_t *do_endpoint_add(struct weftd *d, json_t *req)
+{
+	struct weft_api_error e = {0};
+	struct endpoint ep = {0}, *out;
+	const char *cid, *ifname, *netns, *host, *mac;
+	json_t *err = NULL, *ips, *ip, *reply;
+	char field[32];
+	size_t i;
+
+	if (arg_pair(req, &cid, &ifname, &err))
+		return err;
+	netns = arg_str(req, "netns", valid_netns, "must be a path", &err);
+	if (!netns)
+		return err;
+	host = arg_str(req, "hostIfname", valid_ifname, IFNAME_RULE, &err);
+	if (!host)
+		return err;
+	mac = arg_str(req, "podMAC", valid_mac, "must be a MAC address aa:bb:cc:dd:ee:ff", &err);
+	if (!mac)
+		return err;
+	ips = json_object_get(req, "ips");
+	if (!ips)
+		return bad_arg("ips", "missing");
+	if (!json_is_array(ips) || !json_array_size(ips) || json_array_size(ips) > EP_MAX_IPS)
+		return bad_arg("ips", "must be an array of 1-8 addresses");
+	json_array_foreach (ips, i, ip) {
+		snprintf(field, sizeof(field), "ips[%zu]", i);
+		if (!json_is_string(ip) || ep_ip_parse(json_string_value(ip), &ep.ips[i]))
+			return bad_arg(field, "must be an IPv4 or IPv6 address");
+	}
+	ep.nr_ips = (int)json_array_size(ips);
+	/* Optional (older plugins): the CNI network, which scopes GC. */
+	if (json_object_get(req, "network")) {
+		const char *net = arg_str(req, "network", valid_network_name, NETWORK_RULE, &err);
+
+		if (!net)
+			return err;
+		snprintf(ep.network, sizeof(ep.network), "%s", net);
+	}
+	err = parse_k8s(req, &ep.k8s);
+	if (err)
+		return err;
+	snprintf(ep.cid, sizeof(ep.cid), "%s", cid);
+	snprintf(ep.ifname, sizeof(ep.ifname), "%s", ifname);
+	snprintf(ep.host_ifname, sizeof(ep.host_ifname), "%s", host);
+	mac_parse(mac, ep.pod_mac);
+	ep.netns = (char *)netns;
+
+	if (endpoint_add(d, &ep, &out, &e))
+		reply = api_err_reply(&e);
+	else
+		reply = json_pack("{s:b, s:o}", "ok", 1, "endpoint", endpoint_to_json(d, out));
+	json_decref(ep.k8s);
+	return reply;
+}
+
+static json_t *do_endpoint_del(struct weftd *d, json_t *req)
+{
+	struct weft_api_error e = {0};
+	const char *cid, *ifname;
+	json_t *err = NULL;
+	bool deleted;
+
+	if (arg_pair(req, &cid, &ifname, &err))
+		return err;
+	if (endpoint_del(d, cid, ifname, &deleted, &e))
+		return api_err_reply(&e);
+	return json_pack("{s:b, s:b}", "ok", 1, "deleted", deleted);
+}
+
+static json_t *do_endpoint_get(struct weftd *d, json_t *req)
+{
+	const char *cid, *ifname;
+	struct endpoint *ep;
+	json_t *err = NULL;
+	char details[300];
+
+	if (arg_pair(req, &cid, &ifname, &err))
+		return err;
+	ep = endpoint_find(d, cid, ifname);
+	if (!ep) {
+		snprintf(details, sizeof(details), "%s/%s", cid, ifname);
+		return api_error_reply(ENOENT, "no such endpoint", details);
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "endpoint", endpoint_to_json(d, ep));
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct endpoint *x = *(const struct endpoint *const *)a;
+	const struct endpoint *y = *(const struct endpoint *const *)b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Sorted by id, so weftctl and scripts see a stable order. */
+static json_t *do_endpoint_list(struct weftd *d, json_t *req)
+{
+	struct endpoint **eps, *ep;
+	json_t *arr = json_array();
+	unsigned int n = 0;
+
+	(void)req;
+	eps = calloc(d->nr_endpoints + 1, sizeof(*eps));
+	if (!eps || !arr) {
+		free(eps);
+		json_decref(arr);
+		return api_error_reply(ENOMEM, "out of memory", "");
+	}
+	for (ep = d->endpoints; ep && n < d->nr_endpoints; ep = ep->next)
+		eps[n++] = ep;
+	qsort(eps, n, sizeof(*eps), by_id);
+	for (unsigned int i = 0; i < n; i++)
+		json_array_append_new(arr, endpoint_to_json(d, eps[i]));
+	free(eps);
+	return json_pack("{s:b, s:o}", "ok", 1, "endpoints", arr);
+}
+
+static void metrics_row(int dir, int reason, uint64_t packets, uint64_t bytes, void *ctx)
+{
+	const char *dname = weft_direction_name(dir), *rname = weft_reason_name(reason);
+	char dbuf[32], rbuf[32];
+
+	if (!dname) {
+		snprintf(dbuf, sizeof(dbuf), "direction-%d", dir);
+		dname = dbuf;
+	}
+	if (!rname) {
+		snprintf(rbuf, sizeof(rbuf), "reason-%d", reason);
+		rname = rbuf;
+	}
+	json_array_append_new(ctx, json_pack("{s:s, s:s, s:i, s:I, s:I}", "direction", dname,
+					     "reason", rname, "code", reason, "packets",
+					     (json_int_t)packets, "bytes", (json_int_t)bytes));
+}
+
+static json_t *do_metrics(struct weftd *d, json_t *req)
+{
+	json_t *rows = json_array();
+	int ret;
+
+	(void)req;
+	ret = maps_metrics_foreach(&d->maps, metrics_row, rows);
+	/* No endpoint ever loaded: no map yet, so nothing counted. */
+	if (ret && ret != -ENOENT) {
+		json_decref(rows);
+		return api_error_reply(-ret, "read weft_metrics", strerror(-ret));
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "metrics", rows);
+}
+
+struct gc_ctx {
+	struct weftd *d;
+	const char *network; /* NULL: every endpoint is in scope (an older plugin) */
+	json_t *valid;	     /* the validated request list */
+	json_t *keep;	     /* host veths of other networks' endpoints, for the plugin */
+	json_t *removed;     /* [{containerID, ifname}] */
+	json_t *pending;     /* IPAM pairs to release after the walk */
+};
+
+static bool gc_listed(json_t *valid, const char *cid, const char *ifname)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach (valid, i, v) {
+		if (!strcmp(json_string_value(json_object_get(v, "containerID")), cid) &&
+		    !strcmp(json_string_value(json_object_get(v, "ifname")), ifname))
+			return true;
+	}
+	return false;
+}
+
+/* An endpoint another CNI network made: that network's GC decides about it. */
+static bool gc_other_network(const struct gc_ctx *ctx, const struct endpoint *ep)
+{
+	return ctx->network && ep && ep->network[0] && strcmp(ep->network, ctx->network);
+}
+
+static void gc_ipam_pick(const char *cid, const char *ifname, uint32_t addr, void *arg)
+{
+	struct gc_ctx *ctx = arg;
+
+	(void)addr;
+	if (gc_other_network(ctx, endpoint_find(ctx->d, cid, ifname)))
+		return;
+	if (!gc_listed(ctx->valid, cid, ifname))
+		json_array_append_new(ctx->pending, json_pack("{s:s, s:s}", "containerID", cid,
+							      "ifname", ifname));
+}
+
+static json_t *do_gc(struct weftd *d, json_t *req)
+{
+	struct weft_api_error e = {0};
+	struct gc_ctx ctx = {0};
+	struct endpoint *ep, *next;
+	json_t *valid, *v, *err = NULL, *reply = NULL;
+	const char *cid, *ifname;
+	char field[48];
+	bool done;
+	size_t i;
+	int ret;
+
+	valid = json_object_get(req, "valid");
+	if (!valid)
+		return bad_arg("valid", "missing");
+	if (!json_is_array(valid))
+		return bad_arg("valid", "must be an array of {containerID, ifname}");
+	json_array_foreach (valid, i, v) {
+		snprintf(field, sizeof(field), "valid[%zu]", i);
+		if (!json_is_object(v))
+			return bad_arg(field, "must be an object {containerID, ifname}");
+		if (arg_pair(v, &cid, &ifname, &err)) {
+			/* Name the element, not just the field. */
+			json_t *det = json_object_get(json_object_get(err, "error"), "details");
+			char d2[600];
+
+			snprintf(d2, sizeof(d2), "%s.%s", field, json_string_value(det));
+			json_decref(err);
+			return api_error_reply(EINVAL, "invalid argument", d2);
+		}
+	}
+	if (json_object_get(req, "network")) {
+		ctx.network = arg_str(req, "network", valid_network_name, NETWORK_RULE, &err);
+		if (!ctx.network)
+			return err;
+	}
+	ctx.d = d;
+	ctx.valid = valid;
+	ctx.removed = json_array();
+	ctx.pending = json_array();
+	ctx.keep = json_array();
+	for (ep = d->endpoints; ep; ep = next) {
+		next = ep->next;
+		if (gc_other_network(&ctx, ep)) {
+			json_array_append_new(ctx.keep, json_string(ep->host_ifname));
+			continue;
+		}
+		if (gc_listed(valid, ep->cid, ep->ifname))
+			continue;
+		v = json_pack("{s:s, s:s}", "containerID", ep->cid, "ifname", ep->ifname);
+		/* endpoint_del frees ep; @v keeps the names. */
+		ret = endpoint_del(d, ep->cid, ep->ifname, &done, &e);
+		if (ret) {
+			json_decref(v);
+			reply = api_err_reply(&e);
+			goto free_ctx;
+		}
+		json_array_append_new(ctx.removed, v);
+	}
+	ipam_foreach(d->ipam, gc_ipam_pick, &ctx);
+	json_array_foreach (ctx.pending, i, v) {
+		cid = json_string_value(json_object_get(v, "containerID"));
+		ifname = json_string_value(json_object_get(v, "ifname"));
+		ret = ipam_release(d->ipam, cid, ifname, &done);
+		if (ret) {
+			reply = api_error_reply(-ret, "release an address", strerror(-ret));
+			goto free_ctx;
+		}
+		json_array_append(ctx.removed, v);
+	}
+	/* What no endpoint owns at all (an ADD cut short by a crash). */
+	reconcile_orphans(d);
+	if (json_array_size(ctx.removed))
+		pr_info("gc: removed %zu endpoints/allocations", json_array_size(ctx.removed));
+	reply = json_pack("{s:b, s:O, s:O}", "ok", 1, "removed", ctx.removed, "keep", ctx.keep);
+free_ctx:
+	json_decref(ctx.removed);
+	json_decref(ctx.pending);
+	json_decref(ctx.keep);
+	return reply;
+}
+
+static const struct {
+	const char *op;
+	handler_fn fn;
+} handlers[] = {
+	{"status", do_status},
+	{"ipam.allocate", do_ipam_allocate},
+	{"ipam.release", do_ipam_release},
+	{"veth.claim", do_veth_claim},
+	{"endpoint.add", do_endpoint_add},
+	{"endpoint.del", do_endpoint_del},
+	{"endpoint.get", do_endpoint_get},
+	{"endpoint.list", do_endpoint_list},
+	{"metrics", do_metrics},
+	{"gc", do_gc},
+	{"upgrade", do_upgrade},
+};
+
+json_t *handlers_dispatch(struct weftd *d, const char *buf, size_t len)
+{
+	json_error_t jerr;
+	json_t *req, *reply = NULL;
+	const char *op;
+	char details[300];
+
+	req = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!req) {
+		snprintf(details, sizeof(details), "line %d column %d: %s", jerr.line, jerr.column,
+			 jerr.text);
+		return api_error_reply(EINVAL, "malformed JSON", details);
+	}
+	if (!json_is_object(req)) {
+		reply = api_error_reply(EINVAL, "request must be a JSON object", "");
+		goto put_req;
+	}
+	if (!json_object_get(req, "op")) {
+		reply = bad_arg("op", "missing");
+		goto put_req;
+	}
+	op = json_string_value(json_object_get(req, "op"));
+	if (!op) {
+		reply = bad_arg("op", "must be a string");
+		goto put_req;
+	}
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		if (!strcmp(op, handlers[i].op)) {
+			pr_debug("request %s", op);
+			reply = handlers[i].fn(d, req);
+			goto put_req;
+		}
+	}
+	snprintf(details, sizeof(details), "op: unknown operation '%.200s'", op);
+	reply = api_error_reply(EINVAL, "unknown operation", details);
+put_req:
+	json_decref(req);
+	if (!reply)
+		reply = api_error_reply(ENOMEM, "out of memory", "");
+	return reply;
+}

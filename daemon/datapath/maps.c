@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "daemon/datapath/maps.h"
+
+const char *const maps_names[MAPS_NR] = {
+	MAP_ENDPOINTS, MAP_METRICS, MAP_POLICY_PROGS, MAP_IPCACHE, MAP_OVERLAY_CONFIG,
+};
+
+int maps_set_pins(struct bpf_object *obj, const char *bpffs, const struct maps_layout *layout,
+		  const char **failed)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int err;
+
+	for (int i = 0; i < MAPS_NR; i++) {
+		*failed = maps_names[i];
+		map = bpf_object__find_map_by_name(obj, maps_names[i]);
+		if (!map)
+			return -ENOENT;
+		maps_pin_path_v(bpffs, i, layout->v[i], path, sizeof(path));
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void maps_init(struct maps *m, const char *bpffs)
+{
+	snprintf(m->bpffs, sizeof(m->bpffs), "%s", bpffs);
+	for (int i = 0; i < MAPS_NR; i++)
+		m->layout.v[i] = 1;
+	m->endpoints_fd = -1;
+	m->metrics_fd = -1;
+}
+
+void maps_set_layout(struct maps *m, const struct maps_layout *layout)
+{
+	maps_close(m);
+	m->layout = *layout;
+}
+
+void maps_close(struct maps *m)
+{
+	if (m->endpoints_fd >= 0)
+		close(m->endpoints_fd);
+	if (m->metrics_fd >= 0)
+		close(m->metrics_fd);
+	m->endpoints_fd = m->metrics_fd = -1;
+}
+
+void maps_pin_path_v(const char *bpffs, enum maps_shared which, uint32_t version, char *buf,
+		     size_t sz)
+{
+	if (version <= 1)
+		snprintf(buf, sz, "%s/%s", bpffs, maps_names[which]);
+	else
+		snprintf(buf, sz, "%s/%s_v%u", bpffs, maps_names[which], version);
+}
+
+void maps_pin_path(const struct maps *m, enum maps_shared which, char *buf, size_t sz)
+{
+	maps_pin_path_v(m->bpffs, which, m->layout.v[which], buf, sz);
+}
+
+static int map_fd(struct maps *m, enum maps_shared which, int *cached)
+{
+	struct bpf_map_info info = {0};
+	char path[PATH_MAX];
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	if (*cached >= 0)
+		return *cached;
+	maps_pin_path(m, which, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (which == MAPS_ENDPOINTS) {
+		if (bpf_map_get_info_by_fd(fd, &info, &len) < 0) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+		m->endpoints_value_size = info.value_size;
+	}
+	*cached = fd;
+	return fd;
+}
+
+/* Another layout's value may be longer than ours (it only grows at the end):
+ * values go through a buffer of the map's own size, zero past our struct. */
+#define EP_VALUE_MAX 256
+
+int maps_endpoint_put(struct maps *m, const struct weft_ip_key *key,
+		      const struct weft_endpoint_info *info)
+{
+	int fd = map_fd(m, MAPS_ENDPOINTS, &m->endpoints_fd);
+	uint8_t buf[EP_VALUE_MAX] = {0};
+
+	if (fd < 0)
+		return fd;
+	if (m->endpoints_value_size > sizeof(buf) || m->endpoints_value_size < sizeof(*info))
+		return -EPROTO;
+	memcpy(buf, info, sizeof(*info));
+	if (bpf_map_update_elem(fd, key, buf, BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
+int maps_endpoint_delete(struct maps *m, const struct weft_ip_key *key, uint32_t endpoint_id)
+{
+	int fd = map_fd(m, MAPS_ENDPOINTS, &m->endpoints_fd);
+	uint8_t buf[EP_VALUE_MAX];
+	struct weft_endpoint_info info;
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	if (m->endpoints_value_size > sizeof(buf) || m->endpoints_value_size < sizeof(info))
+		return -EPROTO;
+	if (bpf_map_lookup_elem(fd, key, buf) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	memcpy(&info, buf, sizeof(info));
+	if (info.endpoint_id != endpoint_id)
+		return 0;
+	if (bpf_map_delete_elem(fd, key) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int maps_endpoint_foreach(struct maps *m, maps_endpoint_fn fn, void *ctx)
+{
+	int fd = map_fd(m, MAPS_ENDPOINTS, &m->endpoints_fd);
+	struct weft_ip_key key, next;
+	struct weft_endpoint_info info;
+	uint8_t buf[EP_VALUE_MAX];
+	void *prev = NULL;
+
+	if (fd < 0)
+		return fd;
+	if (m->endpoints_value_size > sizeof(buf) || m->endpoints_value_size < sizeof(info))
+		return -EPROTO;
+	/* Fetch the next key before calling @fn, which may delete the entry. */
+	if (bpf_map_get_next_key(fd, prev, &next) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	for (;;) {
+		key = next;
+		bool more = !bpf_map_get_next_key(fd, &key, &next);
+
+		if (!bpf_map_lookup_elem(fd, &key, buf)) {
+			memcpy(&info, buf, sizeof(info));
+			fn(&key, info.endpoint_id, ctx);
+		}
+		if (!more)
+			return 0;
+	}
+}
+
+int maps_metrics_foreach(struct maps *m, maps_metrics_fn fn, void *ctx)
+{
+	struct weft_metrics_value *vals;
+	int fd, ncpus, err = 0;
+
+	fd = map_fd(m, MAPS_METRICS, &m->metrics_fd);
+	if (fd < 0)
+		return fd;
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 0)
+		return ncpus;
+	/* Per-CPU values come back as one 8-byte aligned slot per possible CPU;
+	 * the struct is 16 bytes so its array already has that layout. */
+	vals = calloc((size_t)ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 idx = 0; idx < WEFT_METRICS_ENTRIES; idx++) {
+		uint64_t packets = 0, bytes = 0;
+		int reason = (int)(idx % WEFT_REASON_MAX);
+
+		if (bpf_map_lookup_elem(fd, &idx, vals) < 0) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < ncpus; c++) {
+			packets += vals[c].packets;
+			bytes += vals[c].bytes;
+		}
+		if (!packets && !bytes)
+			continue;
+		/* The index holds |reason|; drops are the codes <= WEFT_DROP_MIN. */
+		if (reason >= -WEFT_DROP_MIN)
+			reason = -reason;
+		fn((int)(idx / WEFT_REASON_MAX), reason, packets, bytes, ctx);
+	}
+	free(vals);
+	return err;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * weftd's handles on the maps every per-pod program shares, pinned under the
+ * bpffs root: weft_endpoints, weft_metrics, weft_policy_progs, weft_ipcache and
+ * weft_overlay_config (both BPF objects use them), each with a
+ * layout version (bpf/datapath.h). Layout 1 is pinned under the bare name,
+ * layout N > 1 as "<name>_v<N>" (bpffs reserves dots), so an upgrade that changes a layout builds
+ * the new map next to the old one. The first endpoint load creates and pins them (libbpf), later
+ * loads reuse them; weftd opens the pins lazily and keeps the fds until the layout changes.
+ */
+#ifndef WEFTD_MAPS_H
+#define WEFTD_MAPS_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "bpf/datapath.h"
+#include "daemon/config.h"
+
+#define MAP_ENDPOINTS "weft_endpoints"
+#define MAP_METRICS   "weft_metrics"
+/* Prog array of each endpoint's weft_to_pod_local; the loader fills it. */
+#define MAP_POLICY_PROGS "weft_policy_progs"
+/* LPM trie of remote pod ranges, node and pod addresses (overlay.c fills it). */
+#define MAP_IPCACHE "weft_ipcache"
+/* One entry: the VXLAN device's ifindex (overlay.c). */
+#define MAP_OVERLAY_CONFIG "weft_overlay_config"
+
+/* Index into weft_map_layout[] of the BPF object (bpf/lib/maps.h). */
+enum maps_shared {
+	MAPS_ENDPOINTS,
+	MAPS_METRICS,
+	MAPS_POLICY_PROGS,
+	MAPS_IPCACHE,
+	MAPS_OVERLAY_CONFIG,
+	MAPS_NR,
+};
+
+/* A layout per shared map, as the BPF object declares them. */
+struct maps_layout {
+	uint32_t v[MAPS_NR];
+};
+
+struct maps {
+	char bpffs[WEFTD_DIR_MAX];
+	struct maps_layout layout; /* of the maps the running programs use */
+	int endpoints_fd;
+	uint32_t endpoints_value_size; /* of the pinned map, >= our struct or not */
+	int metrics_fd;
+};
+
+extern const char *const maps_names[MAPS_NR];
+
+struct bpf_object;
+
+/* Point every shared map of @obj at its pin under @bpffs for @layout: libbpf
+ * reuses the pinned map when there is one, else creates and pins it at load.
+ * -ENOENT when @obj lacks one; *@failed names the map on any error. */
+int maps_set_pins(struct bpf_object *obj, const char *bpffs, const struct maps_layout *layout,
+		  const char **failed);
+
+void maps_init(struct maps *m, const char *bpffs);
+void maps_close(struct maps *m);
+/* Switch to the pins of @layout (after an upgrade); cached fds are dropped. */
+void maps_set_layout(struct maps *m, const struct maps_layout *layout);
+/* Pin path of shared map @which at layout @version. */
+void maps_pin_path_v(const char *bpffs, enum maps_shared which, uint32_t version, char *buf,
+		     size_t sz);
+/* Pin path of shared map @which at the current layout. */
+void maps_pin_path(const struct maps *m, enum maps_shared which, char *buf, size_t sz);
+
+int maps_endpoint_put(struct maps *m, const struct weft_ip_key *key,
+		      const struct weft_endpoint_info *info);
+/* Removes @key only while it still belongs to @endpoint_id, so a stale delete
+ * never takes out a newer endpoint's entry. Missing is fine. */
+int maps_endpoint_delete(struct maps *m, const struct weft_ip_key *key, uint32_t endpoint_id);
+/* Calls @fn for every weft_endpoints entry (key, endpoint id); @fn may delete
+ * the entry it is given. -ENOENT when the map is not pinned yet. */
+typedef void (*maps_endpoint_fn)(const struct weft_ip_key *key, uint32_t endpoint_id, void *ctx);
+int maps_endpoint_foreach(struct maps *m, maps_endpoint_fn fn, void *ctx);
+
+/* Calls @fn for every non-zero metrics row, summed over CPUs. -ENOENT when no
+ * endpoint was ever loaded (the map is not pinned yet). */
+typedef void (*maps_metrics_fn)(int dir, int reason, uint64_t packets, uint64_t bytes, void *ctx);
+int maps_metrics_foreach(struct maps *m, maps_metrics_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/endpoint/endpoint.h"
+#include "daemon/datapath/loader.h"
+#include "log.h"
+#include "daemon/datapath/maps.h"
+#include "daemon/datapath/migrate.h"
+#include "daemon/overlay/overlay.h"
+#include "daemon/overlay/overlay_prog.h"
+#include "daemon/endpoint/state.h"
+#include "daemon/datapath/upgrade.h"
+#include "daemon/host/vethpool.h"
+
+#define RECORD_FILE    "datapath.json"
+#define RECORD_VERSION 1
+/* Loads are CPU-bound in the verifier: one thread per CPU, within reason. */
+#define MAX_LOAD_THREADS 8
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+int upgrade_record_load(struct weftd *d)
+{
+	struct maps_layout layout;
+	json_error_t jerr;
+	json_t *obj, *v;
+	char *text = NULL;
+	int fd, err;
+
+	fd = state_open_dir(d->cfg.state_dir);
+	if (fd < 0)
+		return fd;
+	err = state_read(fd, RECORD_FILE, &text, NULL);
+	close(fd);
+	if (err == -ENOENT)
+		return 0;
+	if (err) {
+		pr_warn("cannot read %s/%s: %s", d->cfg.state_dir, RECORD_FILE, strerror(-err));
+		return err;
+	}
+	obj = json_loads(text, 0, &jerr);
+	free(text);
+	if (!obj) {
+		pr_warn("%s/%s: malformed, treating the running programs as unknown",
+			d->cfg.state_dir, RECORD_FILE);
+		return 0;
+	}
+	snprintf(d->running_hash, sizeof(d->running_hash), "%s",
+		 json_string_value(json_object_get(obj, "objectHash")) ?: "");
+	layout = d->maps.layout;
+	for (int i = 0; i < MAPS_NR; i++) {
+		v = json_object_get(json_object_get(obj, "layouts"), maps_names[i]);
+		if (json_is_integer(v) && json_integer_value(v) > 0)
+			layout.v[i] = (uint32_t)json_integer_value(v);
+	}
+	maps_set_layout(&d->maps, &layout);
+	json_decref(obj);
+	return 0;
+}
+
+int upgrade_record_write(struct weftd *d)
+{
+	json_t *obj, *layouts = json_object();
+	char *text;
+	int fd, err;
+
+	for (int i = 0; layouts && i < MAPS_NR; i++)
+		json_object_set_new(layouts, maps_names[i], json_integer(d->maps.layout.v[i]));
+	obj = json_pack("{s:i, s:s, s:o}", "version", RECORD_VERSION, "objectHash", d->running_hash,
+			"layouts", layouts);
+	if (!obj)
+		return -ENOMEM;
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (!text)
+		return -ENOMEM;
+	fd = state_open_dir(d->cfg.state_dir);
+	if (fd < 0) {
+		free(text);
+		return fd;
+	}
+	err = state_write_atomic(fd, RECORD_FILE, text, strlen(text), true);
+	close(fd);
+	free(text);
+	return err;
+}
+
+/* --- phase 1: load and verify every endpoint's programs -------------------- */
+
+struct load_job {
+	struct loader *l;
+	struct endpoint **eps;
+	struct loader_progs *progs;
+	unsigned int n;
+	atomic_uint next;
+	atomic_bool failed;
+	pthread_mutex_t lock;
+	unsigned int err_idx; /* the lowest failing index: reports are stable */
+	struct weft_api_error err;
+	int err_code;
+};
+
+static void *load_worker(void *arg)
+{
+	struct load_job *j = arg;
+	struct loader_params lp;
+	struct weft_api_error e;
+	char *log = malloc(loader_log_size());
+	unsigned int i;
+	int err;
+
+	if (!log) {
+		pthread_mutex_lock(&j->lock);
+		if (!j->failed) {
+			api_err_set(&j->err, ENOMEM, NULL, "out of memory for a verifier log");
+			j->err_code = -ENOMEM;
+			j->err_idx = 0;
+		}
+		j->failed = true;
+		pthread_mutex_unlock(&j->lock);
+		return NULL;
+	}
+	while (!j->failed && (i = atomic_fetch_add(&j->next, 1)) < j->n) {
+		memset(&e, 0, sizeof(e));
+		endpoint_loader_params(j->eps[i], &lp);
+		err = loader_load(j->l, &lp, log, &j->progs[i], &e);
+		if (!err)
+			continue;
+		pthread_mutex_lock(&j->lock);
+		if (!j->failed || i < j->err_idx) {
+			j->err = e;
+			j->err_code = err;
+			j->err_idx = i;
+		}
+		j->failed = true;
+		pthread_mutex_unlock(&j->lock);
+	}
+	free(log);
+	return NULL;
+}
+
+/* The first load alone: should a shared map's pin be missing, it creates it
+ * before any two threads could race to. */
+static int load_first(struct load_job *j)
+{
+	unsigned int n = j->n;
+
+	j->n = 1;
+	load_worker(j);
+	j->n = n;
+	/* The worker's last fetch moved past 1 without loading it. */
+	atomic_store(&j->next, 1);
+	return j->failed ? -1 : 0;
+}
+
+static int load_all(struct load_job *j)
+{
+	pthread_t th[MAX_LOAD_THREADS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int nth, started = 0;
+	int err;
+
+	nth = cpus > 0 ? (unsigned int)cpus : 1;
+	if (nth > MAX_LOAD_THREADS)
+		nth = MAX_LOAD_THREADS;
+	if (nth > j->n)
+		nth = j->n;
+	if (load_first(j))
+		return j->err_code ? j->err_code : -EIO;
+	/* This thread works too; the others only help. */
+	for (unsigned int t = 1; t < nth; t++) {
+		err = -pthread_create(&th[started], NULL, load_worker, j);
+		if (err) {
+			pr_warn("upgrade: cannot start a load thread: %s", strerror(-err));
+			break;
+		}
+		started++;
+	}
+	load_worker(j);
+	for (unsigned int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	return j->failed ? (j->err_code ? j->err_code : -EIO) : 0;
+}
+
+/* --- the whole upgrade --------------------------------------------------------- */
+
+struct upgrade {
+	struct weftd *d;
+	struct loader *nl;
+	struct maps_layout from, to;
+	bool changed[MAPS_NR];
+	bool created[MAPS_NR]; /* new pins this upgrade made (undone on failure) */
+	int placeholder[2];    /* holds new maps while nothing else does */
+	struct endpoint **eps;
+	unsigned int n, skipped;
+	struct loader_progs *newp, *oldp;
+	struct bpf_object *overlay_obj; /* the new overlay programs, with an overlay */
+	json_t *migrated;
+};
+
+static void pin_of(struct upgrade *u, int map, uint32_t v, char *buf, size_t sz)
+{
+	maps_pin_path_v(u->d->cfg.bpffs, map, v, buf, sz);
+}
+
+/* New pins for the maps whose layout changes: made by one load before the
+ * parallel ones, so no two threads race to create the same pin. */
+static int prepare_maps(struct upgrade *u, struct weft_api_error *e)
+{
+	char path[PATH_MAX];
+	bool any = false;
+	int err;
+
+	for (int i = 0; i < MAPS_NR; i++) {
+		u->changed[i] = u->from.v[i] != u->to.v[i];
+		if (!u->changed[i])
+			continue;
+		any = true;
+		pin_of(u, i, u->to.v[i], path, sizeof(path));
+		u->created[i] = access(path, F_OK) != 0;
+	}
+	if (!any)
+		return 0;
+	err = loader_placeholder(u->nl, u->placeholder);
+	if (err)
+		api_err_set(e, -err, NULL,
+			    "create the new layout's maps with %s: %s (weftd's log has the reason)",
+			    loader_object_path(u->nl), strerror(-err));
+	return err;
+}
+
+static void unpin_created(struct upgrade *u)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < MAPS_NR; i++) {
+		if (!u->created[i])
+			continue;
+		pin_of(u, i, u->to.v[i], path, sizeof(path));
+		unlink(path);
+	}
+}
+
+static int collect(struct upgrade *u)
+{
+	struct link_state st;
+
+	u->eps = calloc(u->d->nr_endpoints + 1, sizeof(*u->eps));
+	u->newp = calloc(u->d->nr_endpoints + 1, sizeof(*u->newp));
+	u->oldp = calloc(u->d->nr_endpoints + 1, sizeof(*u->oldp));
+	if (!u->eps || !u->newp || !u->oldp)
+		return -ENOMEM;
+	for (struct endpoint *ep = u->d->endpoints; ep; ep = ep->next) {
+		loader_link_state(u->d->loader, ep->id, ep->host_ifindex, &st);
+		if (!st.attached) {
+			/* Its veth is gone (a DEL weftd has not seen yet): nothing
+			 * runs there to upgrade, the pending DEL removes it. */
+			pr_info("upgrade: endpoint %u (%s/%s) is not attached, skipped", ep->id,
+				ep->cid, ep->ifname);
+			u->skipped++;
+			continue;
+		}
+		loader_progs_init(&u->newp[u->n]);
+		loader_progs_init(&u->oldp[u->n]);
+		u->eps[u->n++] = ep;
+	}
+	return 0;
+}
+
+static int migrate_maps(struct upgrade *u, struct weft_api_error *e)
+{
+	char from[PATH_MAX], to[PATH_MAX], why[512];
+	unsigned int copied;
+	int err;
+
+	for (int i = 0; i < MAPS_NR; i++) {
+		if (!u->changed[i])
+			continue;
+		pin_of(u, i, u->from.v[i], from, sizeof(from));
+		pin_of(u, i, u->to.v[i], to, sizeof(to));
+		if (access(from, F_OK))
+			continue; /* never created: nothing to carry over */
+		err = migrate_map(from, to, &copied, why, sizeof(why));
+		if (err) {
+			api_err_set(e, -err, why, "migrate %s from layout %u to %u", maps_names[i],
+				    u->from.v[i], u->to.v[i]);
+			return err;
+		}
+		json_array_append_new(u->migrated, json_pack("{s:s, s:i, s:i, s:i}", "map",
+							     maps_names[i], "from", u->from.v[i],
+							     "to", u->to.v[i], "entries", copied));
+	}
+	return 0;
+}
+
+/* Put the old programs back on endpoints 0..@last (@last may be half swapped). */
+static void swap_back(struct upgrade *u, unsigned int last)
+{
+	struct weft_api_error e2;
+
+	for (unsigned int j = 0; j <= last && j < u->n; j++) {
+		memset(&e2, 0, sizeof(e2));
+		if (loader_swap(u->nl, u->eps[j]->id, &u->from, &u->oldp[j], &e2))
+			pr_warn("upgrade: endpoint %u: cannot put the old programs back: %s: %s",
+				u->eps[j]->id, e2.msg, e2.details);
+	}
+}
+
+static int swap_all(struct upgrade *u, struct weft_api_error *e)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < u->n; i++) {
+		err = loader_swap(u->nl, u->eps[i]->id, &u->to, &u->newp[i], e);
+		if (err)
+			break;
+	}
+	if (err)
+		swap_back(u, i);
+	return err;
+}
+
+/*
+ * The overlay's programs follow the endpoints', before the old maps go, so
+ * the node runs one build. If they cannot (a bpf_link_update on a live link
+ * refused), the endpoints go back. The overlay's two links are swapped one
+ * after the other, so a failure on the second can leave the first on the new
+ * build: logged, and put right by the next upgrade or weftd start.
+ */
+static int swap_overlay(struct upgrade *u, struct weft_api_error *e)
+{
+	int err;
+
+	if (!u->d->overlay)
+		return 0; /* at start: overlay_open attaches the new object */
+	maps_set_layout(&u->d->maps, &u->to);
+	err = overlay_upgrade(u->d->overlay, u->overlay_obj);
+	if (!err)
+		return 0;
+	maps_set_layout(&u->d->maps, &u->from);
+	if (overlay_upgrade_reopen(u->d->overlay))
+		pr_warn("upgrade: the overlay cannot reopen the old maps");
+	swap_back(u, u->n);
+	api_err_set(e, -err, WEFTD_OVERLAY_OBJECT,
+		    "upgrade rolled back: cannot swap the overlay programs on the VXLAN device: %s",
+		    strerror(-err));
+	return err;
+}
+
+static void commit(struct upgrade *u)
+{
+	struct weftd *d = u->d;
+	char path[PATH_MAX];
+	int err;
+
+	maps_set_layout(&d->maps, &u->to);
+	snprintf(d->running_hash, sizeof(d->running_hash), "%s", loader_hash(u->nl));
+	err = upgrade_record_write(d);
+	if (err)
+		pr_warn("upgrade: cannot record the running object in %s: %s (the next start "
+			"upgrades again)",
+			d->cfg.state_dir, strerror(-err));
+	/* No program uses the old maps now: unpinned, they go with their last
+	 * reference (the old programs, released below). */
+	for (int i = 0; i < MAPS_NR; i++) {
+		if (!u->changed[i])
+			continue;
+		pin_of(u, i, u->from.v[i], path, sizeof(path));
+		if (unlink(path) < 0 && errno != ENOENT)
+			pr_warn("upgrade: cannot remove the old map %s: %s", path, strerror(errno));
+	}
+	/* Not fsync'd one by one: a state file that lost its new hash only
+	 * makes the next start upgrade again, which is harmless. */
+	for (unsigned int i = 0; i < u->n; i++) {
+		snprintf(u->eps[i]->obj_hash, sizeof(u->eps[i]->obj_hash), "%s", d->running_hash);
+		err = endpoint_write_state(d, u->eps[i], false);
+		if (err)
+			pr_warn("upgrade: endpoint %u: cannot rewrite its state file: %s",
+				u->eps[i]->id, strerror(-err));
+	}
+	fsync(d->ep_dirfd);
+	loader_close(d->loader);
+	d->loader = u->nl;
+	u->nl = NULL;
+	if (d->pool) {
+		err = vethpool_set_placeholder(d->pool, d->loader);
+		if (err)
+			pr_warn("upgrade: veth pool keeps the old placeholder: %s", strerror(-err));
+	}
+	d->datapath_error[0] = '\0';
+}
+
+static void upgrade_free(struct upgrade *u)
+{
+	for (unsigned int i = 0; i < u->n; i++) {
+		loader_progs_close(&u->newp[i]);
+		loader_progs_close(&u->oldp[i]);
+	}
+	free(u->eps);
+	free(u->newp);
+	free(u->oldp);
+	for (int i = 0; i < 2; i++) {
+		if (u->placeholder[i] >= 0)
+			close(u->placeholder[i]);
+	}
+	loader_close(u->nl);
+	/* Its programs live on in the overlay's links when it was swapped in. */
+	bpf_object__close(u->overlay_obj);
+	json_decref(u->migrated);
+}
+
+int upgrade_run(struct weftd *d, const char *bpf_dir, json_t **report, struct weft_api_error *e)
+{
+	struct upgrade u = {.d = d, .placeholder = {-1, -1}};
+	struct load_job job = {0};
+	struct timespec t0;
+	double load_ms = 0, swap_ms = 0;
+	char previous[sizeof(d->running_hash)];
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!bpf_dir)
+		bpf_dir = d->cfg.bpf_dir;
+	snprintf(previous, sizeof(previous), "%s", d->running_hash);
+	u.migrated = json_array();
+	err = loader_open(&u.nl, bpf_dir, d->cfg.bpffs);
+	if (err) {
+		api_err_set(e, -err, "bpfDir", "%s/%s is not a usable weft BPF object: %s", bpf_dir,
+			    WEFTD_POD_OBJECT, strerror(-err));
+		goto free_upgrade;
+	}
+	u.from = d->maps.layout;
+	u.to = *loader_layout(u.nl);
+	pr_info("upgrade: %s (%s) over %s, %u endpoints", loader_object_path(u.nl),
+		loader_hash(u.nl), previous[0] ? previous : "unknown", d->nr_endpoints);
+	err = collect(&u);
+	if (err) {
+		api_err_set(e, -err, NULL, "out of memory");
+		goto free_upgrade;
+	}
+	err = prepare_maps(&u, e);
+	if (err)
+		goto unpin_new;
+
+	job.l = u.nl;
+	job.eps = u.eps;
+	job.progs = u.newp;
+	job.n = u.n;
+	pthread_mutex_init(&job.lock, NULL);
+	err = u.n ? load_all(&job) : 0;
+	pthread_mutex_destroy(&job.lock);
+	load_ms = ms_since(&t0);
+	if (err) {
+		struct endpoint *ep = u.eps[job.err_idx];
+
+		api_err_set(e, job.err.err ? job.err.err : -err, job.err.details,
+			    "upgrade refused, nothing swapped: endpoint %u (%s/%s): %s", ep->id,
+			    ep->cid, ep->ifname, job.err.msg);
+		goto unpin_new;
+	}
+	for (unsigned int i = 0; i < u.n; i++) {
+		err = loader_running(d->loader, u.eps[i]->id, &u.from, &u.oldp[i]);
+		if (err) {
+			api_err_set(
+				e, -err, NULL,
+				"upgrade refused, nothing swapped: endpoint %u (%s/%s): cannot hold "
+				"its running programs for a rollback: %s",
+				u.eps[i]->id, u.eps[i]->cid, u.eps[i]->ifname, strerror(-err));
+			goto unpin_new;
+		}
+	}
+	/* With a cluster the overlay's programs are part of the build, also at
+	 * start, before the overlay is open (it then attaches this object):
+	 * one that does not load refuses the whole upgrade, so a node never
+	 * runs new endpoints next to an overlay that cannot follow. */
+	if (d->overlay || d->cluster) {
+		u.overlay_obj = overlay_prog_load(bpf_dir, d->cfg.bpffs, &u.to);
+		if (!u.overlay_obj) {
+			err = -errno;
+			api_err_set(e, -err, WEFTD_OVERLAY_OBJECT,
+				    "upgrade refused, nothing swapped: the overlay programs in %s "
+				    "do not load: %s (weftd's log has the reason)",
+				    bpf_dir, strerror(-err));
+			goto unpin_new;
+		}
+	}
+	err = migrate_maps(&u, e);
+	if (err)
+		goto unpin_new;
+	err = swap_all(&u, e);
+	if (!err)
+		err = swap_overlay(&u, e);
+	swap_ms = ms_since(&t0) - load_ms;
+	if (err)
+		goto unpin_new;
+	commit(&u);
+	pr_info("upgrade: %u endpoints now run %s (load %.1f ms, swap %.1f ms)", u.n,
+		d->running_hash, load_ms, swap_ms);
+	if (report)
+		*report = json_pack("{s:s, s:s, s:I, s:I, s:O, s:f, s:f, s:f}", "objectHash",
+				    d->running_hash, "previousHash", previous, "endpoints",
+				    (json_int_t)u.n, "skipped", (json_int_t)u.skipped, "migrated",
+				    u.migrated, "loadMs", load_ms, "swapMs", swap_ms, "totalMs",
+				    ms_since(&t0));
+	upgrade_free(&u);
+	return 0;
+
+unpin_new:
+	unpin_created(&u);
+free_upgrade:
+	pr_warn("upgrade: %s%s%s", e->msg, e->details[0] ? ": " : "", e->details);
+	upgrade_free(&u);
+	return err;
+}
+
+static bool layout_equal(const struct maps_layout *a, const struct maps_layout *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+void upgrade_at_start(struct weftd *d)
+{
+	struct weft_api_error e = {0};
+	int err;
+
+	if (!strcmp(d->running_hash, loader_hash(d->loader)) &&
+	    layout_equal(&d->maps.layout, loader_layout(d->loader)))
+		return;
+	if (!d->nr_endpoints && !d->running_hash[0] &&
+	    layout_equal(&d->maps.layout, loader_layout(d->loader))) {
+		/* A fresh node: nothing runs yet, just record the object. */
+		snprintf(d->running_hash, sizeof(d->running_hash), "%s", loader_hash(d->loader));
+		err = upgrade_record_write(d);
+		if (err)
+			pr_warn("cannot record the running object: %s", strerror(-err));
+		return;
+	}
+	pr_info("the object in %s (%s) is not what runs (%s): upgrading", d->cfg.bpf_dir,
+		loader_hash(d->loader), d->running_hash[0] ? d->running_hash : "unknown");
+	err = upgrade_run(d, NULL, NULL, &e);
+	if (err)
+		snprintf(d->datapath_error, sizeof(d->datapath_error), "%s%s%s", e.msg,
+			 e.details[0] ? ": " : "", e.details);
+}

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/endpoint/endpoint.h"
+#include "daemon/endpoint/ipam.h"
+#include "daemon/datapath/loader.h"
+#include "log.h"
+#include "daemon/host/netdev.h"
+#include "daemon/endpoint/state.h"
+#include "daemon/api/validate.h"
+#include "daemon/host/vethpool.h"
+
+#define EP_STATE_VERSION 1
+
+int ep_ip_parse(const char *s, struct weft_ip_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	if (inet_pton(AF_INET, s, &key->addr[0]) == 1) {
+		key->family = WEFT_FAMILY_IPV4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, key->addr) == 1) {
+		key->family = WEFT_FAMILY_IPV6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void ip_format(const struct weft_ip_key *key, char *buf, size_t sz)
+{
+	inet_ntop(key->family == WEFT_FAMILY_IPV4 ? AF_INET : AF_INET6, key->addr, buf,
+		  (socklen_t)sz);
+}
+
+static void state_name(const struct endpoint *ep, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s_%s.json", ep->cid, ep->ifname);
+}
+
+static void ep_free(struct endpoint *ep)
+{
+	if (!ep)
+		return;
+	free(ep->netns);
+	json_decref(ep->k8s);
+	free(ep);
+}
+
+struct endpoint *endpoint_find(struct weftd *d, const char *cid, const char *ifname)
+{
+	for (struct endpoint *ep = d->endpoints; ep; ep = ep->next) {
+		if (!strcmp(ep->cid, cid) && !strcmp(ep->ifname, ifname))
+			return ep;
+	}
+	return NULL;
+}
+
+/* What the state file and the API share. */
+static json_t *ep_base_json(const struct endpoint *ep)
+{
+	char mac_h[18], mac_p[18], ip[INET6_ADDRSTRLEN];
+	json_t *obj, *ips;
+
+	mac_format(ep->host_mac, mac_h);
+	mac_format(ep->pod_mac, mac_p);
+	ips = json_array();
+	for (int i = 0; ips && i < ep->nr_ips; i++) {
+		ip_format(&ep->ips[i], ip, sizeof(ip));
+		json_array_append_new(ips, json_string(ip));
+	}
+	obj = json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:o}", "id", (json_int_t)ep->id,
+			"containerID", ep->cid, "ifname", ep->ifname, "netns",
+			ep->netns ? ep->netns : "", "hostIfname", ep->host_ifname, "hostIfindex",
+			ep->host_ifindex, "hostMAC", mac_h, "podMAC", mac_p, "ips", ips);
+	if (obj && ep->k8s)
+		json_object_set(obj, "k8s", ep->k8s);
+	if (obj && ep->network[0])
+		json_object_set_new(obj, "network", json_string(ep->network));
+	return obj;
+}
+
+json_t *endpoint_to_json(struct weftd *d, const struct endpoint *ep)
+{
+	struct link_state st = {0};
+	json_t *obj = ep_base_json(ep);
+
+	if (!obj)
+		return NULL;
+	if (d->loader)
+		loader_link_state(d->loader, ep->id, ep->host_ifindex, &st);
+	json_object_set_new(obj, "attached", json_boolean(st.attached));
+	json_object_set_new(obj, "programs",
+			    json_pack("{s:I, s:I, s:s}", "fromPod", (json_int_t)st.prog_id[0],
+				      "toPod", (json_int_t)st.prog_id[1], "object",
+				      ep->obj_hash[0] ? ep->obj_hash : d->running_hash));
+	return obj;
+}
+
+int endpoint_write_state(struct weftd *d, const struct endpoint *ep, bool durable)
+{
+	char name[300], *text;
+	json_t *obj;
+	int err;
+
+	obj = ep_base_json(ep);
+	if (!obj)
+		return -ENOMEM;
+	json_object_set_new(obj, "version", json_integer(EP_STATE_VERSION));
+	json_object_set_new(obj, "objectHash", json_string(ep->obj_hash));
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (!text)
+		return -ENOMEM;
+	state_name(ep, name, sizeof(name));
+	err = state_write_atomic(d->ep_dirfd, name, text, strlen(text), durable);
+	free(text);
+	return err;
+}
+
+/* Endpoint ids name pin directories; hand them out round-robin so a fresh
+ * endpoint never lands in a directory a just-deleted one used. */
+static int alloc_id(struct weftd *d, uint32_t *id)
+{
+	for (uint32_t i = 1; i < WEFT_MAX_ENDPOINTS; i++) {
+		uint32_t cand = (d->last_id + i - 1) % (WEFT_MAX_ENDPOINTS - 1) + 1;
+		bool used = false;
+
+		for (struct endpoint *ep = d->endpoints; ep && !used; ep = ep->next)
+			used = ep->id == cand;
+		/* Pins without a state file (lost state) are not ours to reuse. */
+		if (used || (d->loader && loader_pins_exist(d->loader, cand)))
+			continue;
+		d->last_id = cand;
+		*id = cand;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+/* An address can belong to one endpoint only, and to the pair IPAM gave it. */
+static int check_ips(struct weftd *d, const struct endpoint *req, struct weft_api_error *e)
+{
+	char ip[INET6_ADDRSTRLEN], key[300];
+	const char *owner;
+
+	snprintf(key, sizeof(key), "%s %s", req->cid, req->ifname);
+	for (int i = 0; i < req->nr_ips; i++) {
+		ip_format(&req->ips[i], ip, sizeof(ip));
+		for (struct endpoint *ep = d->endpoints; ep; ep = ep->next) {
+			for (int j = 0; j < ep->nr_ips; j++) {
+				if (memcmp(&ep->ips[j], &req->ips[i], sizeof(req->ips[i])))
+					continue;
+				api_err_set(e, EEXIST, "ips",
+					    "address %s is held by endpoint %u (%s/%s)", ip, ep->id,
+					    ep->cid, ep->ifname);
+				return -EEXIST;
+			}
+		}
+		if (req->ips[i].family != WEFT_FAMILY_IPV4)
+			continue;
+		owner = ipam_owner(d->ipam, req->ips[i].addr[0]);
+		if (owner && strcmp(owner, key)) {
+			api_err_set(e, EEXIST, "ips", "address %s is allocated to %s", ip, owner);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+static void map_delete_all(struct weftd *d, const struct endpoint *ep, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int err = maps_endpoint_delete(&d->maps, &ep->ips[i], ep->id);
+
+		if (err)
+			pr_warn("endpoint %u: cannot remove a weft_endpoints entry: %s", ep->id,
+				strerror(-err));
+	}
+}
+
+void endpoint_loader_params(const struct endpoint *ep, struct loader_params *lp)
+{
+	memset(lp, 0, sizeof(*lp));
+	lp->id = ep->id;
+	lp->ifindex = ep->host_ifindex;
+	memcpy(lp->pod_mac, ep->pod_mac, 6);
+	memcpy(lp->host_mac, ep->host_mac, 6);
+	for (int j = 0; j < ep->nr_ips; j++) {
+		if (ep->ips[j].family == WEFT_FAMILY_IPV4) {
+			lp->pod_ipv4 = ep->ips[j].addr[0];
+			break;
+		}
+	}
+}
+
+int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **out,
+		 struct weft_api_error *e)
+{
+	struct loader_params lp = {0};
+	struct weft_endpoint_info info = {0};
+	struct endpoint *ep, *old;
+	char name[300], other[300];
+	int link_fds[2] = {-1, -1};
+	int err, i = 0;
+
+	old = endpoint_find(d, req->cid, req->ifname);
+	if (old) {
+		if (!strcmp(old->host_ifname, req->host_ifname)) {
+			*out = old;
+			return 0;
+		}
+		api_err_set(e, EEXIST, "hostIfname", "endpoint %s/%s exists on host veth %s",
+			    req->cid, req->ifname, old->host_ifname);
+		return -EEXIST;
+	}
+	if (!d->loader) {
+		api_err_set(e, ENOSYS, NULL, "no BPF object loaded");
+		return -ENOSYS;
+	}
+	if (d->datapath_error[0]) {
+		api_err_set(e, EAGAIN, d->datapath_error,
+			    "the BPF object on disk could not replace the running programs; "
+			    "fix it and run weftctl upgrade");
+		return -EAGAIN;
+	}
+	for (old = d->endpoints; old; old = old->next) {
+		if (strcmp(old->host_ifname, req->host_ifname))
+			continue;
+		api_err_set(e, EEXIST, "hostIfname", "host veth %s is used by endpoint %u (%s/%s)",
+			    req->host_ifname, old->id, old->cid, old->ifname);
+		return -EEXIST;
+	}
+	err = check_ips(d, req, e);
+	if (err)
+		return err;
+	/* <cid>_<ifname> is ambiguous when either contains '_'. */
+	state_name(req, name, sizeof(name));
+	for (old = d->endpoints; old; old = old->next) {
+		state_name(old, other, sizeof(other));
+		if (!strcmp(name, other)) {
+			api_err_set(e, EEXIST, name, "state file name of %s/%s is taken by %s/%s",
+				    req->cid, req->ifname, old->cid, old->ifname);
+			return -EEXIST;
+		}
+	}
+
+	ep = calloc(1, sizeof(*ep));
+	if (!ep) {
+		api_err_set(e, ENOMEM, NULL, "out of memory");
+		return -ENOMEM;
+	}
+	*ep = *req;
+	ep->next = NULL;
+	ep->netns = strdup(req->netns ? req->netns : "");
+	ep->k8s = json_incref(req->k8s);
+	if (!ep->netns) {
+		err = -ENOMEM;
+		api_err_set(e, ENOMEM, NULL, "out of memory");
+		goto free_ep;
+	}
+	err = netdev_lookup(d->nd, ep->host_ifname, &ep->host_ifindex, ep->host_mac);
+	if (err) {
+		api_err_set(e, -err, "hostIfname", "resolve host veth %s: %s", ep->host_ifname,
+			    strerror(-err));
+		goto free_ep;
+	}
+	err = alloc_id(d, &ep->id);
+	if (err) {
+		api_err_set(e, -err, NULL, "allocate an endpoint id: all %d in use",
+			    WEFT_MAX_ENDPOINTS - 1);
+		goto free_ep;
+	}
+
+	endpoint_loader_params(ep, &lp);
+	/* A host veth from the pool already carries both links: swap the
+	 * programs in (no grace period) instead of attaching new ones. */
+	if (d->pool && !vethpool_take(d->pool, ep->cid, ep->ifname, ep->host_ifindex, link_fds)) {
+		err = loader_attach_pooled(d->loader, &lp, link_fds, e);
+		/* Pinned now, or to be detached: either way the fds are done. */
+		close(link_fds[0]);
+		close(link_fds[1]);
+	} else {
+		err = loader_attach(d->loader, &lp, e);
+	}
+	if (err)
+		goto free_ep;
+
+	info.ifindex = (__u32)ep->host_ifindex;
+	info.endpoint_id = ep->id;
+	memcpy(info.pod_mac, ep->pod_mac, 6);
+	memcpy(info.host_mac, ep->host_mac, 6);
+	info.flags = WEFT_EP_F_LOCAL;
+	for (i = 0; i < ep->nr_ips; i++) {
+		err = maps_endpoint_put(&d->maps, &ep->ips[i], &info);
+		if (err) {
+			api_err_set(e, -err, MAP_ENDPOINTS,
+				    "insert address %d into weft_endpoints for endpoint %u: %s", i,
+				    ep->id, strerror(-err));
+			goto delete_entries;
+		}
+	}
+	snprintf(ep->obj_hash, sizeof(ep->obj_hash), "%s", loader_hash(d->loader));
+	err = endpoint_write_state(d, ep, true);
+	if (err) {
+		api_err_set(e, -err, name, "write state file for endpoint %u: %s", ep->id,
+			    strerror(-err));
+		goto delete_entries;
+	}
+	ep->next = d->endpoints;
+	d->endpoints = ep;
+	d->nr_endpoints++;
+	pr_info("endpoint %u: %s/%s on %s (ifindex %d) attached", ep->id, ep->cid, ep->ifname,
+		ep->host_ifname, ep->host_ifindex);
+	*out = ep;
+	return 0;
+
+delete_entries:
+	map_delete_all(d, ep, i);
+	loader_detach(d->loader, ep->id);
+free_ep:
+	pr_warn("endpoint.add %s/%s: %s%s%s", req->cid, req->ifname, e->msg,
+		e->details[0] ? ": " : "", e->details);
+	ep_free(ep);
+	return err;
+}
+
+static void ep_unlink(struct weftd *d, struct endpoint *ep)
+{
+	for (struct endpoint **pp = &d->endpoints; *pp; pp = &(*pp)->next) {
+		if (*pp == ep) {
+			*pp = ep->next;
+			d->nr_endpoints--;
+			return;
+		}
+	}
+}
+
+/* Every step tolerates what is already gone, so a DEL that failed half-way
+ * can simply be retried. */
+int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *deleted,
+		 struct weft_api_error *e)
+{
+	struct endpoint *ep = endpoint_find(d, cid, ifname);
+	char name[300];
+	bool released, shared = false;
+	int err;
+
+	*deleted = false;
+	/* An ADD that claimed a pool veth and failed before endpoint.add. */
+	if (d->pool)
+		vethpool_release(d->pool, cid, ifname);
+	if (!ep) {
+		/* The plugin may have allocated and failed before endpoint.add. */
+		err = ipam_release(d->ipam, cid, ifname, &released);
+		if (err)
+			api_err_set(e, -err, NULL, "release the address of %s/%s: %s", cid, ifname,
+				    strerror(-err));
+		return err;
+	}
+	map_delete_all(d, ep, ep->nr_ips);
+	if (d->loader) {
+		err = loader_detach(d->loader, ep->id);
+		if (err) {
+			api_err_set(e, -err, NULL, "detach the programs of endpoint %u: %s", ep->id,
+				    strerror(-err));
+			return err;
+		}
+	}
+	err = ipam_release(d->ipam, cid, ifname, &released);
+	if (err) {
+		api_err_set(e, -err, NULL, "release the address of endpoint %u: %s", ep->id,
+			    strerror(-err));
+		return err;
+	}
+	for (struct endpoint *o = d->endpoints; o; o = o->next)
+		shared |= o != ep && !strcmp(o->host_ifname, ep->host_ifname);
+	if (!shared && d->nd) {
+		err = netdev_delete(d->nd, ep->host_ifname);
+		if (err) {
+			api_err_set(e, -err, "hostIfname", "delete host veth %s of endpoint %u: %s",
+				    ep->host_ifname, ep->id, strerror(-err));
+			return err;
+		}
+	}
+	state_name(ep, name, sizeof(name));
+	err = state_remove(d->ep_dirfd, name);
+	if (err) {
+		api_err_set(e, -err, name, "remove the state file of endpoint %u: %s", ep->id,
+			    strerror(-err));
+		return err;
+	}
+	pr_info("endpoint %u: %s/%s deleted", ep->id, ep->cid, ep->ifname);
+	ep_unlink(d, ep);
+	ep_free(ep);
+	*deleted = true;
+	return 0;
+}
+
+static int ep_from_json(json_t *obj, struct endpoint *ep)
+{
+	const char *cid = NULL, *ifname = NULL, *netns = NULL, *host = NULL, *hmac = NULL,
+		   *pmac = NULL;
+	json_int_t id = 0, ifindex = 0;
+	json_t *ips = NULL, *ip, *v;
+	json_error_t jerr;
+	size_t i;
+
+	if (json_unpack_ex(obj, &jerr, 0, "{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o}", "id",
+			   &id, "containerID", &cid, "ifname", &ifname, "netns", &netns,
+			   "hostIfname", &host, "hostIfindex", &ifindex, "hostMAC", &hmac, "podMAC",
+			   &pmac, "ips", &ips))
+		return -EINVAL;
+	if (id <= 0 || id >= WEFT_MAX_ENDPOINTS || !valid_container_id(cid) ||
+	    !valid_ifname(ifname) || !valid_ifname(host) || mac_parse(hmac, ep->host_mac) ||
+	    mac_parse(pmac, ep->pod_mac) || !json_is_array(ips) ||
+	    json_array_size(ips) > EP_MAX_IPS)
+		return -EINVAL;
+	ep->id = (uint32_t)id;
+	ep->host_ifindex = (int)ifindex;
+	snprintf(ep->cid, sizeof(ep->cid), "%s", cid);
+	snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifname);
+	snprintf(ep->host_ifname, sizeof(ep->host_ifname), "%s", host);
+	json_array_foreach (ips, i, ip) {
+		if (!json_is_string(ip) || ep_ip_parse(json_string_value(ip), &ep->ips[i]))
+			return -EINVAL;
+		ep->nr_ips++;
+	}
+	ep->netns = strdup(netns);
+	if (!ep->netns)
+		return -ENOMEM;
+	ep->k8s = json_incref(json_object_get(obj, "k8s"));
+	v = json_object_get(obj, "network");
+	if (v && (!json_is_string(v) || !valid_network_name(json_string_value(v))))
+		return -EINVAL;
+	snprintf(ep->network, sizeof(ep->network), "%s", v ? json_string_value(v) : "");
+	/* Older state files: the object recorded in datapath.json (caller). */
+	snprintf(ep->obj_hash, sizeof(ep->obj_hash), "%s",
+		 json_string_value(json_object_get(obj, "objectHash")) ?: "");
+	return 0;
+}
+
+static int load_one(struct weftd *d, const char *name)
+{
+	struct endpoint *ep;
+	json_error_t jerr;
+	json_t *obj = NULL;
+	char *text = NULL;
+	int err;
+
+	err = state_read(d->ep_dirfd, name, &text, NULL);
+	if (err) {
+		pr_warn("endpoints: cannot read %s: %s", name, strerror(-err));
+		return err;
+	}
+	ep = calloc(1, sizeof(*ep));
+	if (!ep) {
+		err = -ENOMEM;
+		goto free_text;
+	}
+	obj = json_loads(text, 0, &jerr);
+	err = obj ? ep_from_json(obj, ep) : -EINVAL;
+	if (err == -EINVAL) {
+		/* Atomic writes never leave this; keep it for a human to look at. */
+		pr_warn("endpoints: ignoring malformed state file %s", name);
+		err = 0;
+		goto free_ep;
+	}
+	if (err)
+		goto free_ep;
+	if (endpoint_find(d, ep->cid, ep->ifname)) {
+		pr_warn("endpoints: %s duplicates %s/%s, ignoring it", name, ep->cid, ep->ifname);
+		goto free_ep;
+	}
+	if (ep->id > d->last_id)
+		d->last_id = ep->id;
+	ep->next = d->endpoints;
+	d->endpoints = ep;
+	d->nr_endpoints++;
+	pr_debug("endpoints: adopted %u (%s/%s on %s)", ep->id, ep->cid, ep->ifname,
+		 ep->host_ifname);
+	ep = NULL;
+free_ep:
+	ep_free(ep);
+	json_decref(obj);
+free_text:
+	free(text);
+	return err;
+}
+
+int endpoints_load(struct weftd *d)
+{
+	struct dirent *de;
+	size_t len;
+	DIR *dir;
+	int err = 0;
+
+	dir = state_dir_stream(d->ep_dirfd);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (state_is_tmp(de->d_name)) {
+			unlinkat(d->ep_dirfd, de->d_name, 0);
+			continue;
+		}
+		len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json"))
+			continue;
+		err = load_one(d, de->d_name);
+		if (err)
+			break;
+	}
+	closedir(dir);
+	if (!err)
+		pr_info("endpoints: %u adopted from the state directory", d->nr_endpoints);
+	return err;
+}
+
+void endpoints_free(struct weftd *d)
+{
+	struct endpoint *ep, *next;
+
+	for (ep = d->endpoints; ep; ep = next) {
+		next = ep->next;
+		ep_free(ep);
+	}
+	d->endpoints = NULL;
+	d->nr_endpoints = 0;
+}

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/endpoint/ipam.h"
+#include "log.h"
+#include "daemon/endpoint/state.h"
+#include "daemon/api/validate.h"
+
+/* Round-robin position: a hint, lost harmlessly in a crash. */
+#define IPAM_LAST_FILE "last_reserved"
+
+struct ipam {
+	int dirfd;
+	uint32_t net; /* host order */
+	int prefix;
+	uint32_t size; /* addresses in the range, network and broadcast included */
+	uint32_t last; /* offset of the last address handed out */
+	unsigned int count;
+	char **owner; /* [offset] = "containerID ifname" or NULL */
+};
+
+int ipam_parse_cidr(const char *cidr, uint32_t *net, int *prefix)
+{
+	char buf[32], *slash, *end;
+	struct in_addr in;
+	long len;
+
+	if (!cidr || strlen(cidr) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, cidr);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	if (inet_pton(AF_INET, buf, &in) != 1)
+		return -EINVAL;
+	errno = 0;
+	len = strtol(slash + 1, &end, 10);
+	if (errno || *end || end == slash + 1 || len < 0 || len > 32)
+		return -EINVAL;
+	*prefix = (int)len;
+	*net = ntohl(in.s_addr);
+	/* Host bits set ("10.244.1.7/24") is almost surely a typo: refuse it. */
+	if (len < 32 && (*net & (0xffffffffu >> len)))
+		return -EINVAL;
+	return 0;
+}
+
+static void owner_key(char *buf, size_t sz, const char *cid, const char *ifname)
+{
+	snprintf(buf, sz, "%s %s", cid, ifname);
+}
+
+static void addr_name(uint32_t host_addr, char *buf)
+{
+	struct in_addr in = {.s_addr = htonl(host_addr)};
+
+	inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
+}
+
+/* Offset of the pair's address, or -ENOENT. A linear scan: a node range is at
+ * most IPAM_MIN_PREFIX wide and calls are rare next to the BPF load. */
+static long find_owner(struct ipam *ipam, const char *key)
+{
+	for (uint32_t i = 1; i + 1 < ipam->size; i++) {
+		if (ipam->owner[i] && !strcmp(ipam->owner[i], key))
+			return (long)i;
+	}
+	return -ENOENT;
+}
+
+/* One address file: "containerID ifname\n". */
+static int load_one(struct ipam *ipam, const char *name)
+{
+	char *buf = NULL, cid[256], ifname[16], key[300];
+	struct in_addr in;
+	uint32_t addr, off;
+	int err, n = 0;
+
+	if (inet_pton(AF_INET, name, &in) != 1) {
+		pr_warn("ipam: ignoring unexpected file %s", name);
+		return 0;
+	}
+	addr = ntohl(in.s_addr);
+	off = addr - ipam->net;
+	if (addr < ipam->net || off == 0 || off >= ipam->size - 1) {
+		pr_warn("ipam: %s is outside the usable range of the pod CIDR, ignoring it", name);
+		return 0;
+	}
+	err = state_read(ipam->dirfd, name, &buf, NULL);
+	if (err) {
+		pr_warn("ipam: cannot read %s: %s", name, strerror(-err));
+		return err;
+	}
+	/* Exactly "containerID ifname\n", nothing more. */
+	if (sscanf(buf, "%255s %15s%n", cid, ifname, &n) != 2 || strcmp(buf + n, "\n") ||
+	    !valid_container_id(cid) || !valid_ifname(ifname)) {
+		/* Cannot come from our atomic writes; keep the file for a human. */
+		pr_warn("ipam: %s has no valid owner, ignoring it", name);
+		goto free_buf;
+	}
+	owner_key(key, sizeof(key), cid, ifname);
+	if (find_owner(ipam, key) >= 0) {
+		pr_warn("ipam: %s duplicates the allocation of %s, ignoring it", name, key);
+		goto free_buf;
+	}
+	ipam->owner[off] = strdup(key);
+	if (!ipam->owner[off]) {
+		err = -ENOMEM;
+		goto free_buf;
+	}
+	ipam->count++;
+free_buf:
+	free(buf);
+	return err;
+}
+
+static int load_dir(struct ipam *ipam)
+{
+	struct dirent *de;
+	DIR *dir;
+	int err = 0;
+
+	dir = state_dir_stream(ipam->dirfd);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' && !state_is_tmp(de->d_name))
+			continue;
+		if (state_is_tmp(de->d_name)) {
+			/* A write that never reached its rename: nothing owns it. */
+			pr_info("ipam: removing leftover %s", de->d_name);
+			unlinkat(ipam->dirfd, de->d_name, 0);
+			continue;
+		}
+		if (!strcmp(de->d_name, IPAM_LAST_FILE))
+			continue;
+		err = load_one(ipam, de->d_name);
+		if (err)
+			break;
+	}
+	closedir(dir);
+	return err;
+}
+
+static void load_last(struct ipam *ipam)
+{
+	struct in_addr in;
+	char *buf = NULL;
+	uint32_t addr;
+
+	if (state_read(ipam->dirfd, IPAM_LAST_FILE, &buf, NULL))
+		return;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (inet_pton(AF_INET, buf, &in) == 1) {
+		addr = ntohl(in.s_addr);
+		if (addr > ipam->net && addr - ipam->net < ipam->size - 1)
+			ipam->last = addr - ipam->net;
+	}
+	free(buf);
+}
+
+int ipam_open(struct ipam **out, const char *dir, const char *cidr)
+{
+	struct ipam *ipam;
+	int err;
+
+	ipam = calloc(1, sizeof(*ipam));
+	if (!ipam)
+		return -ENOMEM;
+	ipam->dirfd = -1;
+	err = ipam_parse_cidr(cidr, &ipam->net, &ipam->prefix);
+	if (err) {
+		pr_warn("ipam: pod CIDR '%s' is not an IPv4 network a.b.c.d/len", cidr);
+		goto free_ipam;
+	}
+	if (ipam->prefix < IPAM_MIN_PREFIX || ipam->prefix > IPAM_MAX_PREFIX) {
+		pr_warn("ipam: pod CIDR %s: prefix length must be %d-%d", cidr, IPAM_MIN_PREFIX,
+			IPAM_MAX_PREFIX);
+		err = -EINVAL;
+		goto free_ipam;
+	}
+	ipam->size = 1u << (32 - ipam->prefix);
+	ipam->owner = calloc(ipam->size, sizeof(*ipam->owner));
+	if (!ipam->owner) {
+		err = -ENOMEM;
+		goto free_ipam;
+	}
+	err = state_mkdir_p(dir, 0700);
+	if (err) {
+		pr_warn("ipam: cannot create %s: %s", dir, strerror(-err));
+		goto free_ipam;
+	}
+	ipam->dirfd = state_open_dir(dir);
+	if (ipam->dirfd < 0) {
+		err = ipam->dirfd;
+		pr_warn("ipam: cannot open %s: %s", dir, strerror(-err));
+		goto free_ipam;
+	}
+	err = load_dir(ipam);
+	if (err)
+		goto free_ipam;
+	load_last(ipam);
+	pr_debug("ipam: %s loaded, %u allocated", cidr, ipam->count);
+	*out = ipam;
+	return 0;
+free_ipam:
+	ipam_close(ipam);
+	return err;
+}
+
+void ipam_close(struct ipam *ipam)
+{
+	if (!ipam)
+		return;
+	if (ipam->owner) {
+		for (uint32_t i = 0; i < ipam->size; i++)
+			free(ipam->owner[i]);
+		free(ipam->owner);
+	}
+	if (ipam->dirfd >= 0)
+		close(ipam->dirfd);
+	free(ipam);
+}
+
+int ipam_lookup(struct ipam *ipam, const char *cid, const char *ifname, uint32_t *addr)
+{
+	char key[300];
+	long off;
+
+	owner_key(key, sizeof(key), cid, ifname);
+	off = find_owner(ipam, key);
+	if (off < 0)
+		return (int)off;
+	*addr = htonl(ipam->net + (uint32_t)off);
+	return 0;
+}
+
+int ipam_allocate(struct ipam *ipam, const char *cid, const char *ifname, uint32_t *addr)
+{
+	char key[300], name[INET_ADDRSTRLEN], line[300];
+	uint32_t hosts = ipam->size - 2, off = 0;
+	long found;
+	int err, len;
+
+	if (!valid_container_id(cid) || !valid_ifname(ifname))
+		return -EINVAL;
+	owner_key(key, sizeof(key), cid, ifname);
+	found = find_owner(ipam, key);
+	if (found >= 0) {
+		*addr = htonl(ipam->net + (uint32_t)found);
+		return 0;
+	}
+	/* Usable offsets are 1..size-2; start right after the last one given. */
+	for (uint32_t i = 1; i <= hosts; i++) {
+		uint32_t cand = (ipam->last + i - 1) % hosts + 1;
+
+		if (!ipam->owner[cand]) {
+			off = cand;
+			break;
+		}
+	}
+	if (!off)
+		return -ENOSPC;
+	ipam->owner[off] = strdup(key);
+	if (!ipam->owner[off])
+		return -ENOMEM;
+	addr_name(ipam->net + off, name);
+	len = snprintf(line, sizeof(line), "%s\n", key);
+	err = state_write_atomic(ipam->dirfd, name, line, (size_t)len, true);
+	if (err) {
+		pr_warn("ipam: cannot record %s for %s: %s", name, key, strerror(-err));
+		free(ipam->owner[off]);
+		ipam->owner[off] = NULL;
+		return err;
+	}
+	ipam->count++;
+	ipam->last = off;
+	len = snprintf(line, sizeof(line), "%s\n", name);
+	if (state_write_atomic(ipam->dirfd, IPAM_LAST_FILE, line, (size_t)len, false))
+		pr_debug("ipam: cannot record the round-robin position (harmless)");
+	pr_debug("ipam: %s -> %s", key, name);
+	*addr = htonl(ipam->net + off);
+	return 0;
+}
+
+int ipam_release(struct ipam *ipam, const char *cid, const char *ifname, bool *released)
+{
+	char key[300], name[INET_ADDRSTRLEN];
+	long off;
+	int err;
+
+	*released = false;
+	owner_key(key, sizeof(key), cid, ifname);
+	off = find_owner(ipam, key);
+	if (off < 0)
+		return 0;
+	addr_name(ipam->net + (uint32_t)off, name);
+	err = state_remove(ipam->dirfd, name);
+	if (err) {
+		pr_warn("ipam: cannot remove %s of %s: %s", name, key, strerror(-err));
+		return err;
+	}
+	free(ipam->owner[off]);
+	ipam->owner[off] = NULL;
+	ipam->count--;
+	*released = true;
+	pr_debug("ipam: released %s of %s", name, key);
+	return 0;
+}
+
+const char *ipam_owner(struct ipam *ipam, uint32_t addr)
+{
+	uint32_t a = ntohl(addr);
+
+	if (a < ipam->net || a - ipam->net >= ipam->size)
+		return NULL;
+	return ipam->owner[a - ipam->net];
+}
+
+int ipam_prefix(const struct ipam *ipam)
+{
+	return ipam->prefix;
+}
+
+unsigned int ipam_count(const struct ipam *ipam)
+{
+	return ipam->count;
+}
+
+void ipam_foreach(struct ipam *ipam, ipam_iter_fn fn, void *ctx)
+{
+	char cid[256], ifname[16];
+
+	for (uint32_t i = 1; i + 1 < ipam->size; i++) {
+		if (!ipam->owner[i])
+			continue;
+		if (sscanf(ipam->owner[i], "%255s %15s", cid, ifname) != 2)
+			continue;
+		fn(cid, ifname, htonl(ipam->net + i), ctx);
+	}
+}
