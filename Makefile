@@ -26,12 +26,22 @@ WEFT_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknow
 
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-	-I$(CURDIR) -I$(CURDIR)/lib -I$(OUT)/bpf \
-	$(shell pkg-config --cflags libnl-3.0 libnl-route-3.0 2>/dev/null) \
+	-I$(CURDIR) -I$(CURDIR)/lib -I$(OUT)/bpf $(NL_CFLAGS) \
 	-DWEFT_VERSION='"$(WEFT_VERSION)"' -DWEFT_DEFAULT_BPF_DIR='"$(BPF_INSTALL_DIR)"' -MMD -MP
 LDLIBS_COMMON := -ljansson
 LDLIBS_BPF := -lbpf -lelf -lz
-LDLIBS_NL := $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null)
+LDLIBS_NL = $(NL_LIBS)
+
+# libnl's flags come from pkg-config, which only knows them once `make deps` has
+# installed libnl. The targets that run deps first (test, demo, bench) build in
+# a second make, which reads this file again after deps; a plain `make` on a
+# machine without libnl stops with what to do instead of a link error.
+NL_PKGS := libnl-3.0 libnl-route-3.0
+NL_CFLAGS := $(shell pkg-config --cflags $(NL_PKGS) 2>/dev/null)
+NL_LIBS := $(shell pkg-config --libs $(NL_PKGS) 2>/dev/null)
+ifeq ($(strip $(NL_LIBS)),)
+need_build_deps = $(error pkg-config finds no $(NL_PKGS): run 'make deps' first (as root))
+endif
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Wno-unused-parameter -I$(CURDIR)/bpf -I/usr/include/$(shell uname -m)-linux-gnu -MMD -MP \
@@ -73,7 +83,7 @@ LIBDAEMON := $(OUT)/libweftd.a
 BINS := $(OUT)/weft $(OUT)/weftd $(OUT)/weftctl
 
 .DEFAULT_GOAL := all
-.PHONY: all help deps test unit-tests bpf-tests demo install uninstall clean format bench bpf
+.PHONY: all help deps test test-fresh unit-tests demo install uninstall clean format bench bpf
 
 all: $(BINS) $(BPF_OBJS) ## Build the plugin, weftd, weftctl and the BPF objects
 
@@ -115,7 +125,7 @@ $(TESTBPF_OBJS): $(OUT)/%.bpf.o: %.bpf.c
 
 # --- user space ---------------------------------------------------------------
 $(OUT)/%.o: %.c
-	$(call msg,CC,$@)
+	$(need_build_deps)$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -159,14 +169,26 @@ $(OUT)/tests/tools/%: $(OUT)/tests/tools/%.o
 
 unit-tests: $(UNIT_BINS) $(BPFTEST_BINS) $(TESTBPF_OBJS) $(TOOL_BINS) ## Build the C unit and BPF tests and the test tools
 
-test: deps all unit-tests ## Install deps, build, run every test; ends with "N passed, N failed"
+# deps first, then the build in a second make that sees what deps installed.
+SUBMAKE = $(MAKE) --no-print-directory OUTPUT=$(OUT)
+
+test: deps ## Install deps, build, run every test; ends with "N passed, N failed"
+	$(Q)$(SUBMAKE) all unit-tests
 	$(Q)OUTPUT=$(OUT) tests/run.sh
 
-demo: deps all ## Single-node demo: weftd + two pods in namespaces, ping, clean up
+demo: deps ## Single-node demo: weftd + two pods in namespaces, ping, clean up
+	$(Q)$(SUBMAKE) all
 	$(Q)OUTPUT=$(OUT) scripts/demo.sh
 
-bench: deps all $(TOOL_BINS) ## Benchmarks (figures, not tests): CNI ADD latency, same-node and cross-node throughput, live upgrade
+bench: deps ## Benchmarks (figures, not tests): CNI ADD latency, same-node and cross-node throughput, live upgrade
+	$(Q)$(SUBMAKE) all $(TOOL_BINS)
 	$(Q)OUTPUT=$(OUT) bench/run.sh
+
+# A fresh Debian 12 root (debootstrap, cached) runs `make demo` from a clean
+# clone of HEAD: the first-run path that CI, with every package already
+# installed, cannot see.
+test-fresh: ## make demo in a fresh debootstrapped Debian 12 root (chroot); slow the first time
+	$(Q)scripts/test-fresh.sh
 
 install: all ## Install (DESTDIR, PREFIX, CNI_BIN_DIR honoured)
 	$(call msg,INSTALL,$(DESTDIR))
