@@ -15,7 +15,7 @@ PKGS=(clang llvm gcc make pkg-config libelf-dev zlib1g-dev libjansson-dev
       libnl-3-dev libnl-route-3-dev libcap-dev iproute2 util-linux bats jq
       iperf3 golang-go golang-github-appc-cni-dev containernetworking-plugins
       dpkg-dev procps iputils-ping iputils-arping ethtool netcat-openbsd iptables
-      nftables)
+      nftables debootstrap)
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -50,13 +50,19 @@ apt_update() {
 	apt_updated=1
 }
 
+# The Debian archive apt already uses (a local mirror or proxy works as is).
+debian_mirror() {
+	"$(dirname "$0")/debian-mirror.sh"
+}
+
 ensure_backports() {
-	local f=/etc/apt/sources.list.d/weft-bookworm-backports.sources
+	local f=/etc/apt/sources.list.d/weft-bookworm-backports.sources mirror
 	if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-		say "adding bookworm-backports ($f)"
-		cat >"$f" <<-'SRC'
+		mirror=$(debian_mirror)
+		say "adding bookworm-backports from $mirror ($f)"
+		cat >"$f" <<-SRC
 		Types: deb
-		URIs: http://deb.debian.org/debian
+		URIs: $mirror
 		Suites: bookworm-backports
 		Components: main
 		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
@@ -66,12 +72,13 @@ ensure_backports() {
 }
 
 ensure_deb_src() {
-	local f=/etc/apt/sources.list.d/weft-bookworm-src.sources
+	local f=/etc/apt/sources.list.d/weft-bookworm-src.sources mirror
 	if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-		say "adding deb-src for bookworm ($f)"
-		cat >"$f" <<-'SRC'
+		mirror=$(debian_mirror)
+		say "adding deb-src for bookworm from $mirror ($f)"
+		cat >"$f" <<-SRC
 		Types: deb-src
-		URIs: http://deb.debian.org/debian
+		URIs: $mirror
 		Suites: bookworm
 		Components: main
 		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
