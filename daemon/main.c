@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -282,7 +281,7 @@ static int make_dirs(struct weftd *d)
 		pr_warn("cannot create the socket's directory: %s", strerror(-err));
 		return err;
 	}
-	err = bpffs_prepare(d->cfg.bpffs, &d->bpffs_mounted);
+	err = bpffs_prepare(d->cfg.bpffs, &d->bpffs_mount);
 	if (err)
 		return err;
 	snprintf(path, sizeof(path), "%s/endpoints", d->cfg.bpffs);
@@ -625,8 +624,8 @@ close_lock:
 	maps_close(&d.maps);
 	/* A start that never served undoes the bpffs it mounted (and so
 	 * whatever it pinned there); after serving, the pins must stay. */
-	if (!served && d.bpffs_mounted && umount2(d.cfg.bpffs, MNT_DETACH) < 0)
-		pr_warn("cannot unmount the bpffs mounted on %s: %s", d.cfg.bpffs, strerror(errno));
+	if (!served)
+		bpffs_unmount(&d.bpffs_mount);
 	close(lock_fd);
 	return err ? 1 : 0;
 }

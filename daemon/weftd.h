@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "daemon/config.h"
+#include "daemon/datapath/bpffs.h"
 #include "daemon/datapath/maps.h"
 
 struct ipam;
@@ -24,7 +25,7 @@ struct weftd {
 	struct weftd_config cfg;
 	int mtu;	/* the pod MTU: the underlay's, less the VXLAN overhead with an overlay */
 	time_t started; /* CLOCK_MONOTONIC seconds */
-	bool bpffs_mounted; /* this weftd mounted --bpffs (undone if it never serves) */
+	struct bpffs_mount bpffs_mount; /* what weftd mounted (undone if it never serves) */
 	struct ipam *ipam;
 	struct loader *loader; /* NULL in unit tests: endpoint ops then fail */
 	struct netdev *nd;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <libgen.h>
-#include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,29 +9,58 @@
 #include <sys/vfs.h>
 
 #include "daemon/datapath/bpffs.h"
-#include "log.h"
 #include "daemon/endpoint/state.h"
+#include "log.h"
 
-bool bpffs_is_bpffs(const char *path)
+static bool is_fs(const char *path, long magic)
 {
 	struct statfs st;
 
-	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+	return !statfs(path, &st) && st.f_type == magic;
 }
 
-int bpffs_prepare(const char *root, bool *mounted)
+bool bpffs_is_bpffs(const char *path)
+{
+	return is_fs(path, BPF_FS_MAGIC);
+}
+
+/* mode=0700 as systemd mounts /sys/fs/bpf: pins are root's alone. */
+static int mount_bpffs(const char *dir, struct bpffs_mount *m)
+{
+	if (mount("bpf", dir, "bpf", 0, "mode=0700") < 0) {
+		int err = -errno;
+
+		pr_warn("bpffs: cannot mount a bpf filesystem on %s: %s", dir, strerror(-err));
+		return err;
+	}
+	pr_info("bpffs: mounted a bpf filesystem on %s", dir);
+	snprintf(m->path, sizeof(m->path), "%s", dir);
+	return 0;
+}
+
+int bpffs_prepare(const char *root, struct bpffs_mount *m)
 {
 	char parent[PATH_MAX];
 	int err;
 
-	*mounted = false;
+	m->path[0] = '\0';
 	if (bpffs_is_bpffs(root))
 		return 0;
 	snprintf(parent, sizeof(parent), "%s", root);
-	if (bpffs_is_bpffs(dirname(parent))) {
+	dirname(parent);
+	/* Nothing can be created on sysfs, so a root under an unmounted
+	 * /sys/fs/bpf can only work with the node's bpffs mounted there; sysfs
+	 * keeps no files in that directory, so the mount hides nothing. */
+	if (!bpffs_is_bpffs(parent) && is_fs(parent, SYSFS_MAGIC)) {
+		err = mount_bpffs(parent, m);
+		if (err)
+			return err;
+	}
+	if (bpffs_is_bpffs(parent)) {
 		if (mkdir(root, 0700) < 0 && errno != EEXIST) {
 			err = -errno;
 			pr_warn("bpffs: cannot create %s: %s", root, strerror(-err));
+			bpffs_unmount(m);
 			return err;
 		}
 		return 0;
@@ -42,12 +70,17 @@ int bpffs_prepare(const char *root, bool *mounted)
 		pr_warn("bpffs: cannot create %s: %s", root, strerror(-err));
 		return err;
 	}
-	if (mount("bpf", root, "bpf", 0, "mode=0700") < 0) {
-		err = -errno;
-		pr_warn("bpffs: cannot mount bpffs on %s: %s", root, strerror(-err));
-		return err;
-	}
-	pr_info("bpffs: mounted a bpf filesystem on %s", root);
-	*mounted = true;
-	return 0;
+	return mount_bpffs(root, m);
+}
+
+void bpffs_unmount(struct bpffs_mount *m)
+{
+	if (!m->path[0])
+		return;
+	if (umount2(m->path, MNT_DETACH) < 0)
+		pr_warn("bpffs: cannot unmount the bpffs mounted on %s: %s", m->path,
+			strerror(errno));
+	else
+		pr_info("bpffs: unmounted %s", m->path);
+	m->path[0] = '\0';
 }
