@@ -11,16 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "api.h"
 #include "log.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_err(struct weft_api_error *err, int e, const char *msg, const char *details)
 {

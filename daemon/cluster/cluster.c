@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "array.h"
 #include "daemon/cluster/cluster.h"
 #include "hash.h"
 #include "log.h"
@@ -1082,7 +1083,7 @@ int cluster_apply_snapshot(struct cluster *cl, struct cluster_snapshot *snap)
 		pr_warn("cluster: cannot apply a snapshot: out of memory; the model is unchanged");
 		goto free_diffs;
 	}
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
 		apply_changes(cl, order[i].kind, &d[order[i].kind], order[i].what);
 	/* Every object has moved into the model or been freed. */
 	for (int k = 0; k < KIND_MAX; k++)
