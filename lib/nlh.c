@@ -53,16 +53,23 @@ int nlh_veth_create(struct nl_sock *sk, const char *name, const char *peer_name,
 	return nlh_errno(ret);
 }
 
-int nlh_link_change(struct nl_sock *sk, int ifindex, struct rtnl_link *change)
+int nlh_link_change(struct nl_sock *sk, int ifindex, nlh_link_fill_fn fill, const void *arg)
 {
-	struct rtnl_link *orig;
-	int ret;
+	struct rtnl_link *orig, *change;
+	int err = -ENOMEM;
 
 	orig = rtnl_link_alloc();
-	if (!orig)
-		return -ENOMEM;
+	change = rtnl_link_alloc();
+	if (!orig || !change)
+		goto put_links;
 	rtnl_link_set_ifindex(orig, ifindex);
-	ret = rtnl_link_change(sk, orig, change, 0);
-	rtnl_link_put(orig);
-	return nlh_errno(ret);
+	err = fill(change, arg);
+	if (!err)
+		err = nlh_errno(rtnl_link_change(sk, orig, change, 0));
+put_links:
+	if (change)
+		rtnl_link_put(change);
+	if (orig)
+		rtnl_link_put(orig);
+	return err;
 }

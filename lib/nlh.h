@@ -21,8 +21,12 @@ int nlh_errno(int nlerr);
 int nlh_veth_create(struct nl_sock *sk, const char *name, const char *peer_name, int peer_nsfd,
 		    int mtu);
 
-/* RTM_NEWLINK on the existing link @ifindex, addressed by index (one request, no
- * look-up): @change holds what changes (name, MTU, namespace, flags, ...). */
-int nlh_link_change(struct nl_sock *sk, int ifindex, struct rtnl_link *change);
+/* What changes in a link: @fill sets it on @change (a name, an MTU, a namespace,
+ * flags, ...). 0 or -errno, which aborts the change. */
+typedef int (*nlh_link_fill_fn)(struct rtnl_link *change, const void *arg);
+
+/* RTM_NEWLINK on the existing link @ifindex, addressed by index: one request,
+ * no look-up (libnl's rtnl_link_change() wants an original and a change). */
+int nlh_link_change(struct nl_sock *sk, int ifindex, nlh_link_fill_fn fill, const void *arg);
 
 #endif

@@ -168,27 +168,6 @@ int netdev_veth_create(struct netdev *nd, const char *name, const char *peer_nam
 	return 0;
 }
 
-/*
- * RTNL_SETLINK on @ifindex: @fill puts what changes into @change (a name, an
- * MTU, flags, ...), as libnl's rtnl_link_change() wants an original and a
- * change object. 0 or -errno.
- */
-static int link_change(struct netdev *nd, int ifindex,
-		       int (*fill)(struct rtnl_link *change, const void *arg), const void *arg)
-{
-	struct rtnl_link *change;
-	int err;
-
-	change = rtnl_link_alloc();
-	if (!change)
-		return -ENOMEM;
-	err = fill(change, arg);
-	if (!err)
-		err = nlh_link_change(nd->sk, ifindex, change);
-	rtnl_link_put(change);
-	return err;
-}
-
 static int fill_name(struct rtnl_link *change, const void *name)
 {
 	rtnl_link_set_name(change, name);
@@ -197,7 +176,7 @@ static int fill_name(struct rtnl_link *change, const void *name)
 
 int netdev_rename(struct netdev *nd, int ifindex, const char *name)
 {
-	return link_change(nd, ifindex, fill_name, name);
+	return nlh_link_change(nd->sk, ifindex, fill_name, name);
 }
 
 int netdev_delete_index(struct netdev *nd, int ifindex)
@@ -339,7 +318,7 @@ static int fill_vxlan(struct rtnl_link *change, const void *mtu)
 
 static int vxlan_configure(struct netdev *nd, int ifindex, int mtu)
 {
-	return link_change(nd, ifindex, fill_vxlan, &mtu);
+	return nlh_link_change(nd->sk, ifindex, fill_vxlan, &mtu);
 }
 
 /* No IPv6 link-local address on the device: it would only send router
@@ -353,7 +332,7 @@ static int fill_no_ipv6_addr(struct rtnl_link *change, const void *arg)
 
 static void vxlan_no_ipv6_addr(struct netdev *nd, int ifindex)
 {
-	int err = link_change(nd, ifindex, fill_no_ipv6_addr, NULL);
+	int err = nlh_link_change(nd->sk, ifindex, fill_no_ipv6_addr, NULL);
 
 	if (err)
 		pr_debug("vxlan ifindex %d: IPv6 addrgenmode none: %s", ifindex, strerror(-err));
