@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fdio.h"
 #include "api.h"
 #include "log.h"
 
@@ -108,7 +109,7 @@ static int send_all(int fd, const char *buf, size_t len, long long deadline)
 static int recv_msg(int fd, char **out, long long deadline)
 {
 	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap), *tmp;
+	char *buf = malloc(cap);
 	int err;
 
 	if (!buf)
@@ -116,19 +117,10 @@ static int recv_msg(int fd, char **out, long long deadline)
 	for (;;) {
 		ssize_t n;
 
-		if (len + 1 >= cap) {
-			if (cap >= WEFT_API_MAX_MSG) {
-				err = -EMSGSIZE;
-				goto free_buf;
-			}
-			cap *= 2;
-			tmp = realloc(buf, cap);
-			if (!tmp) {
-				err = -ENOMEM;
-				goto free_buf;
-			}
-			buf = tmp;
-		}
+		/* At most WEFT_API_MAX_MSG bytes of buffer. */
+		err = fd_buf_room(&buf, &cap, len, WEFT_API_MAX_MSG - 1);
+		if (err)
+			goto free_buf;
 		n = recv(fd, buf + len, cap - len - 1, 0);
 		if (n < 0) {
 			if (errno == EINTR)

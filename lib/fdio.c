@@ -5,10 +5,26 @@
 
 #include "fdio.h"
 
+int fd_buf_room(char **buf, size_t *cap, size_t used, size_t max)
+{
+	char *tmp;
+
+	if (used + 1 < *cap)
+		return 0;
+	if (*cap > max)
+		return -EMSGSIZE;
+	tmp = realloc(*buf, *cap * 2);
+	if (!tmp)
+		return -ENOMEM;
+	*buf = tmp;
+	*cap *= 2;
+	return 0;
+}
+
 int read_fd_all(int fd, size_t max, char **out, size_t *len)
 {
 	size_t cap = 4096, used = 0;
-	char *buf = malloc(cap), *tmp;
+	char *buf = malloc(cap);
 	int err;
 
 	if (!buf)
@@ -16,19 +32,9 @@ int read_fd_all(int fd, size_t max, char **out, size_t *len)
 	for (;;) {
 		ssize_t n;
 
-		if (used + 1 >= cap) {
-			if (cap > max) {
-				err = -EMSGSIZE;
-				goto free_buf;
-			}
-			cap *= 2;
-			tmp = realloc(buf, cap);
-			if (!tmp) {
-				err = -ENOMEM;
-				goto free_buf;
-			}
-			buf = tmp;
-		}
+		err = fd_buf_room(&buf, &cap, used, max);
+		if (err)
+			goto free_buf;
 		n = read(fd, buf + used, cap - used - 1);
 		if (n < 0) {
 			if (errno == EINTR)
