@@ -108,12 +108,10 @@ static int send_all(int fd, const char *buf, size_t len, long long deadline)
 /* Read until newline or EOF into a fresh buffer. */
 static int recv_msg(int fd, char **out, long long deadline)
 {
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
+	size_t cap = 0, len = 0;
+	char *buf = NULL;
 	int err;
 
-	if (!buf)
-		return -ENOMEM;
 	for (;;) {
 		ssize_t n;
 

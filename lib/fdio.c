@@ -5,30 +5,33 @@
 
 #include "fdio.h"
 
+/* The first capacity: most messages and files fit. */
+#define FD_BUF_FIRST 4096
+
 int fd_buf_room(char **buf, size_t *cap, size_t used, size_t max)
 {
+	size_t grown;
 	char *tmp;
 
 	if (used + 1 < *cap)
 		return 0;
 	if (*cap > max)
 		return -EMSGSIZE;
-	tmp = realloc(*buf, *cap * 2);
+	grown = *cap ? *cap * 2 : FD_BUF_FIRST;
+	tmp = realloc(*buf, grown);
 	if (!tmp)
 		return -ENOMEM;
 	*buf = tmp;
-	*cap *= 2;
+	*cap = grown;
 	return 0;
 }
 
 int read_fd_all(int fd, size_t max, char **out, size_t *len)
 {
-	size_t cap = 4096, used = 0;
-	char *buf = malloc(cap);
+	size_t cap = 0, used = 0;
+	char *buf = NULL;
 	int err;
 
-	if (!buf)
-		return -ENOMEM;
 	for (;;) {
 		ssize_t n;
 

@@ -157,15 +157,9 @@ static int upsert(struct cluster *cl, enum kind k, void *obj)
 	void *old;
 	int err;
 
-	if (!obj)
-		return -EINVAL;
-	if (!cl_key_valid(k, obj)) {
-		cl_kinds[k].free(obj);
-		return -EINVAL;
-	}
-	key = cl_kinds[k].key(obj);
-	hash = cl_key_hash(&key);
-	old = cl_obj_find(&cl->objs[k], k, hash, &key);
+	err = cl_obj_admit(&cl->objs[k], k, obj, &hash, &old);
+	if (err)
+		return err;
 	if (old && cl_kinds[k].equal(old, obj)) {
 		cl_kinds[k].free(obj);
 		return 0;
@@ -174,6 +168,7 @@ static int upsert(struct cluster *cl, enum kind k, void *obj)
 	if (!err && !old)
 		err = cl_tab_reserve(&cl->objs[k], cl->objs[k].len + 1);
 	if (err) {
+		key = cl_kinds[k].key(obj);
 		pr_warn("cluster: cannot store %s %s%s%s: out of memory", cl_kinds[k].name,
 			key.ns ? key.ns : "", key.ns ? "/" : "", key.name);
 		cl_kinds[k].free(obj);

@@ -44,8 +44,6 @@ extern const struct kind_ops cl_kinds[KIND_MAX];
 /* Mixed down to the low bits the tables mask with. */
 uint64_t cl_key_hash(const struct cl_key *k);
 uint64_t cl_obj_hash(enum kind k, const void *obj);
-/* A name, and a namespace for the namespaced kinds. */
-bool cl_key_valid(enum kind k, const void *obj);
 
 /* ---- the open-addressing table (cluster_tab.c) ---------------------------- */
 
@@ -78,6 +76,13 @@ void cl_tab_clear(struct cl_tab *t);
 void *cl_tab_next(const struct cl_tab *t, size_t *i);
 /* The object of kind @k with @key (hashed to @hash) in @t, or NULL. */
 void *cl_obj_find(const struct cl_tab *t, enum kind k, uint64_t hash, const struct cl_key *key);
+/*
+ * The first step of taking @obj into @t: its key is checked (a name, and a
+ * namespace for the namespaced kinds) and its namesake already in @t looked up.
+ * 0 with *@hash and *@same (NULL: none) set; -EINVAL for no object or a bad key,
+ * and then @obj is freed: the model owns whatever it is given.
+ */
+int cl_obj_admit(const struct cl_tab *t, enum kind k, void *obj, uint64_t *hash, void **same);
 
 /* ---- the model (cluster.c) ------------------------------------------------ */
 

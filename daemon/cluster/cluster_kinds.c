@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The four kinds behind one table of operations, so the tables, the model and
  * the diff are written once; their keys, and finding an object by key. */
+#include <errno.h>
 #include <string.h>
 
 #include "daemon/cluster/cluster_internal.h"
@@ -93,13 +94,6 @@ static bool key_equal(const struct cl_key *a, const struct cl_key *b)
 	return str_eq(a->ns, b->ns) && !strcmp(a->name, b->name);
 }
 
-bool cl_key_valid(enum kind k, const void *obj)
-{
-	struct cl_key key = cl_kinds[k].key(obj);
-
-	return key.name && *key.name && (k != KIND_POD && k != KIND_POLICY ? true : *key.ns);
-}
-
 void *cl_obj_find(const struct cl_tab *t, enum kind k, uint64_t hash, const struct cl_key *key)
 {
 	if (!t->cap)
@@ -121,4 +115,27 @@ uint64_t cl_obj_hash(enum kind k, const void *obj)
 	struct cl_key key = cl_kinds[k].key(obj);
 
 	return cl_key_hash(&key);
+}
+
+static bool key_valid(enum kind k, const void *obj)
+{
+	struct cl_key key = cl_kinds[k].key(obj);
+
+	return key.name && *key.name && (k != KIND_POD && k != KIND_POLICY ? true : *key.ns);
+}
+
+int cl_obj_admit(const struct cl_tab *t, enum kind k, void *obj, uint64_t *hash, void **same)
+{
+	struct cl_key key;
+
+	if (!obj)
+		return -EINVAL;
+	if (!key_valid(k, obj)) {
+		cl_kinds[k].free(obj);
+		return -EINVAL;
+	}
+	key = cl_kinds[k].key(obj);
+	*hash = cl_key_hash(&key);
+	*same = cl_obj_find(t, k, *hash, &key);
+	return 0;
 }

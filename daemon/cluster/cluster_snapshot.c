@@ -28,19 +28,14 @@ void cluster_snapshot_free(struct cluster_snapshot *snap)
 static int snapshot_add(struct cluster_snapshot *snap, enum kind k, void *obj)
 {
 	struct cl_tab *t = &snap->objs[k];
-	struct cl_key key;
 	uint64_t hash;
+	void *same;
 	int err;
 
-	if (!obj)
-		return -EINVAL;
-	if (!cl_key_valid(k, obj)) {
-		cl_kinds[k].free(obj);
-		return -EINVAL;
-	}
-	key = cl_kinds[k].key(obj);
-	hash = cl_key_hash(&key);
-	if (cl_obj_find(t, k, hash, &key)) {
+	err = cl_obj_admit(t, k, obj, &hash, &same);
+	if (err)
+		return err;
+	if (same) {
 		cl_kinds[k].free(obj);
 		return -EEXIST;
 	}
