@@ -5,7 +5,6 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
-#include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,19 +83,6 @@ int nlh_link_get_index(struct nl_sock *sk, int ifindex, char name[IFNAMSIZ])
 	snprintf(name, IFNAMSIZ, "%s", rtnl_link_get_name(l) ? rtnl_link_get_name(l) : "");
 	rtnl_link_put(l);
 	return 0;
-}
-
-int nlh_link_del(struct nl_sock *sk, const char *name)
-{
-	struct rtnl_link *l;
-	int ret;
-
-	ret = rtnl_link_get_kernel(sk, 0, name, &l);
-	if (ret)
-		return nlh_errno(ret);
-	ret = rtnl_link_delete(sk, l);
-	rtnl_link_put(l);
-	return nlh_errno(ret);
 }
 
 struct link_move {

@@ -30,7 +30,6 @@ void nlh_close(struct nl_sock *sk);
 
 int nlh_link_get(struct nl_sock *sk, const char *name, struct nlh_link *out);
 int nlh_link_get_index(struct nl_sock *sk, int ifindex, char name[IFNAMSIZ]);
-int nlh_link_del(struct nl_sock *sk, const char *name);
 /* One RTM_NEWLINK: link @ifindex moved into @nsfd, renamed @name, MTU @mtu (if > 0).
  * -EEXIST when @name is taken there. */
 int nlh_link_move(struct nl_sock *sk, int ifindex, int nsfd, const char *name, int mtu);

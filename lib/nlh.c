@@ -53,6 +53,19 @@ int nlh_veth_create(struct nl_sock *sk, const char *name, const char *peer_name,
 	return nlh_errno(ret);
 }
 
+int nlh_link_del(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link *l;
+	int ret;
+
+	ret = rtnl_link_get_kernel(sk, 0, name, &l);
+	if (ret)
+		return nlh_errno(ret);
+	ret = rtnl_link_delete(sk, l);
+	rtnl_link_put(l);
+	return nlh_errno(ret);
+}
+
 int nlh_link_change(struct nl_sock *sk, int ifindex, nlh_link_fill_fn fill, const void *arg)
 {
 	struct rtnl_link *orig, *change;

@@ -21,6 +21,9 @@ int nlh_errno(int nlerr);
 int nlh_veth_create(struct nl_sock *sk, const char *name, const char *peer_name, int peer_nsfd,
 		    int mtu);
 
+/* Delete the link @name (a veth takes its peer along); -ENODEV when missing. */
+int nlh_link_del(struct nl_sock *sk, const char *name);
+
 /* What changes in a link: @fill sets it on @change (a name, an MTU, a namespace,
  * flags, ...). 0 or -errno, which aborts the change. */
 typedef int (*nlh_link_fill_fn)(struct rtnl_link *change, const void *arg);

@@ -95,17 +95,8 @@ int netdev_exists(struct netdev *nd, const char *name, int ifindex)
 
 int netdev_delete(struct netdev *nd, const char *name)
 {
-	struct rtnl_link *link = NULL;
-	int err;
+	int err = nlh_link_del(nd->sk, name);
 
-	err = rtnl_link_get_kernel(nd->sk, 0, name, &link);
-	if (err < 0) {
-		err = nlh_errno(err);
-		return err == -ENODEV ? 0 : err;
-	}
-	err = rtnl_link_delete(nd->sk, link);
-	rtnl_link_put(link);
-	err = nlh_errno(err);
 	/* Deleting one veth end removes its peer; a racing delete is fine too. */
 	return err == -ENODEV ? 0 : err;
 }
