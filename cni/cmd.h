@@ -10,8 +10,6 @@
 #include "env.h"
 #include "errors.h"
 
-/* The pod's side of the link-local next hop every route points at. */
-#define CNI_GATEWAY_V4 "169.254.1.1"
 /* Addresses one attachment may carry (dual-stack leaves room). */
 #define CNI_MAX_POD_IPS 8
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bpf/datapath.h"
 #include "cmd.h"
 #include "ipam_exec.h"
 #include "netlink.h"
@@ -26,7 +27,7 @@ struct add_state {
 	int pod_nsfd;
 	struct nl_sock *host_sk, *pod_sk;
 	int mtu;
-	struct cni_addr ips[CNI_MAX_POD_IPS];
+	struct weft_prefix ips[CNI_MAX_POD_IPS];
 	char ip_text[CNI_MAX_POD_IPS][CNI_IP_LEN];
 	int n_ips;
 	struct cni_result ipam; /* a delegated plugin's result */
@@ -57,21 +58,20 @@ static void take_claim(struct add_state *st, json_t *veth)
 static int add_ip(struct add_state *st, const char *cidr_or_ip, const char *from,
 		  struct cni_error *err)
 {
-	struct cni_addr *a = &st->ips[st->n_ips];
+	struct weft_prefix *a = &st->ips[st->n_ips];
 
 	if (st->n_ips >= CNI_MAX_POD_IPS)
 		return cni_fail(err, CNI_ERR_WEFTD, -E2BIG, "too many addresses",
 				"%s: more than %d", from, CNI_MAX_POD_IPS);
-	if (cni_addr_parse(cidr_or_ip, a))
+	if (cni_ip_parse(cidr_or_ip, a))
 		return cni_fail(err, CNI_ERR_WEFTD, -EINVAL, "malformed address", "%s: \"%s\"",
 				from, cidr_or_ip);
 	/* The pod side is built around an IPv4 link-local gateway for now. */
-	if (a->family != AF_INET)
+	if (a->addr.family != AF_INET)
 		return cni_fail(err, CNI_ERR_WEFTD, -EAFNOSUPPORT, "IPv6 is not supported yet",
 				"%s: %s", from, cidr_or_ip);
-	a->prefix = 32;
-	if (!inet_ntop(AF_INET, &a->v4, st->ip_text[st->n_ips], CNI_IP_LEN))
-		return -errno;
+	a->len = 32;
+	weft_addr_format(&a->addr, st->ip_text[st->n_ips], CNI_IP_LEN);
 	st->n_ips++;
 	return 0;
 }
@@ -333,11 +333,11 @@ static int ip_fail(struct add_state *st, struct cni_error *err, int ret, const c
 static int configure_links(struct add_state *st, struct cni_error *err)
 {
 	const char *ifname = st->ctx->env.ifname;
-	struct cni_addr gw, any;
+	struct weft_prefix gw, any;
 	int ret;
 
-	cni_addr_parse(CNI_GATEWAY_V4 "/32", &gw);
-	cni_addr_parse("0.0.0.0/0", &any);
+	weft_prefix_parse_flags(WEFT_GATEWAY_IPV4, WEFT_PREFIX_LEN_OPTIONAL, &gw);
+	weft_prefix_parse("0.0.0.0/0", &any);
 	disable_ipv6((void *)st->host_ifname);
 	ret = netns_run(st->pod_nsfd, disable_ipv6, (void *)ifname);
 	if (ret)
@@ -356,18 +356,18 @@ static int configure_links(struct add_state *st, struct cni_error *err)
 	}
 	ret = nlh_route_add(st->pod_sk, st->pod.ifindex, &gw, NULL, RT_SCOPE_LINK);
 	if (ret)
-		return route_fail(err, ret, ifname, "route " CNI_GATEWAY_V4 " scope link");
-	ret = nlh_route_add(st->pod_sk, st->pod.ifindex, &any, &gw, RT_SCOPE_UNIVERSE);
+		return route_fail(err, ret, ifname, "route " WEFT_GATEWAY_IPV4 " scope link");
+	ret = nlh_route_add(st->pod_sk, st->pod.ifindex, &any, &gw.addr, RT_SCOPE_UNIVERSE);
 	if (ret)
-		return route_fail(err, ret, ifname, "default route via " CNI_GATEWAY_V4);
+		return route_fail(err, ret, ifname, "default route via " WEFT_GATEWAY_IPV4);
 	/* The plugin's routes, but through our gateway: the host veth is the only way out. */
 	for (int i = 0; i < st->ipam.n_routes; i++) {
-		struct cni_addr dst;
+		struct weft_prefix dst;
 
-		if (cni_addr_parse(st->ipam.routes[i].dst, &dst) || dst.family != AF_INET ||
-		    dst.prefix == 0)
+		if (cni_cidr_parse(st->ipam.routes[i].dst, &dst) || dst.addr.family != AF_INET ||
+		    dst.len == 0)
 			continue;
-		ret = nlh_route_add(st->pod_sk, st->pod.ifindex, &dst, &gw, RT_SCOPE_UNIVERSE);
+		ret = nlh_route_add(st->pod_sk, st->pod.ifindex, &dst, &gw.addr, RT_SCOPE_UNIVERSE);
 		if (ret && ret != -EEXIST)
 			return route_fail(err, ret, ifname, st->ipam.routes[i].dst);
 	}
@@ -398,16 +398,17 @@ static int build_result(struct add_state *st, struct cni_error *err)
 	ours.ifaces[0].mtu = ours.ifaces[1].mtu = st->mtu;
 	for (int i = 0; i < st->n_ips && ret >= 0; i++) {
 		snprintf(cidr, sizeof(cidr), "%s/32", st->ip_text[i]);
-		ret = cni_result_add_ip(&ours, cidr, CNI_GATEWAY_V4, pod);
+		ret = cni_result_add_ip(&ours, cidr, WEFT_GATEWAY_IPV4, pod);
 	}
 	if (ret >= 0)
-		ret = cni_result_add_route(&ours, "0.0.0.0/0", CNI_GATEWAY_V4);
+		ret = cni_result_add_route(&ours, "0.0.0.0/0", WEFT_GATEWAY_IPV4);
 	for (int i = 0; i < st->ipam.n_routes && ret >= 0; i++) {
-		struct cni_addr dst;
+		struct weft_prefix dst;
 
-		if (!cni_addr_parse(st->ipam.routes[i].dst, &dst) && dst.family == AF_INET &&
-		    dst.prefix > 0)
-			ret = cni_result_add_route(&ours, st->ipam.routes[i].dst, CNI_GATEWAY_V4);
+		if (!cni_cidr_parse(st->ipam.routes[i].dst, &dst) && dst.addr.family == AF_INET &&
+		    dst.len > 0)
+			ret = cni_result_add_route(&ours, st->ipam.routes[i].dst,
+						   WEFT_GATEWAY_IPV4);
 	}
 	if (ret < 0)
 		goto fail;

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "bpf/datapath.h"
 #include "cmd.h"
 #include "ipam_exec.h"
 #include "netlink.h"
@@ -57,34 +58,34 @@ static int check_links(struct check_state *st, struct cni_error *err)
 static int check_addresses(struct check_state *st, struct cni_error *err)
 {
 	const char *ifname = st->ctx->env.ifname;
-	struct cni_addr any, gw, ip;
+	struct weft_prefix any, gw, ip;
 	int ret, seen = 0;
 
-	cni_addr_parse("0.0.0.0/0", &any);
+	weft_prefix_parse("0.0.0.0/0", &any);
 	for (int i = 0; i < st->prev.n_ips; i++) {
 		const struct cni_ip *p = &st->prev.ips[i];
 
 		if (p->interface != st->pod_iface)
 			continue;
 		seen++;
-		if (cni_addr_parse(p->address, &ip) || ip.family != AF_INET)
+		if (cni_ip_parse(p->address, &ip) || ip.addr.family != AF_INET)
 			return mismatch(err, "prevResult address %s is not one weft assigns",
 					p->address);
-		ret = nlh_addr_present(st->pod_sk, st->pod.ifindex, &ip);
+		ret = nlh_addr_present(st->pod_sk, st->pod.ifindex, &ip.addr);
 		if (ret < 0)
 			return cni_fail(err, CNI_ERR_WEFTD, ret, "netlink failed",
 					"%s: addresses: %s", ifname, strerror(-ret));
 		if (!ret)
 			return mismatch(err, "%s has no address %s", ifname, p->address);
-		cni_addr_parse(p->gateway[0] ? p->gateway : CNI_GATEWAY_V4, &gw);
-		ret = nlh_route_present(st->pod_sk, st->pod.ifindex, &any, &gw);
+		cni_ip_parse(p->gateway[0] ? p->gateway : WEFT_GATEWAY_IPV4, &gw);
+		ret = nlh_route_present(st->pod_sk, st->pod.ifindex, &any, &gw.addr);
 		if (ret < 0)
 			return cni_fail(err, CNI_ERR_WEFTD, ret, "netlink failed", "%s: routes: %s",
 					ifname, strerror(-ret));
 		if (!ret)
 			return mismatch(err, "%s: no default route via %s", ifname,
-					p->gateway[0] ? p->gateway : CNI_GATEWAY_V4);
-		ip.prefix = 32;
+					p->gateway[0] ? p->gateway : WEFT_GATEWAY_IPV4);
+		ip.len = 32;
 		ret = nlh_route_present(st->host_sk, st->host.ifindex, &ip, NULL);
 		if (ret < 0)
 			return cni_fail(err, CNI_ERR_WEFTD, ret, "netlink failed", "%s: routes: %s",

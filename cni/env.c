@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "env.h"
 #include "names.h"
 
@@ -24,7 +24,7 @@ static int bad_env(struct cni_error *err, const char *var, const char *why)
 
 enum cni_cmd cni_cmd_parse(const char *s)
 {
-	for (size_t i = 0; s && i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++)
+	for (size_t i = 0; s && i < ARRAY_SIZE(cmd_names); i++)
 		if (!strcmp(s, cmd_names[i].name))
 			return cmd_names[i].cmd;
 	return CNI_CMD_UNKNOWN;
@@ -45,19 +45,12 @@ int cni_env_command(struct cni_env *env, struct cni_error *err)
 
 int cni_valid_container_id(const char *id)
 {
-	return weft_valid_name(id, CNI_CONTAINERID_MAX) ? 0 : -EINVAL;
+	return weft_valid_name(id, WEFT_CONTAINER_ID_MAX) ? 0 : -EINVAL;
 }
 
 int cni_valid_ifname(const char *ifname)
 {
-	size_t len = ifname ? strlen(ifname) : 0;
-
-	if (!len || len > CNI_IFNAME_MAX || !strcmp(ifname, ".") || !strcmp(ifname, ".."))
-		return -EINVAL;
-	for (size_t i = 0; i < len; i++)
-		if (ifname[i] == '/' || ifname[i] == ':' || isspace((unsigned char)ifname[i]))
-			return -EINVAL;
-	return 0;
+	return weft_valid_ifname(ifname) ? 0 : -EINVAL;
 }
 
 static void copy_value(char *dst, size_t size, const char *v, size_t len)

@@ -5,9 +5,6 @@
 
 #include "errors.h"
 
-#define CNI_CONTAINERID_MAX 255
-#define CNI_IFNAME_MAX	    15 /* IFNAMSIZ - 1 */
-
 enum cni_cmd {
 	CNI_CMD_UNKNOWN = 0,
 	CNI_CMD_ADD,

@@ -27,22 +27,6 @@ static int find_plugin(const char *cni_path, const char *type, char *out, size_t
 	return -ENOENT;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* In the child: wire the pipes and exec; never returns. */
 static void run_child(const char *path, const char *command, int in_fd, int out_fd)
 {
@@ -114,7 +98,7 @@ int ipam_exec(const struct cni_env *env, const char *type, const char *command, 
 	in_pipe[0] = out_pipe[1] = -1;
 
 	/* Plugins read all of stdin before writing, so no need to interleave. */
-	ret = write_all(in_pipe[1], in, len);
+	ret = write_fd_all(in_pipe[1], in, len);
 	close(in_pipe[1]);
 	in_pipe[1] = -1;
 	if (ret && ret != -EPIPE)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "fdio.h"
 #include "cmd.h"
 #include "version.h"
@@ -108,10 +109,10 @@ int main(void)
 	ctx.stdin_buf = buf;
 	ctx.stdin_len = len;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (commands[i].cmd == ctx.env.cmd)
 			break;
-	if (i == sizeof(commands) / sizeof(commands[0])) {
+	if (i == ARRAY_SIZE(commands)) {
 		cni_fail(&err, CNI_ERR_INVALID_ENV, -EINVAL, "invalid environment",
 			 "CNI_COMMAND: %s is not implemented", ctx.env.command);
 		goto print_error;

@@ -5,7 +5,6 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
-#include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,27 +12,6 @@
 #include "log.h"
 #include "netlink.h"
 #include "netns.h"
-
-int nlh_errno(int nlerr)
-{
-	switch (nlerr < 0 ? -nlerr : nlerr) {
-	case 0: return 0;
-	case NLE_EXIST: return -EEXIST;
-	case NLE_NODEV: return -ENODEV;
-	case NLE_OBJ_NOTFOUND: return -ENODEV;
-	case NLE_NOMEM: return -ENOMEM;
-	case NLE_PERM: return -EPERM;
-	case NLE_INVAL: return -EINVAL;
-	case NLE_BUSY: return -EBUSY;
-	case NLE_RANGE: return -ERANGE;
-	case NLE_AGAIN: return -EAGAIN;
-	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
-	case NLE_NOADDR: return -EADDRNOTAVAIL;
-	case NLE_NOACCESS: return -EACCES;
-	case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
-	default: return -EIO;
-	}
-}
 
 int nlh_open(struct nl_sock **out)
 {
@@ -107,89 +85,41 @@ int nlh_link_get_index(struct nl_sock *sk, int ifindex, char name[IFNAMSIZ])
 	return 0;
 }
 
-int nlh_veth_create(struct nl_sock *sk, const char *host_name, const char *peer_name, int peer_nsfd,
-		    int mtu)
+struct link_move {
+	int nsfd;
+	const char *name;
+	int mtu;
+};
+
+static int fill_move(struct rtnl_link *change, const void *arg)
 {
-	struct rtnl_link *veth, *peer;
-	int ret;
+	const struct link_move *m = arg;
 
-	veth = rtnl_link_veth_alloc();
-	if (!veth)
-		return -ENOMEM;
-	peer = rtnl_link_veth_get_peer(veth);
-	rtnl_link_set_name(veth, host_name);
-	rtnl_link_set_name(peer, peer_name);
-	if (mtu > 0) {
-		rtnl_link_set_mtu(veth, (unsigned int)mtu);
-		rtnl_link_set_mtu(peer, (unsigned int)mtu);
-	}
-	/* IFLA_NET_NS_FD inside VETH_INFO_PEER: the pod end never exists in our namespace. */
-	rtnl_link_set_ns_fd(peer, peer_nsfd);
-	ret = rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL);
-	rtnl_link_put(peer);
-	rtnl_link_put(veth);
-	return nlh_errno(ret);
-}
-
-int nlh_link_del(struct nl_sock *sk, const char *name)
-{
-	struct rtnl_link *l;
-	int ret;
-
-	ret = rtnl_link_get_kernel(sk, 0, name, &l);
-	if (ret)
-		return nlh_errno(ret);
-	ret = rtnl_link_delete(sk, l);
-	rtnl_link_put(l);
-	return nlh_errno(ret);
-}
-
-/* RTM_NEWLINK on an existing link, addressed by index: one request, no lookup. */
-static int link_change(struct nl_sock *sk, int ifindex, struct rtnl_link *change)
-{
-	struct rtnl_link *orig;
-	int ret;
-
-	orig = rtnl_link_alloc();
-	if (!orig)
-		return -ENOMEM;
-	rtnl_link_set_ifindex(orig, ifindex);
-	ret = rtnl_link_change(sk, orig, change, 0);
-	rtnl_link_put(orig);
-	return nlh_errno(ret);
+	/* The kernel moves and renames in one step, so the name is checked
+	 * against the target namespace only. */
+	rtnl_link_set_ns_fd(change, m->nsfd);
+	rtnl_link_set_name(change, m->name);
+	if (m->mtu > 0)
+		rtnl_link_set_mtu(change, (unsigned int)m->mtu);
+	return 0;
 }
 
 int nlh_link_move(struct nl_sock *sk, int ifindex, int nsfd, const char *name, int mtu)
 {
-	struct rtnl_link *change;
-	int ret;
+	struct link_move m = {.nsfd = nsfd, .name = name, .mtu = mtu};
 
-	change = rtnl_link_alloc();
-	if (!change)
-		return -ENOMEM;
-	/* The kernel moves and renames in one step, so the name is checked
-	 * against the target namespace only. */
-	rtnl_link_set_ns_fd(change, nsfd);
-	rtnl_link_set_name(change, name);
-	if (mtu > 0)
-		rtnl_link_set_mtu(change, (unsigned int)mtu);
-	ret = link_change(sk, ifindex, change);
-	rtnl_link_put(change);
-	return ret;
+	return nlh_link_change(sk, ifindex, fill_move, &m);
+}
+
+static int fill_mtu(struct rtnl_link *change, const void *mtu)
+{
+	rtnl_link_set_mtu(change, (unsigned int)*(const int *)mtu);
+	return 0;
 }
 
 int nlh_link_set_mtu(struct nl_sock *sk, int ifindex, int mtu)
 {
-	struct rtnl_link *change;
-	int ret;
-
-	change = rtnl_link_alloc();
-	if (!change)
-		return -ENOMEM;
-	rtnl_link_set_mtu(change, (unsigned int)mtu);
-	ret = link_change(sk, ifindex, change);
-	rtnl_link_put(change);
-	return ret;
+	return nlh_link_change(sk, ifindex, fill_mtu, &mtu);
 }
 
 int nlh_link_up(struct nl_sock *sk, int ifindex)
@@ -234,30 +164,32 @@ int nlh_link_foreach(struct nl_sock *sk, int (*cb)(const char *name, int ifindex
 	return ret;
 }
 
-static struct nl_addr *to_nl_addr(const struct cni_addr *a)
+/* @a with prefix length @len, as libnl wants it. NULL when out of memory. */
+static struct nl_addr *to_nl_addr(const struct weft_addr *a, unsigned int len)
 {
 	struct nl_addr *n;
 
-	n = nl_addr_build(a->family, &a->v6, a->family == AF_INET ? 4 : 16);
-	if (n && a->prefix >= 0)
-		nl_addr_set_prefixlen(n, (unsigned int)a->prefix);
+	n = nl_addr_build(a->family, a->addr, weft_addr_bits(a) / 8);
+	if (n)
+		nl_addr_set_prefixlen(n, len);
 	return n;
 }
 
-/* Same family, same prefix length, same leading @prefix bits. */
-static int nl_addr_matches(struct nl_addr *n, const struct cni_addr *a, int check_prefix)
+/* Same family and the same leading @len bits; @len < 0: all bits, any prefix
+ * length on @n; else @n's prefix length must be @len too. */
+static int nl_addr_matches(struct nl_addr *n, const struct weft_addr *a, int len)
 {
-	const unsigned char *nb = nl_addr_get_binary_addr(n), *ab = (const void *)&a->v6;
-	unsigned int len = nl_addr_get_len(n), plen = nl_addr_get_prefixlen(n), bits;
+	const unsigned char *nb = nl_addr_get_binary_addr(n), *ab = a->addr;
+	unsigned int nlen = nl_addr_get_len(n), plen = nl_addr_get_prefixlen(n), bits;
 
 	if (nl_addr_get_family(n) != a->family)
 		return 0;
-	if (check_prefix && (int)plen != a->prefix)
+	if (len >= 0 && (int)plen != len)
 		return 0;
-	bits = check_prefix ? plen : (a->family == AF_INET ? 32 : 128);
+	bits = len >= 0 ? plen : weft_addr_bits(a);
 	if (bits == 0)
 		return 1;
-	if (len * 8 < bits)
+	if (nlen * 8 < bits)
 		return 0;
 	if (memcmp(nb, ab, bits / 8))
 		return 0;
@@ -269,14 +201,14 @@ static int nl_addr_matches(struct nl_addr *n, const struct cni_addr *a, int chec
 	return 1;
 }
 
-int nlh_addr_add(struct nl_sock *sk, int ifindex, const struct cni_addr *a)
+int nlh_addr_add(struct nl_sock *sk, int ifindex, const struct weft_prefix *a)
 {
 	struct rtnl_addr *addr;
 	struct nl_addr *local;
 	int ret;
 
 	addr = rtnl_addr_alloc();
-	local = to_nl_addr(a);
+	local = to_nl_addr(&a->addr, a->len);
 	if (!addr || !local) {
 		ret = -NLE_NOMEM;
 		goto put;
@@ -291,7 +223,7 @@ put:
 	return nlh_errno(ret);
 }
 
-int nlh_addr_present(struct nl_sock *sk, int ifindex, const struct cni_addr *a)
+int nlh_addr_present(struct nl_sock *sk, int ifindex, const struct weft_addr *a)
 {
 	struct nl_cache *cache;
 	struct nl_object *o;
@@ -305,14 +237,14 @@ int nlh_addr_present(struct nl_sock *sk, int ifindex, const struct cni_addr *a)
 		struct nl_addr *local = rtnl_addr_get_local(ad);
 
 		found = rtnl_addr_get_ifindex(ad) == ifindex && local &&
-			nl_addr_matches(local, a, 0);
+			nl_addr_matches(local, a, -1);
 	}
 	nl_cache_free(cache);
 	return found;
 }
 
-int nlh_route_add(struct nl_sock *sk, int ifindex, const struct cni_addr *dst,
-		  const struct cni_addr *gw, int scope)
+int nlh_route_add(struct nl_sock *sk, int ifindex, const struct weft_prefix *dst,
+		  const struct weft_addr *gw, int scope)
 {
 	struct rtnl_route *rt;
 	struct rtnl_nexthop *nh = NULL;
@@ -320,13 +252,13 @@ int nlh_route_add(struct nl_sock *sk, int ifindex, const struct cni_addr *dst,
 	int ret = -NLE_NOMEM;
 
 	rt = rtnl_route_alloc();
-	d = to_nl_addr(dst);
+	d = to_nl_addr(&dst->addr, dst->len);
 	if (gw)
-		g = to_nl_addr(gw);
+		g = to_nl_addr(gw, weft_addr_bits(gw));
 	nh = rtnl_route_nh_alloc();
 	if (!rt || !d || !nh || (gw && !g))
 		goto put;
-	rtnl_route_set_family(rt, (uint8_t)dst->family);
+	rtnl_route_set_family(rt, (uint8_t)dst->addr.family);
 	rtnl_route_set_table(rt, RT_TABLE_MAIN);
 	rtnl_route_set_protocol(rt, RTPROT_BOOT);
 	rtnl_route_set_scope(rt, (uint8_t)scope);
@@ -349,14 +281,14 @@ put:
 	return nlh_errno(ret);
 }
 
-int nlh_route_present(struct nl_sock *sk, int ifindex, const struct cni_addr *dst,
-		      const struct cni_addr *gw)
+int nlh_route_present(struct nl_sock *sk, int ifindex, const struct weft_prefix *dst,
+		      const struct weft_addr *gw)
 {
 	struct nl_cache *cache;
 	struct nl_object *o;
 	int ret, found = 0;
 
-	ret = rtnl_route_alloc_cache(sk, dst->family, 0, &cache);
+	ret = rtnl_route_alloc_cache(sk, dst->addr.family, 0, &cache);
 	if (ret)
 		return nlh_errno(ret);
 	for (o = nl_cache_get_first(cache); o && !found; o = nl_cache_get_next(o)) {
@@ -365,13 +297,13 @@ int nlh_route_present(struct nl_sock *sk, int ifindex, const struct cni_addr *ds
 		struct nl_addr *d = rtnl_route_get_dst(rt), *g;
 
 		if (rtnl_route_get_table(rt) != RT_TABLE_MAIN || !d ||
-		    !nl_addr_matches(d, dst, 1) || rtnl_route_get_nnexthops(rt) < 1)
+		    !nl_addr_matches(d, &dst->addr, dst->len) || rtnl_route_get_nnexthops(rt) < 1)
 			continue;
 		nh = rtnl_route_nexthop_n(rt, 0);
 		if (rtnl_route_nh_get_ifindex(nh) != ifindex)
 			continue;
 		g = rtnl_route_nh_get_gateway(nh);
-		found = !gw || (g && nl_addr_matches(g, gw, 0));
+		found = !gw || (g && nl_addr_matches(g, gw, -1));
 	}
 	nl_cache_free(cache);
 	return found;

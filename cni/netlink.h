@@ -10,7 +10,8 @@
 
 #include <net/if.h>
 
-#include "result.h"
+#include "addr.h"
+#include "nlh.h"
 
 struct nl_sock;
 
@@ -21,7 +22,6 @@ struct nlh_link {
 	char mac[32]; /* "aa:bb:cc:dd:ee:ff" */
 };
 
-int nlh_errno(int nlerr);
 /* A route socket in the current namespace. */
 int nlh_open(struct nl_sock **sk);
 /* A route socket bound to the namespace @nsfd; the caller's namespace is kept. */
@@ -30,10 +30,6 @@ void nlh_close(struct nl_sock *sk);
 
 int nlh_link_get(struct nl_sock *sk, const char *name, struct nlh_link *out);
 int nlh_link_get_index(struct nl_sock *sk, int ifindex, char name[IFNAMSIZ]);
-/* One RTM_NEWLINK: @host_name here, its peer created straight in @peer_nsfd as @peer_name. */
-int nlh_veth_create(struct nl_sock *sk, const char *host_name, const char *peer_name, int peer_nsfd,
-		    int mtu);
-int nlh_link_del(struct nl_sock *sk, const char *name);
 /* One RTM_NEWLINK: link @ifindex moved into @nsfd, renamed @name, MTU @mtu (if > 0).
  * -EEXIST when @name is taken there. */
 int nlh_link_move(struct nl_sock *sk, int ifindex, int nsfd, const char *name, int mtu);
@@ -43,16 +39,16 @@ int nlh_link_up(struct nl_sock *sk, int ifindex);
 int nlh_link_foreach(struct nl_sock *sk, int (*cb)(const char *name, int ifindex, void *arg),
 		     void *arg);
 
-/* @a->prefix is the prefix length to install. */
-int nlh_addr_add(struct nl_sock *sk, int ifindex, const struct cni_addr *a);
-/* 1 when @a is on @ifindex, 0 when not. */
-int nlh_addr_present(struct nl_sock *sk, int ifindex, const struct cni_addr *a);
+/* @a->len is the prefix length to install. */
+int nlh_addr_add(struct nl_sock *sk, int ifindex, const struct weft_prefix *a);
+/* 1 when @a is on @ifindex (any prefix length), 0 when not. */
+int nlh_addr_present(struct nl_sock *sk, int ifindex, const struct weft_addr *a);
 
-/* Main table route to @dst (with dst->prefix) out of @ifindex, via @gw if not NULL. */
-int nlh_route_add(struct nl_sock *sk, int ifindex, const struct cni_addr *dst,
-		  const struct cni_addr *gw, int scope);
+/* Main table route to @dst out of @ifindex, via @gw if not NULL. */
+int nlh_route_add(struct nl_sock *sk, int ifindex, const struct weft_prefix *dst,
+		  const struct weft_addr *gw, int scope);
 /* 1 when such a route exists in the main table (gw NULL: any or none), 0 when not. */
-int nlh_route_present(struct nl_sock *sk, int ifindex, const struct cni_addr *dst,
-		      const struct cni_addr *gw);
+int nlh_route_present(struct nl_sock *sk, int ifindex, const struct weft_prefix *dst,
+		      const struct weft_addr *gw);
 
 #endif

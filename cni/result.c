@@ -10,44 +10,6 @@
 #include "result.h"
 #include "version.h"
 
-int cni_addr_parse(const char *s, struct cni_addr *a)
-{
-	char buf[CNI_CIDR_LEN], *slash, *end;
-	long prefix = -1;
-
-	if (!s || strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	memset(a, 0, sizeof(*a));
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash = '\0';
-		errno = 0;
-		prefix = strtol(slash + 1, &end, 10);
-		if (!slash[1] || *end || prefix < 0)
-			return -EINVAL;
-	}
-	if (inet_pton(AF_INET, buf, &a->v4) == 1)
-		a->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, &a->v6) == 1)
-		a->family = AF_INET6;
-	else
-		return -EINVAL;
-	if (prefix > (a->family == AF_INET ? 32 : 128))
-		return -EINVAL;
-	a->prefix = (int)prefix;
-	return 0;
-}
-
-int cni_addr_equal(const struct cni_addr *a, const struct cni_addr *b)
-{
-	if (a->family != b->family)
-		return 0;
-	if (a->family == AF_INET)
-		return a->v4.s_addr == b->v4.s_addr;
-	return !memcmp(&a->v6, &b->v6, sizeof(a->v6));
-}
-
 void cni_result_init(struct cni_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -169,11 +131,11 @@ static int parse_routes(json_t *routes, struct cni_result *r, char *what, size_t
 		return bad(what, len, "%s: must be an array", "routes", 0);
 	json_array_foreach (routes, i, rt) {
 		const char *dst, *gw;
-		struct cni_addr a;
+		struct weft_prefix a;
 
 		if (!json_is_object(rt) || member_str(rt, "dst", &dst) ||
-		    member_str(rt, "gw", &gw) || cni_addr_parse(dst, &a) || a.prefix < 0 ||
-		    (*gw && cni_addr_parse(gw, &a)))
+		    member_str(rt, "gw", &gw) || cni_cidr_parse(dst, &a) ||
+		    (*gw && cni_ip_parse(gw, &a)))
 			return bad(what, len,
 				   "%s[%d]: needs \"dst\" as a CIDR and an optional \"gw\" address",
 				   "routes", (int)i);
@@ -187,13 +149,13 @@ static int parse_ip(json_t *ip, int n_ifaces, struct cni_result *r, char *what, 
 {
 	const char *address, *gw;
 	json_t *iface = json_object_get(ip, "interface");
-	struct cni_addr a;
+	struct weft_prefix a;
 	int index = -1;
 
 	if (!json_is_object(ip) || member_str(ip, "address", &address) ||
-	    cni_addr_parse(address, &a) || a.prefix < 0)
+	    cni_cidr_parse(address, &a))
 		return bad(what, len, "%s[%d].address: must be a CIDR", "ips", idx);
-	if (member_str(ip, "gateway", &gw) || (*gw && cni_addr_parse(gw, &a)))
+	if (member_str(ip, "gateway", &gw) || (*gw && cni_ip_parse(gw, &a)))
 		return bad(what, len, "%s[%d].gateway: must be an IP address", "ips", idx);
 	if (iface && !json_is_null(iface)) {
 		if (!json_is_integer(iface) || json_integer_value(iface) < 0 ||
@@ -215,14 +177,13 @@ static int parse_legacy(json_t *j, struct cni_result *r, char *what, size_t len)
 	for (int k = 0; k < 2; k++) {
 		json_t *o = json_object_get(j, keys[k]);
 		const char *ip, *gw;
-		struct cni_addr a;
+		struct weft_prefix a;
 		int ret;
 
 		if (!o || json_is_null(o))
 			continue;
-		if (!json_is_object(o) || member_str(o, "ip", &ip) || cni_addr_parse(ip, &a) ||
-		    a.prefix < 0 || member_str(o, "gateway", &gw) ||
-		    (*gw && cni_addr_parse(gw, &a)))
+		if (!json_is_object(o) || member_str(o, "ip", &ip) || cni_cidr_parse(ip, &a) ||
+		    member_str(o, "gateway", &gw) || (*gw && cni_ip_parse(gw, &a)))
 			return bad(what, len,
 				   "%s: needs \"ip\" as a CIDR and an optional \"gateway\"",
 				   keys[k], 0);
@@ -322,7 +283,7 @@ static json_t *iface_json(const struct cni_iface *i, const char *version)
 static json_t *ip_json(const struct cni_ip *ip, const char *version)
 {
 	json_t *o = json_pack("{s:s}", "address", ip->address);
-	struct cni_addr a;
+	struct weft_prefix a;
 
 	if (!o)
 		return NULL;
@@ -330,7 +291,7 @@ static json_t *ip_json(const struct cni_ip *ip, const char *version)
 	if (cni_version_cmp(version, "1.0.0") < 0)
 		json_object_set_new(
 			o, "version",
-			json_string(!cni_addr_parse(ip->address, &a) && a.family == AF_INET6
+			json_string(!cni_ip_parse(ip->address, &a) && a.addr.family == AF_INET6
 					    ? "6"
 					    : "4"));
 	if (ip->gateway[0])

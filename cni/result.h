@@ -8,7 +8,8 @@
 #define WEFT_CNI_RESULT_H
 
 #include <jansson.h>
-#include <netinet/in.h>
+
+#include "addr.h"
 
 /* Fixed bounds keep the model a flat struct; a chain deeper than this is refused. */
 #define CNI_RESULT_MAX_IFACES 16
@@ -44,20 +45,19 @@ struct cni_result {
 	json_t *dns; /* owned, NULL when none */
 };
 
-/* A parsed address: family AF_INET/AF_INET6, prefix -1 when the text had none. */
-struct cni_addr {
-	int family;
-	int prefix;
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-	};
-};
+/* A CIDR as CNI results carry it: an interface address, so host bits are fine
+ * ("10.244.0.5/24"). 0 or -EINVAL. */
+static inline int cni_cidr_parse(const char *s, struct weft_prefix *p)
+{
+	return weft_prefix_parse_flags(s, WEFT_PREFIX_HOST_BITS, p);
+}
 
-/* "10.0.0.1" or "10.0.0.0/24" -> 0 or -EINVAL. */
-int cni_addr_parse(const char *s, struct cni_addr *a);
-/* 1 when @a and @b hold the same address bits (prefix ignored). */
-int cni_addr_equal(const struct cni_addr *a, const struct cni_addr *b);
+/* An address where CNI expects one ("gw", "gateway"); a length is tolerated, as
+ * it always was, and an address alone is /32 (/128). 0 or -EINVAL. */
+static inline int cni_ip_parse(const char *s, struct weft_prefix *p)
+{
+	return weft_prefix_parse_flags(s, WEFT_PREFIX_LEN_OPTIONAL | WEFT_PREFIX_HOST_BITS, p);
+}
 
 void cni_result_init(struct cni_result *r);
 void cni_result_free(struct cni_result *r);

@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "version.h"
 
 const char *const cni_supported_versions[] = {"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"};
-const int cni_supported_versions_count =
-	sizeof(cni_supported_versions) / sizeof(cni_supported_versions[0]);
+const int cni_supported_versions_count = ARRAY_SIZE(cni_supported_versions);
 
 int cni_version_supported(const char *v)
 {

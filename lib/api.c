@@ -11,16 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "fdio.h"
 #include "api.h"
 #include "log.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_err(struct weft_api_error *err, int e, const char *msg, const char *details)
 {
@@ -114,28 +108,17 @@ static int send_all(int fd, const char *buf, size_t len, long long deadline)
 /* Read until newline or EOF into a fresh buffer. */
 static int recv_msg(int fd, char **out, long long deadline)
 {
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap), *tmp;
+	size_t cap = 0, len = 0;
+	char *buf = NULL;
 	int err;
 
-	if (!buf)
-		return -ENOMEM;
 	for (;;) {
 		ssize_t n;
 
-		if (len + 1 >= cap) {
-			if (cap >= WEFT_API_MAX_MSG) {
-				err = -EMSGSIZE;
-				goto free_buf;
-			}
-			cap *= 2;
-			tmp = realloc(buf, cap);
-			if (!tmp) {
-				err = -ENOMEM;
-				goto free_buf;
-			}
-			buf = tmp;
-		}
+		/* At most WEFT_API_MAX_MSG bytes of buffer. */
+		err = fd_buf_room(&buf, &cap, len, WEFT_API_MAX_MSG - 1);
+		if (err)
+			goto free_buf;
 		n = recv(fd, buf + len, cap - len - 1, 0);
 		if (n < 0) {
 			if (errno == EINTR)

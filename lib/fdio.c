@@ -5,30 +5,39 @@
 
 #include "fdio.h"
 
+/* The first capacity: most messages and files fit. */
+#define FD_BUF_FIRST 4096
+
+int fd_buf_room(char **buf, size_t *cap, size_t used, size_t max)
+{
+	size_t grown;
+	char *tmp;
+
+	if (used + 1 < *cap)
+		return 0;
+	if (*cap > max)
+		return -EMSGSIZE;
+	grown = *cap ? *cap * 2 : FD_BUF_FIRST;
+	tmp = realloc(*buf, grown);
+	if (!tmp)
+		return -ENOMEM;
+	*buf = tmp;
+	*cap = grown;
+	return 0;
+}
+
 int read_fd_all(int fd, size_t max, char **out, size_t *len)
 {
-	size_t cap = 4096, used = 0;
-	char *buf = malloc(cap), *tmp;
+	size_t cap = 0, used = 0;
+	char *buf = NULL;
 	int err;
 
-	if (!buf)
-		return -ENOMEM;
 	for (;;) {
 		ssize_t n;
 
-		if (used + 1 >= cap) {
-			if (cap > max) {
-				err = -EMSGSIZE;
-				goto free_buf;
-			}
-			cap *= 2;
-			tmp = realloc(buf, cap);
-			if (!tmp) {
-				err = -ENOMEM;
-				goto free_buf;
-			}
-			buf = tmp;
-		}
+		err = fd_buf_room(&buf, &cap, used, max);
+		if (err)
+			goto free_buf;
 		n = read(fd, buf + used, cap - used - 1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -48,4 +57,22 @@ int read_fd_all(int fd, size_t max, char **out, size_t *len)
 free_buf:
 	free(buf);
 	return err;
+}
+
+int write_fd_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }

@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "log.h"
 
 static enum weft_log_level cur_level = LOG_LEVEL_INFO;
@@ -33,7 +34,7 @@ void log_set_prefix(const char *prefix)
 
 int log_level_parse(const char *name, enum weft_log_level *level)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(level_names); i++) {
 		if (!strcmp(name, level_names[i])) {
 			*level = (enum weft_log_level)i;
 			return 0;

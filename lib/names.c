@@ -18,3 +18,16 @@ bool weft_valid_name(const char *s, size_t max)
 	}
 	return true;
 }
+
+bool weft_valid_ifname(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (!len || len > WEFT_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}

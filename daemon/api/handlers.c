@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "array.h"
 #include "daemon/endpoint/endpoint.h"
 #include "daemon/api/handlers.h"
 #include "daemon/endpoint/ipam.h"
@@ -236,7 +237,7 @@ static json_t *parse_k8s(json_t *req, json_t **out)
 		return NULL;
 	if (!json_is_object(k8s))
 		return bad_arg("k8s", "must be an object");
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		v = json_object_get(k8s, fields[i]);
 		snprintf(field, sizeof(field), "k8s.%s", fields[i]);
 		if (v && (!json_is_string(v) || json_string_length(v) > K8S_FIELD_MAX))
@@ -565,7 +566,7 @@ json_t *handlers_dispatch(struct weftd *d, const char *buf, size_t len)
 		reply = bad_arg("op", "must be a string");
 		goto put_req;
 	}
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(handlers); i++) {
 		if (!strcmp(op, handlers[i].op)) {
 			pr_debug("request %s", op);
 			reply = handlers[i].fn(d, req);

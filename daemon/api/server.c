@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "api.h"
 #include "log.h"
 #include "daemon/api/server.h"
@@ -50,14 +51,6 @@ struct server {
 
 /* Tags that tell the listening socket and the signalfd from connections. */
 static char tag_listen, tag_signal, tag_watch;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Is someone answering on @path? Decides between "in use" and "stale". */
 bool server_in_use(const char *path)

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,21 +16,9 @@ bool valid_network_name(const char *s)
 	return weft_valid_name(s, WEFT_NETWORK_NAME_MAX);
 }
 
-/* The kernel's dev_valid_name() rules (IFNAMSIZ is 16 with the NUL). */
 bool valid_ifname(const char *s)
 {
-	size_t len;
-
-	if (!s)
-		return false;
-	len = strlen(s);
-	if (len < 1 || len > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++) {
-		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
-			return false;
-	}
-	return true;
+	return weft_valid_ifname(s);
 }
 
 int mac_parse(const char *s, uint8_t mac[6])

@@ -20,26 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* An address of either family, comparable with memcmp (unused bytes are zero). */
-struct weft_addr {
-	uint16_t family;  /* AF_INET, AF_INET6; 0 = none */
-	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes */
-};
-
-struct weft_prefix {
-	struct weft_addr addr; /* host bits are zero */
-	uint8_t len;
-};
-
-/* "10.0.0.1" or "fd00::1" -> 0, else -EINVAL. */
-int weft_addr_parse(const char *s, struct weft_addr *out);
-/* "10.244.1.0/24", "fd00:1::/64" -> 0; -EINVAL for a bad address, a prefix length
- * out of range or host bits set (almost surely a typo, as ipam_parse_cidr says). */
-int weft_prefix_parse(const char *s, struct weft_prefix *out);
-bool weft_addr_equal(const struct weft_addr *a, const struct weft_addr *b);
-bool weft_prefix_equal(const struct weft_prefix *a, const struct weft_prefix *b);
-/* Text form into @buf (INET6_ADDRSTRLEN bytes is enough); returns @buf. */
-const char *weft_addr_format(const struct weft_addr *a, char *buf, size_t len);
+#include "addr.h"
 
 /* Kubernetes allows one pod IP and one pod CIDR per family (dual-stack). */
 #define CL_MAX_ADDRS 2

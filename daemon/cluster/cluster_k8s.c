@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "array.h"
 #include "daemon/cluster/cluster_k8s.h"
 #include "log.h"
 
@@ -532,7 +533,7 @@ static const struct {
 
 static enum item_kind classify(const char *kind, const char *api_version)
 {
-	for (size_t i = 0; i < sizeof(known_kinds) / sizeof(known_kinds[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(known_kinds); i++) {
 		if (strcmp(kind, known_kinds[i].kind))
 			continue;
 		if (api_version && strcmp(api_version, known_kinds[i].api_version))

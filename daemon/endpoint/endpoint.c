@@ -11,6 +11,7 @@
 #include "daemon/endpoint/endpoint.h"
 #include "daemon/endpoint/ipam.h"
 #include "daemon/datapath/loader.h"
+#include "addr.h"
 #include "log.h"
 #include "daemon/host/netdev.h"
 #include "daemon/endpoint/state.h"
@@ -21,22 +22,22 @@
 
 int ep_ip_parse(const char *s, struct weft_ip_key *key)
 {
+	struct weft_addr a;
+
+	if (weft_addr_parse(s, &a))
+		return -EINVAL;
 	memset(key, 0, sizeof(*key));
-	if (inet_pton(AF_INET, s, &key->addr[0]) == 1) {
-		key->family = WEFT_FAMILY_IPV4;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, key->addr) == 1) {
-		key->family = WEFT_FAMILY_IPV6;
-		return 0;
-	}
-	return -EINVAL;
+	key->family = a.family == AF_INET6 ? WEFT_FAMILY_IPV6 : WEFT_FAMILY_IPV4;
+	memcpy(key->addr, a.addr, weft_addr_bits(&a) / 8);
+	return 0;
 }
 
 static void ip_format(const struct weft_ip_key *key, char *buf, size_t sz)
 {
-	inet_ntop(key->family == WEFT_FAMILY_IPV4 ? AF_INET : AF_INET6, key->addr, buf,
-		  (socklen_t)sz);
+	struct weft_addr a = {.family = key->family == WEFT_FAMILY_IPV4 ? AF_INET : AF_INET6};
+
+	memcpy(a.addr, key->addr, weft_addr_bits(&a) / 8);
+	weft_addr_format(&a, buf, sz);
 }
 
 static void state_name(const struct endpoint *ep, char *buf, size_t sz)

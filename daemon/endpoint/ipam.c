@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "daemon/endpoint/ipam.h"
+#include "addr.h"
 #include "log.h"
 #include "daemon/endpoint/state.h"
 #include "daemon/api/validate.h"
@@ -27,41 +28,38 @@ struct ipam {
 
 int ipam_parse_cidr(const char *cidr, uint32_t *net, int *prefix)
 {
-	char buf[32], *slash, *end;
-	struct in_addr in;
-	long len;
+	struct weft_prefix p;
 
-	if (!cidr || strlen(cidr) >= sizeof(buf))
+	/* Host bits set ("10.244.1.7/24") is almost surely a typo: refused too. */
+	if (weft_prefix_parse(cidr, &p) || p.addr.family != AF_INET)
 		return -EINVAL;
-	strcpy(buf, cidr);
-	slash = strchr(buf, '/');
-	if (!slash)
+	*net = ntohl(weft_addr_ipv4(&p.addr));
+	*prefix = p.len;
+	return 0;
+}
+
+/* @host_addr's file name, its text form. */
+static void addr_name(uint32_t host_addr, char *buf, size_t sz)
+{
+	struct weft_addr a = weft_addr_from_ipv4(htonl(host_addr));
+
+	weft_addr_format(&a, buf, sz);
+}
+
+/* The host-order IPv4 address @s names, or -EINVAL. */
+static int addr_parse4(const char *s, uint32_t *host_addr)
+{
+	struct weft_addr a;
+
+	if (weft_addr_parse(s, &a) || a.family != AF_INET)
 		return -EINVAL;
-	*slash = '\0';
-	if (inet_pton(AF_INET, buf, &in) != 1)
-		return -EINVAL;
-	errno = 0;
-	len = strtol(slash + 1, &end, 10);
-	if (errno || *end || end == slash + 1 || len < 0 || len > 32)
-		return -EINVAL;
-	*prefix = (int)len;
-	*net = ntohl(in.s_addr);
-	/* Host bits set ("10.244.1.7/24") is almost surely a typo: refuse it. */
-	if (len < 32 && (*net & (0xffffffffu >> len)))
-		return -EINVAL;
+	*host_addr = ntohl(weft_addr_ipv4(&a));
 	return 0;
 }
 
 static void owner_key(char *buf, size_t sz, const char *cid, const char *ifname)
 {
 	snprintf(buf, sz, "%s %s", cid, ifname);
-}
-
-static void addr_name(uint32_t host_addr, char *buf)
-{
-	struct in_addr in = {.s_addr = htonl(host_addr)};
-
-	inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
 }
 
 /* Offset of the pair's address, or -ENOENT. A linear scan: a node range is at
@@ -79,15 +77,13 @@ static long find_owner(struct ipam *ipam, const char *key)
 static int load_one(struct ipam *ipam, const char *name)
 {
 	char *buf = NULL, cid[256], ifname[16], key[300];
-	struct in_addr in;
 	uint32_t addr, off;
 	int err, n = 0;
 
-	if (inet_pton(AF_INET, name, &in) != 1) {
+	if (addr_parse4(name, &addr)) {
 		pr_warn("ipam: ignoring unexpected file %s", name);
 		return 0;
 	}
-	addr = ntohl(in.s_addr);
 	off = addr - ipam->net;
 	if (addr < ipam->net || off == 0 || off >= ipam->size - 1) {
 		pr_warn("ipam: %s is outside the usable range of the pod CIDR, ignoring it", name);
@@ -151,15 +147,13 @@ static int load_dir(struct ipam *ipam)
 
 static void load_last(struct ipam *ipam)
 {
-	struct in_addr in;
 	char *buf = NULL;
 	uint32_t addr;
 
 	if (state_read(ipam->dirfd, IPAM_LAST_FILE, &buf, NULL))
 		return;
 	buf[strcspn(buf, "\n")] = '\0';
-	if (inet_pton(AF_INET, buf, &in) == 1) {
-		addr = ntohl(in.s_addr);
+	if (!addr_parse4(buf, &addr)) {
 		if (addr > ipam->net && addr - ipam->net < ipam->size - 1)
 			ipam->last = addr - ipam->net;
 	}
@@ -271,7 +265,7 @@ int ipam_allocate(struct ipam *ipam, const char *cid, const char *ifname, uint32
 	ipam->owner[off] = strdup(key);
 	if (!ipam->owner[off])
 		return -ENOMEM;
-	addr_name(ipam->net + off, name);
+	addr_name(ipam->net + off, name, sizeof(name));
 	len = snprintf(line, sizeof(line), "%s\n", key);
 	err = state_write_atomic(ipam->dirfd, name, line, (size_t)len, true);
 	if (err) {
@@ -301,7 +295,7 @@ int ipam_release(struct ipam *ipam, const char *cid, const char *ifname, bool *r
 	off = find_owner(ipam, key);
 	if (off < 0)
 		return 0;
-	addr_name(ipam->net + (uint32_t)off, name);
+	addr_name(ipam->net + (uint32_t)off, name, sizeof(name));
 	err = state_remove(ipam->dirfd, name);
 	if (err) {
 		pr_warn("ipam: cannot remove %s of %s: %s", name, key, strerror(-err));

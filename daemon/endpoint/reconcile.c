@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/endpoint/endpoint.h"
+#include "addr.h"
 #include "fdio.h"
 #include "daemon/endpoint/ipam.h"
 #include "daemon/datapath/loader.h"
@@ -200,13 +201,14 @@ struct ipam_ctx {
 static void ipam_entry(const char *cid, const char *ifname, uint32_t addr, void *arg)
 {
 	struct ipam_ctx *c = arg;
-	char ip[INET_ADDRSTRLEN];
+	struct weft_addr a = weft_addr_from_ipv4(addr);
+	char ip[WEFT_ADDR_STRLEN];
 	struct stat st;
 	bool released;
 
 	if (endpoint_find(c->d, cid, ifname))
 		return;
-	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
+	weft_addr_format(&a, ip, sizeof(ip));
 	if (c->dirfd >= 0 && !fstatat(c->dirfd, ip, &st, 0) &&
 	    c->now - st.st_mtime < RECONCILE_IPAM_GRACE_S)
 		return;

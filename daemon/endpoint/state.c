@@ -52,22 +52,6 @@ bool state_is_tmp(const char *name)
 	return !strncmp(name, STATE_TMP_PREFIX, strlen(STATE_TMP_PREFIX));
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int state_write_atomic(int dirfd, const char *name, const void *data, size_t len, bool durable)
 {
 	char tmp[NAME_MAX + 1];
@@ -79,7 +63,7 @@ int state_write_atomic(int dirfd, const char *name, const void *data, size_t len
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, data, len);
+	err = write_fd_all(fd, data, len);
 	if (err)
 		goto unlink_tmp;
 	if (durable && fsync(fd) < 0) {

@@ -7,7 +7,6 @@
 #include <netlink/route/link.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link/inet6.h>
-#include <netlink/route/link/veth.h>
 #include <netlink/route/link/vxlan.h>
 #include <netlink/route/route.h>
 #include <stdbool.h>
@@ -17,29 +16,12 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "nlh.h"
 #include "daemon/host/netdev.h"
 
 struct netdev {
 	struct nl_sock *sk;
 };
-
-/* libnl has its own error space; weft speaks errno. */
-static int nl_to_errno(int nlerr)
-{
-	switch (abs(nlerr)) {
-	case 0: return 0;
-	case NLE_NOMEM: return -ENOMEM;
-	case NLE_OBJ_NOTFOUND:
-	case NLE_NODEV: return -ENODEV;
-	case NLE_PERM: return -EPERM;
-	case NLE_BUSY: return -EBUSY;
-	case NLE_EXIST: return -EEXIST;
-	case NLE_INVAL: return -EINVAL;
-	case NLE_AGAIN: return -EAGAIN;
-	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
-	}
-	return -EIO;
-}
 
 int netdev_open(struct netdev **out)
 {
@@ -56,7 +38,7 @@ int netdev_open(struct netdev **out)
 	}
 	err = nl_connect(nd->sk, NETLINK_ROUTE);
 	if (err < 0) {
-		err = nl_to_errno(err);
+		err = nlh_errno(err);
 		pr_warn("netdev: cannot open a netlink socket: %s", strerror(-err));
 		goto free_sock;
 	}
@@ -85,7 +67,7 @@ int netdev_lookup(struct netdev *nd, const char *name, int *ifindex, uint8_t mac
 
 	err = rtnl_link_get_kernel(nd->sk, 0, name, &link);
 	if (err < 0)
-		return nl_to_errno(err);
+		return nlh_errno(err);
 	*ifindex = rtnl_link_get_ifindex(link);
 	addr = rtnl_link_get_addr(link);
 	if (!addr || nl_addr_get_len(addr) != 6) {
@@ -113,17 +95,8 @@ int netdev_exists(struct netdev *nd, const char *name, int ifindex)
 
 int netdev_delete(struct netdev *nd, const char *name)
 {
-	struct rtnl_link *link = NULL;
-	int err;
+	int err = nlh_link_del(nd->sk, name);
 
-	err = rtnl_link_get_kernel(nd->sk, 0, name, &link);
-	if (err < 0) {
-		err = nl_to_errno(err);
-		return err == -ENODEV ? 0 : err;
-	}
-	err = rtnl_link_delete(nd->sk, link);
-	rtnl_link_put(link);
-	err = nl_to_errno(err);
 	/* Deleting one veth end removes its peer; a racing delete is fine too. */
 	return err == -ENODEV ? 0 : err;
 }
@@ -135,7 +108,7 @@ static int link_mtu(struct netdev *nd, int ifindex)
 
 	err = rtnl_link_get_kernel(nd->sk, ifindex, NULL, &link);
 	if (err < 0)
-		return nl_to_errno(err);
+		return nlh_errno(err);
 	mtu = (int)rtnl_link_get_mtu(link);
 	rtnl_link_put(link);
 	return mtu > 0 ? mtu : -ENOENT;
@@ -149,7 +122,7 @@ int netdev_default_route_mtu(struct netdev *nd)
 
 	err = rtnl_route_alloc_cache(nd->sk, AF_INET, 0, &routes);
 	if (err < 0)
-		return nl_to_errno(err);
+		return nlh_errno(err);
 	for (obj = nl_cache_get_first(routes); obj; obj = nl_cache_get_next(obj)) {
 		struct rtnl_route *r = (struct rtnl_route *)obj;
 		struct rtnl_nexthop *nh;
@@ -172,57 +145,18 @@ int netdev_default_route_mtu(struct netdev *nd)
 int netdev_veth_create(struct netdev *nd, const char *name, const char *peer_name, int mtu,
 		       int *ifindex)
 {
-	struct rtnl_link *veth, *peer, *link = NULL;
+	struct rtnl_link *link = NULL;
 	int err;
 
-	veth = rtnl_link_veth_alloc();
-	if (!veth)
-		return -ENOMEM;
-	peer = rtnl_link_veth_get_peer(veth);
-	rtnl_link_set_name(veth, name);
-	rtnl_link_set_name(peer, peer_name);
-	if (mtu > 0) {
-		rtnl_link_set_mtu(veth, (unsigned int)mtu);
-		rtnl_link_set_mtu(peer, (unsigned int)mtu);
-	}
-	err = nl_to_errno(rtnl_link_add(nd->sk, veth, NLM_F_CREATE | NLM_F_EXCL));
-	rtnl_link_put(peer);
-	rtnl_link_put(veth);
+	err = nlh_veth_create(nd->sk, name, peer_name, -1, mtu);
 	if (err)
 		return err;
-	err = nl_to_errno(rtnl_link_get_kernel(nd->sk, 0, name, &link));
+	err = nlh_errno(rtnl_link_get_kernel(nd->sk, 0, name, &link));
 	if (err)
 		return err;
 	*ifindex = rtnl_link_get_ifindex(link);
 	rtnl_link_put(link);
 	return 0;
-}
-
-/*
- * RTNL_SETLINK on @ifindex: @fill puts what changes into @change (a name, an
- * MTU, flags, ...), as libnl's rtnl_link_change() wants an original and a
- * change object. 0 or -errno.
- */
-static int link_change(struct netdev *nd, int ifindex,
-		       int (*fill)(struct rtnl_link *change, const void *arg), const void *arg)
-{
-	struct rtnl_link *orig, *change;
-	int err = -ENOMEM;
-
-	orig = rtnl_link_alloc();
-	change = rtnl_link_alloc();
-	if (!orig || !change)
-		goto put_links;
-	rtnl_link_set_ifindex(orig, ifindex);
-	err = fill(change, arg);
-	if (!err)
-		err = nl_to_errno(rtnl_link_change(nd->sk, orig, change, 0));
-put_links:
-	if (change)
-		rtnl_link_put(change);
-	if (orig)
-		rtnl_link_put(orig);
-	return err;
 }
 
 static int fill_name(struct rtnl_link *change, const void *name)
@@ -233,7 +167,7 @@ static int fill_name(struct rtnl_link *change, const void *name)
 
 int netdev_rename(struct netdev *nd, int ifindex, const char *name)
 {
-	return link_change(nd, ifindex, fill_name, name);
+	return nlh_link_change(nd->sk, ifindex, fill_name, name);
 }
 
 int netdev_delete_index(struct netdev *nd, int ifindex)
@@ -245,7 +179,7 @@ int netdev_delete_index(struct netdev *nd, int ifindex)
 	if (!link)
 		return -ENOMEM;
 	rtnl_link_set_ifindex(link, ifindex);
-	err = nl_to_errno(rtnl_link_delete(nd->sk, link));
+	err = nlh_errno(rtnl_link_delete(nd->sk, link));
 	rtnl_link_put(link);
 	return err == -ENODEV ? 0 : err;
 }
@@ -270,7 +204,7 @@ int netdev_delete_numbered(struct netdev *nd, const char *prefix_a, const char *
 	struct nl_object *obj;
 	int err, n = 0;
 
-	err = nl_to_errno(rtnl_link_alloc_cache(nd->sk, AF_UNSPEC, &cache));
+	err = nlh_errno(rtnl_link_alloc_cache(nd->sk, AF_UNSPEC, &cache));
 	if (err)
 		return err;
 	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
@@ -297,7 +231,7 @@ int netdev_addr_mtu(struct netdev *nd, uint32_t addr)
 
 	err = rtnl_addr_alloc_cache(nd->sk, &addrs);
 	if (err < 0)
-		return nl_to_errno(err);
+		return nlh_errno(err);
 	for (obj = nl_cache_get_first(addrs); obj; obj = nl_cache_get_next(obj)) {
 		struct rtnl_addr *a = (struct rtnl_addr *)obj;
 		struct nl_addr *local = rtnl_addr_get_local(a);
@@ -345,16 +279,16 @@ static int vxlan_create(struct netdev *nd, const struct netdev_vxlan *v)
 	}
 	rtnl_link_set_name(link, v->name);
 	rtnl_link_set_mtu(link, (unsigned int)v->mtu);
-	err = nl_to_errno(rtnl_link_vxlan_set_collect_metadata(link, 1));
+	err = nlh_errno(rtnl_link_vxlan_set_collect_metadata(link, 1));
 	if (!err)
-		err = nl_to_errno(rtnl_link_vxlan_set_port(link, v->port));
+		err = nlh_errno(rtnl_link_vxlan_set_port(link, v->port));
 	if (!err)
-		err = nl_to_errno(rtnl_link_vxlan_set_local(link, local));
+		err = nlh_errno(rtnl_link_vxlan_set_local(link, local));
 	/* Learning would fill an FDB that external mode never reads. */
 	if (!err)
-		err = nl_to_errno(rtnl_link_vxlan_set_learning(link, 0));
+		err = nlh_errno(rtnl_link_vxlan_set_learning(link, 0));
 	if (!err)
-		err = nl_to_errno(rtnl_link_add(nd->sk, link, NLM_F_CREATE | NLM_F_EXCL));
+		err = nlh_errno(rtnl_link_add(nd->sk, link, NLM_F_CREATE | NLM_F_EXCL));
 put:
 	if (local)
 		nl_addr_put(local);
@@ -375,7 +309,7 @@ static int fill_vxlan(struct rtnl_link *change, const void *mtu)
 
 static int vxlan_configure(struct netdev *nd, int ifindex, int mtu)
 {
-	return link_change(nd, ifindex, fill_vxlan, &mtu);
+	return nlh_link_change(nd->sk, ifindex, fill_vxlan, &mtu);
 }
 
 /* No IPv6 link-local address on the device: it would only send router
@@ -384,12 +318,12 @@ static int vxlan_configure(struct netdev *nd, int ifindex, int mtu)
 static int fill_no_ipv6_addr(struct rtnl_link *change, const void *arg)
 {
 	(void)arg;
-	return nl_to_errno(rtnl_link_inet6_set_addr_gen_mode(change, IN6_ADDR_GEN_MODE_NONE));
+	return nlh_errno(rtnl_link_inet6_set_addr_gen_mode(change, IN6_ADDR_GEN_MODE_NONE));
 }
 
 static void vxlan_no_ipv6_addr(struct netdev *nd, int ifindex)
 {
-	int err = link_change(nd, ifindex, fill_no_ipv6_addr, NULL);
+	int err = nlh_link_change(nd->sk, ifindex, fill_no_ipv6_addr, NULL);
 
 	if (err)
 		pr_debug("vxlan ifindex %d: IPv6 addrgenmode none: %s", ifindex, strerror(-err));
@@ -402,7 +336,7 @@ int netdev_vxlan_ensure(struct netdev *nd, const struct netdev_vxlan *v, int *if
 	int err;
 
 	*created = false;
-	err = nl_to_errno(rtnl_link_get_kernel(nd->sk, 0, v->name, &link));
+	err = nlh_errno(rtnl_link_get_kernel(nd->sk, 0, v->name, &link));
 	if (err && err != -ENODEV)
 		return err;
 	if (!err) {
@@ -425,7 +359,7 @@ int netdev_vxlan_ensure(struct netdev *nd, const struct netdev_vxlan *v, int *if
 		if (err)
 			return err;
 		*created = true;
-		err = nl_to_errno(rtnl_link_get_kernel(nd->sk, 0, v->name, &link));
+		err = nlh_errno(rtnl_link_get_kernel(nd->sk, 0, v->name, &link));
 		if (err)
 			return err;
 		*ifindex = rtnl_link_get_ifindex(link);
@@ -482,7 +416,7 @@ int netdev_route_replace(struct netdev *nd, uint32_t dst, int len, int ifindex, 
 	 * from remote pods come back to it through their node's tunnel. */
 	rtnl_route_set_pref_src(r, s);
 	nl_addr_put(s);
-	err = nl_to_errno(rtnl_route_add(nd->sk, r, NLM_F_CREATE | NLM_F_REPLACE));
+	err = nlh_errno(rtnl_route_add(nd->sk, r, NLM_F_CREATE | NLM_F_REPLACE));
 	rtnl_route_put(r);
 	return err;
 }
@@ -499,7 +433,7 @@ int netdev_route_delete(struct netdev *nd, uint32_t dst, int len, int ifindex)
 	/* The kernel says ESRCH for a route that is not there. */
 	if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NOADDR)
 		return 0;
-	return nl_to_errno(err);
+	return nlh_errno(err);
 }
 
 int netdev_route_foreach(struct netdev *nd, int ifindex,
@@ -511,7 +445,7 @@ int netdev_route_foreach(struct netdev *nd, int ifindex,
 
 	err = rtnl_route_alloc_cache(nd->sk, AF_INET, 0, &routes);
 	if (err < 0)
-		return nl_to_errno(err);
+		return nlh_errno(err);
 	for (obj = nl_cache_get_first(routes); obj; obj = nl_cache_get_next(obj)) {
 		struct rtnl_route *r = (struct rtnl_route *)obj;
 		struct nl_addr *dst = rtnl_route_get_dst(r);

@@ -16,9 +16,9 @@ extern char **environ;
 
 static void put_prefix(FILE *fp, const struct weft_prefix *p)
 {
-	char buf[64];
+	char buf[WEFT_PREFIX_STRLEN];
 
-	fprintf(fp, "%s/%u", weft_addr_format(&p->addr, buf, sizeof(buf)), p->len);
+	fputs(weft_prefix_format(p, buf, sizeof(buf)), fp);
 }
 
 /* The ruleset as one nft transaction; NULL when out of memory. */

@@ -16,7 +16,7 @@
 #ifndef WEFTD_SNAT_H
 #define WEFTD_SNAT_H
 
-#include "daemon/cluster/cluster.h"
+#include "addr.h"
 
 #define SNAT_TABLE "weft"
 

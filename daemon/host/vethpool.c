@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "daemon/datapath/loader.h"
 #include "log.h"
 #include "daemon/host/netdev.h"
@@ -61,14 +62,6 @@ struct vethpool {
 	unsigned long next_k;	   /* refill thread only */
 	struct pool_claim *claims; /* main thread only */
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* pthread_cond_timedwait() wants CLOCK_REALTIME. */
 static void ms_from_now(struct timespec *ts, long long ms)

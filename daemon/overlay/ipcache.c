@@ -58,13 +58,7 @@ void ipcache_key(const struct weft_prefix *prefix, struct weft_ipcache_key *key)
 	memset(key, 0, sizeof(*key));
 	key->prefixlen = WEFT_IPCACHE_PREFIX_BASE + prefix->len;
 	key->family = prefix->addr.family == AF_INET6 ? WEFT_FAMILY_IPV6 : WEFT_FAMILY_IPV4;
-	memcpy(key->addr, prefix->addr.addr, prefix->addr.family == AF_INET6 ? 16 : 4);
-}
-
-void ipcache_host_prefix(const struct weft_addr *addr, struct weft_prefix *out)
-{
-	out->addr = *addr;
-	out->len = addr->family == AF_INET6 ? 128 : 32;
+	memcpy(key->addr, prefix->addr.addr, weft_addr_bits(&prefix->addr) / 8);
 }
 
 static struct ipc_entry *lookup(const struct ipcache *ic, const struct weft_prefix *prefix)

@@ -36,8 +36,6 @@ void ipcache_free(struct ipcache *ic);
 
 /* @prefix as a map key (host bits are already zero in a weft_prefix). */
 void ipcache_key(const struct weft_prefix *prefix, struct weft_ipcache_key *key);
-/* @addr as its own /32 or /128 prefix. */
-void ipcache_host_prefix(const struct weft_addr *addr, struct weft_prefix *out);
 
 /* 0 or -ENOMEM. */
 int ipcache_set(struct ipcache *ic, const struct weft_prefix *prefix,

@@ -92,7 +92,7 @@ static void pod_entries(struct overlay *ov, const struct cl_pod *p, const struct
 		return;
 	if (op == POD_DEL) {
 		for (unsigned int i = 0; i < p->n_ips && !err; i++) {
-			ipcache_host_prefix(&p->ips[i], &prefix);
+			prefix = weft_prefix_host(&p->ips[i]);
 			err = ipcache_unset(ov->ic, &prefix);
 		}
 		identity_put(ov->ids, identity_lookup(ov->ids, p->ns, &p->labels));
@@ -118,7 +118,7 @@ static void pod_entries(struct overlay *ov, const struct cl_pod *p, const struct
 		memcpy(v.tunnel_addr, tunnel->addr, 4);
 	}
 	for (unsigned int i = 0; i < p->n_ips && !err; i++) {
-		ipcache_host_prefix(&p->ips[i], &prefix);
+		prefix = weft_prefix_host(&p->ips[i]);
 		err = ipcache_set(ov->ic, &prefix, &v);
 	}
 out:
@@ -195,7 +195,7 @@ static void node_entries(struct overlay *ov, const struct cl_node *n, bool add)
 		 * host's to route. */
 		if (!ip)
 			return;
-		ipcache_host_prefix(ip, &prefix);
+		prefix = weft_prefix_host(ip);
 		v.identity = WEFT_IDENTITY_HOST;
 		v.flags = WEFT_IPC_F_LOCAL | WEFT_IPC_F_NODE;
 		err = add ? ipcache_set(ov->ic, &prefix, &v) : ipcache_unset(ov->ic, &prefix);
@@ -208,7 +208,7 @@ static void node_entries(struct overlay *ov, const struct cl_node *n, bool add)
 		return;
 	v.tunnel_family = WEFT_FAMILY_IPV4;
 	memcpy(v.tunnel_addr, ip->addr, 4);
-	ipcache_host_prefix(ip, &prefix);
+	prefix = weft_prefix_host(ip);
 	v.identity = WEFT_IDENTITY_REMOTE_NODE;
 	v.flags = WEFT_IPC_F_NODE;
 	err = add ? ipcache_set(ov->ic, &prefix, &v) : ipcache_unset(ov->ic, &prefix);
@@ -309,7 +309,7 @@ static int check_clash(void *ctx, const struct cl_node *other)
 	const struct cl_node *n = ctx;
 	const struct weft_addr *ip = cl_node_ipv4(n), *oip = cl_node_ipv4(other);
 	const struct weft_prefix *c = cl_node_pod_cidr4(n), *oc = cl_node_pod_cidr4(other);
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	char a[WEFT_PREFIX_STRLEN], b[WEFT_PREFIX_STRLEN];
 
 	if (!strcmp(n->name, other->name))
 		return 0;
@@ -318,10 +318,10 @@ static int check_clash(void *ctx, const struct cl_node *other)
 			"reaches the other",
 			n->name, weft_addr_format(ip, a, sizeof(a)), other->name);
 	if (c && oc && prefixes_overlap(c, oc))
-		pr_warn("node %s's podCIDR %s/%u overlaps node %s's %s/%u: pods in the overlap "
+		pr_warn("node %s's podCIDR %s overlaps node %s's %s: pods in the overlap "
 			"are reached on one node only",
-			n->name, weft_addr_format(&c->addr, a, sizeof(a)), c->len, other->name,
-			weft_addr_format(&oc->addr, b, sizeof(b)), oc->len);
+			n->name, weft_prefix_format(c, a, sizeof(a)), other->name,
+			weft_prefix_format(oc, b, sizeof(b)));
 	return 0;
 }
 
@@ -367,11 +367,10 @@ static void on_node(void *ctx, enum cluster_event ev, const struct cl_node *old,
 static void prune_route(void *ctx, uint32_t dst, int len)
 {
 	struct overlay *ov = ctx;
-	struct weft_prefix prefix = {.addr.family = AF_INET, .len = (uint8_t)len};
+	struct weft_prefix prefix = {.addr = weft_addr_from_ipv4(dst), .len = (uint8_t)len};
 	const struct weft_ipcache_value *v;
 	int err;
 
-	memcpy(prefix.addr.addr, &dst, 4);
 	v = ipcache_get(ov->ic, &prefix);
 	if (v && (v->flags & WEFT_IPC_F_POD_CIDR))
 		return;

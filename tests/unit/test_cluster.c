@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "array.h"
 #include "daemon/cluster/cluster.h"
 #include "daemon/cluster/cluster_k8s.h"
 #include "log.h"
@@ -133,7 +134,7 @@ static const char *const base_items[] = {
 	"{\"name\":\"calico\",\"namespace\":\"prod\"},\"spec\":{}}",
 };
 
-#define N_BASE (sizeof(base_items) / sizeof(base_items[0]))
+#define N_BASE (ARRAY_SIZE(base_items))
 
 /* A snapshot of base_items with item @skip left out (or none: -1) and item @swap_at
  * replaced by @swap (NULL: none). */

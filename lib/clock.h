@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef WEFT_CLOCK_H
+#define WEFT_CLOCK_H
+
+/* Milliseconds on CLOCK_MONOTONIC: for deadlines and intervals, which must not
+ * jump when the wall clock is set. */
+long long now_ms(void);
+
+#endif
