@@ -6,12 +6,14 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "bpf/datapath.h"
 #include "config.h"
 #include "env.h"
 #include "errors.h"
 
-/* The pod's side of the link-local next hop every route points at. */
-#define CNI_GATEWAY_V4 "169.254.1.1"
+/* The pod's side of the link-local next hop every route points at: the
+ * address weft_from_pod answers ARP for. */
+#define CNI_GATEWAY_V4 WEFT_GATEWAY_IPV4
 /* Addresses one attachment may carry (dual-stack leaves room). */
 #define CNI_MAX_POD_IPS 8
 

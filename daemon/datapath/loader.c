@@ -35,10 +35,6 @@ struct loader {
 	char *log;
 };
 
-static const char *const rodata_vars[] = {
-	"weft_endpoint_id", "weft_pod_ipv4", "weft_pod_mac", "weft_host_mac", "weft_host_ifindex",
-};
-
 const char *loader_object_path(const struct loader *l)
 {
 	return l->path;
@@ -120,8 +116,10 @@ static struct bpf_object *open_object(struct loader *l, char *log)
 static int check_object(struct loader *l)
 {
 	static const char *const progs[] = {PROG_FROM_POD, PROG_TO_POD, PROG_TO_POD_LOCAL};
+	struct rodata_endpoint zero = {0};
+	struct rodata_object ro;
 	struct bpf_object *obj;
-	uint8_t zero[8] = {0};
+	const char *var = NULL;
 	int err = 0;
 
 	obj = open_object(l, l->log);
@@ -131,17 +129,19 @@ static int check_object(struct loader *l)
 		return err;
 	}
 	/* An object from before per-map layouts is layout 1 throughout. */
-	for (int i = 0; i < MAPS_NR; i++)
+	for (int i = 0; i < WEFT_MAP_NR; i++)
 		l->layout.v[i] = 1;
-	err = rodata_get(obj, "weft_map_layout", l->layout.v, sizeof(l->layout.v));
-	if (err && err != -ENOENT) {
-		pr_warn("%s: .rodata weft_map_layout: %s", l->path, strerror(-err));
+	err = rodata_get_object(obj, &ro, &var);
+	if (!err)
+		memcpy(l->layout.v, ro.weft_map_layout, sizeof(l->layout.v));
+	else if (err != -ENOENT) {
+		pr_warn("%s: .rodata %s: %s", l->path, var, strerror(-err));
 		goto close_obj;
 	}
 	err = 0;
-	for (int i = 0; i < MAPS_NR && !err; i++) {
+	for (int i = 0; i < WEFT_MAP_NR && !err; i++) {
 		if (!l->layout.v[i]) {
-			pr_warn("%s: map %s has layout version 0", l->path, maps_names[i]);
+			pr_warn("%s: map %s has layout version 0", l->path, maps_defs[i].name);
 			err = -EINVAL;
 		}
 	}
@@ -151,20 +151,17 @@ static int check_object(struct loader *l)
 			err = -ENOENT;
 		}
 	}
-	for (int i = 0; i < MAPS_NR && !err; i++) {
-		if (!bpf_object__find_map_by_name(obj, maps_names[i])) {
-			pr_warn("%s has no map %s", l->path, maps_names[i]);
+	for (int i = 0; i < WEFT_MAP_NR && !err; i++) {
+		if (!bpf_object__find_map_by_name(obj, maps_defs[i].name)) {
+			pr_warn("%s has no map %s", l->path, maps_defs[i].name);
 			err = -ENOENT;
 		}
 	}
-	/* Writing zeroes of the wrong size would fail with -EINVAL, so probe with
-	 * each variable's real size. */
-	for (size_t i = 0; i < sizeof(rodata_vars) / sizeof(rodata_vars[0]) && !err; i++) {
-		size_t sz = strstr(rodata_vars[i], "mac") ? 6 : 4;
-
-		err = rodata_set(obj, rodata_vars[i], zero, sz);
+	/* Every per-endpoint constant there, with weftd's size. */
+	if (!err) {
+		err = rodata_set_endpoint(obj, &zero, &var);
 		if (err)
-			pr_warn("%s: .rodata variable %s: %s", l->path, rodata_vars[i],
+			pr_warn("%s: .rodata variable %s: %s", l->path, var,
 				err == -ENOENT ? "missing" : strerror(-err));
 	}
 close_obj:
@@ -252,30 +249,21 @@ static void log_tail(const char *log, char *buf, size_t sz)
 static int set_constants(struct bpf_object *obj, const struct loader_params *p,
 			 struct weft_api_error *e)
 {
-	uint32_t ifindex = (uint32_t)p->ifindex;
-	const struct {
-		const char *name;
-		const void *val;
-		size_t size;
-	} vars[] = {
-		{"weft_endpoint_id", &p->id, sizeof(p->id)},
-		{"weft_pod_ipv4", &p->pod_ipv4, sizeof(p->pod_ipv4)},
-		{"weft_pod_mac", p->pod_mac, sizeof(p->pod_mac)},
-		{"weft_host_mac", p->host_mac, sizeof(p->host_mac)},
-		{"weft_host_ifindex", &ifindex, sizeof(ifindex)},
+	struct rodata_endpoint c = {
+		.weft_endpoint_id = p->id,
+		.weft_pod_ipv4 = p->pod_ipv4,
+		.weft_host_ifindex = (uint32_t)p->ifindex,
 	};
+	const char *var = NULL;
 	int err;
 
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		err = rodata_set(obj, vars[i].name, vars[i].val, vars[i].size);
-		if (err) {
-			api_err_set(e, -err, WEFTD_POD_OBJECT, "set .rodata %s for endpoint %u: %s",
-				    vars[i].name, p->id,
-				    err == -ENOENT ? "no such variable" : strerror(-err));
-			return err;
-		}
-	}
-	return 0;
+	memcpy(c.weft_pod_mac, p->pod_mac, sizeof(c.weft_pod_mac));
+	memcpy(c.weft_host_mac, p->host_mac, sizeof(c.weft_host_mac));
+	err = rodata_set_endpoint(obj, &c, &var);
+	if (err)
+		api_err_set(e, -err, WEFTD_POD_OBJECT, "set .rodata %s for endpoint %u: %s", var,
+			    p->id, err == -ENOENT ? "no such variable" : strerror(-err));
+	return err;
 }
 
 static int set_map_pins(struct loader *l, struct bpf_object *obj, uint32_t id,
@@ -340,20 +328,23 @@ static int set_policy_slot(struct bpf_object *obj, const struct loader_params *p
 			   struct weft_api_error *e)
 {
 	struct bpf_program *prog = bpf_object__find_program_by_name(obj, PROG_TO_POD_LOCAL);
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, MAP_POLICY_PROGS);
+	struct bpf_map *map =
+		bpf_object__find_map_by_name(obj, maps_defs[WEFT_MAP_POLICY_PROGS].name);
 	__u32 key = p->id;
 	int fd, err;
 
 	if (!prog || !map) {
 		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find %s for endpoint %u",
-			    prog ? MAP_POLICY_PROGS : PROG_TO_POD_LOCAL, p->id);
+			    prog ? maps_defs[WEFT_MAP_POLICY_PROGS].name : PROG_TO_POD_LOCAL,
+			    p->id);
 		return -ENOENT;
 	}
 	fd = bpf_program__fd(prog);
 	if (bpf_map_update_elem(bpf_map__fd(map), &key, &fd, BPF_ANY) < 0) {
 		err = -errno;
-		api_err_set(e, -err, MAP_POLICY_PROGS, "insert %s of endpoint %u: %s",
-			    PROG_TO_POD_LOCAL, p->id, strerror(-err));
+		api_err_set(e, -err, maps_defs[WEFT_MAP_POLICY_PROGS].name,
+			    "insert %s of endpoint %u: %s", PROG_TO_POD_LOCAL, p->id,
+			    strerror(-err));
 		return err;
 	}
 	return 0;
@@ -366,7 +357,7 @@ static int clear_policy_slot(struct loader *l, uint32_t id)
 	char path[PATH_MAX];
 	int fd, err = 0;
 
-	maps_pin_path_v(l->bpffs, MAPS_POLICY_PROGS, l->layout.v[MAPS_POLICY_PROGS], path,
+	maps_pin_path_v(l->bpffs, WEFT_MAP_POLICY_PROGS, l->layout.v[WEFT_MAP_POLICY_PROGS], path,
 			sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
@@ -572,8 +563,8 @@ int loader_detach(struct loader *l, uint32_t id)
 
 	ret = clear_policy_slot(l, id);
 	if (ret)
-		pr_warn("endpoint %u: cannot clear its %s slot: %s", id, MAP_POLICY_PROGS,
-			strerror(-ret));
+		pr_warn("endpoint %u: cannot clear its %s slot: %s", id,
+			maps_defs[WEFT_MAP_POLICY_PROGS].name, strerror(-ret));
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		pin_path(l, id, links[i], path, sizeof(path));
 		err = detach_pin(path);
@@ -700,7 +691,7 @@ close_progs:
 
 static void policy_path(struct loader *l, const struct maps_layout *layout, char *buf, size_t sz)
 {
-	maps_pin_path_v(l->bpffs, MAPS_POLICY_PROGS, layout->v[MAPS_POLICY_PROGS], buf, sz);
+	maps_pin_path_v(l->bpffs, WEFT_MAP_POLICY_PROGS, layout->v[WEFT_MAP_POLICY_PROGS], buf, sz);
 }
 
 int loader_running(struct loader *l, uint32_t id, const struct maps_layout *layout,
@@ -768,7 +759,7 @@ int loader_swap(struct loader *l, uint32_t id, const struct maps_layout *layout,
 		    bpf_map_update_elem(fd, &id, &progs->fd[LOADER_TO_POD_LOCAL], BPF_ANY) < 0) {
 			err = -errno;
 			api_err_set(e, -err, path, "set the %s slot of endpoint %u: %s",
-				    MAP_POLICY_PROGS, id, strerror(-err));
+				    maps_defs[WEFT_MAP_POLICY_PROGS].name, id, strerror(-err));
 		}
 		if (fd >= 0)
 			close(fd);
