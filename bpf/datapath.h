@@ -14,30 +14,19 @@
  * pod without any broadcast reaching the host. */
 #define WEFT_GATEWAY_IPV4    "169.254.1.1"
 #define WEFT_GATEWAY_IPV4_BE 0x0101fea9 /* 169.254.1.1 in network order */
-#define WEFT_GATEWAY_IPV6    "fe80::1"
+
+#define WEFT_MAC_LEN 6 /* Ethernet, as ETH_ALEN, which user space may not have */
 
 /*
- * Layout version of each shared map: bump a map's number whenever its key or
- * value layout changes. weftd pins layout N > 1 as "<name>_v<N>" (bpffs refuses dots), so an
- * upgrade creates the new map next to the old one, migrates the entries,
- * swaps the programs and only then removes the old map (docs/architecture.md).
- * Value layouts only grow at the end: weftd copies the common prefix, and the
- * daemon's own writes fill what it knows and zero the rest.
- *
  * WEFT_TEST_LAYOUT=N builds a test object whose weft_endpoints value has an
- * extra trailing field, to exercise the migration (tests/bats/60-upgrade.bats).
+ * extra trailing field (layout N), to exercise the migration
+ * (tests/bats/60-upgrade.bats). The layout numbers live in WEFT_SHARED_MAPS.
  */
 #ifdef WEFT_TEST_LAYOUT
 #define WEFT_ENDPOINTS_LAYOUT WEFT_TEST_LAYOUT
 #else
 #define WEFT_ENDPOINTS_LAYOUT 1
 #endif
-#define WEFT_METRICS_LAYOUT	   1
-#define WEFT_POLICY_PROGS_LAYOUT   1
-#define WEFT_IPCACHE_LAYOUT	   1
-#define WEFT_OVERLAY_CONFIG_LAYOUT 1
-/* Kept for readers of older notes: the highest per-map version. */
-#define WEFT_MAP_LAYOUT_VERSION WEFT_ENDPOINTS_LAYOUT
 
 /*
  * Endpoints per node. weftd hands out endpoint ids in 1..WEFT_MAX_ENDPOINTS-1
@@ -65,12 +54,12 @@ enum weft_endpoint_flags {
 
 /* weft_endpoints value: everything from-pod needs to deliver to a local pod. */
 struct weft_endpoint_info {
-	__u32 ifindex;	   /* host-side veth */
-	__u32 endpoint_id; /* weftd's id, also the pin directory name */
-	__u8 pod_mac[6];   /* destination MAC for frames into the pod */
-	__u8 host_mac[6];  /* host-side veth MAC = the pod's gateway MAC */
-	__u32 identity;	   /* security identity, for policy */
-	__u32 flags;	   /* enum weft_endpoint_flags */
+	__u32 ifindex;		     /* host-side veth */
+	__u32 endpoint_id;	     /* weftd's id, also the pin directory name */
+	__u8 pod_mac[WEFT_MAC_LEN];  /* destination MAC for frames into the pod */
+	__u8 host_mac[WEFT_MAC_LEN]; /* host-side veth MAC = the pod's gateway MAC */
+	__u32 identity;		     /* security identity, for policy */
+	__u32 flags;		     /* enum weft_endpoint_flags */
 	__u32 pad;
 #if WEFT_ENDPOINTS_LAYOUT >= 2
 	__u64 test_generation; /* test layout only: never read by the datapath */
@@ -179,5 +168,106 @@ struct weft_metrics_value {
 	__u64 packets;
 	__u64 bytes;
 };
+
+/*
+ * The contract between the BPF objects and weftd, as two tables that both
+ * sides expand (X-macros), so no list is kept in step with another by hand:
+ * bpf/lib/maps.h and bpf/lib/rodata.h declare the maps and .rodata variables
+ * from them, weftd builds its map and .rodata tables from them
+ * (daemon/datapath/maps.c, rodata.c), and tests/unit/test_datapath_contract.c
+ * checks the built objects against weftd's tables.
+ */
+
+/*
+ * The maps both objects share, pinned by weftd under its bpffs root (no
+ * pinning attribute: weftd picks the paths, bpf_map__set_pin_path) and reused
+ * by every endpoint's copy of weft_pod.bpf.o and by weft_overlay.bpf.o:
+ *
+ *   X(id, name, map type, key type, value type, max entries, map flags, layout)
+ *
+ * id names the enum weft_map entry, the index into weft_map_layout[] and into
+ * weftd's table. layout is the map's layout version: bump it whenever its key
+ * or value layout changes. weftd pins layout N > 1 as "<name>_v<N>" (bpffs
+ * refuses dots), so an upgrade creates the new map next to the old one,
+ * migrates the entries, swaps the programs and only then removes the old map
+ * (docs/architecture.md). Value layouts only grow at the end: weftd copies the
+ * common prefix, and the daemon's own writes fill what it knows and zero the
+ * rest.
+ *
+ * weft_endpoints: local endpoints by pod address, where from-pod delivers
+ *   without the host stack.
+ * weft_metrics: verdict counters, index = direction * WEFT_REASON_MAX +
+ *   |reason|. Per-CPU so the hot path never contends on a cache line; readers
+ *   sum the CPUs.
+ * weft_policy_progs: each local endpoint's weft_to_pod_local at index = its
+ *   endpoint id. weft_from_pod tail-calls the destination's program so the
+ *   destination's to-pod checks run before bpf_redirect_peer() skips its host
+ *   veth; an empty slot makes the tail call fall through to a plain redirect
+ *   to the host veth, whose weft_to_pod then runs. The kernel only lets
+ *   programs of the same type and expected_attach_type share a program array
+ *   (the first program that uses it sets the owner), so every program in here
+ *   is SEC("tcx/ingress"), like weft_from_pod. The kernel empties a program
+ *   array when its last user reference goes away (the last fd closed and no
+ *   pin), so weftd must keep it pinned.
+ * weft_ipcache: remote pod ranges, node addresses and every known pod address,
+ *   with the identity and the node to tunnel to. Longest prefix wins, so a
+ *   pod's /32 overrides its node's range. LPM tries must be created without
+ *   preallocation (BPF_F_NO_PREALLOC).
+ * weft_overlay_config: one entry (key 0), the node's overlay settings.
+ */
+#define WEFT_SHARED_MAPS(X)                                                                        \
+	X(ENDPOINTS, weft_endpoints, BPF_MAP_TYPE_HASH, struct weft_ip_key,                        \
+	  struct weft_endpoint_info, WEFT_MAX_ENDPOINTS, 0, WEFT_ENDPOINTS_LAYOUT)                 \
+	X(METRICS, weft_metrics, BPF_MAP_TYPE_PERCPU_ARRAY, __u32, struct weft_metrics_value,      \
+	  WEFT_METRICS_ENTRIES, 0, 1)                                                              \
+	X(POLICY_PROGS, weft_policy_progs, BPF_MAP_TYPE_PROG_ARRAY, __u32, __u32,                  \
+	  WEFT_MAX_ENDPOINTS, 0, 1)                                                                \
+	X(IPCACHE, weft_ipcache, BPF_MAP_TYPE_LPM_TRIE, struct weft_ipcache_key,                   \
+	  struct weft_ipcache_value, WEFT_IPCACHE_MAX_ENTRIES, BPF_F_NO_PREALLOC, 1)               \
+	X(OVERLAY_CONFIG, weft_overlay_config, BPF_MAP_TYPE_ARRAY, __u32,                          \
+	  struct weft_overlay_config, 1, 0, 1)
+
+#define WEFT_MAP_ENUM(id, ...) WEFT_MAP_##id,
+/* (clang-format would join the table's expansion and the count.) */
+/* clang-format off */
+enum weft_map {
+	WEFT_SHARED_MAPS(WEFT_MAP_ENUM)
+	WEFT_MAP_NR,
+};
+/* clang-format on */
+#undef WEFT_MAP_ENUM
+
+/* { [WEFT_MAP_ENDPOINTS] = its layout, ... }: weft_map_layout's value. */
+#define WEFT_MAP_LAYOUT_INIT(id, name, type, key, value, entries, flags, layout)                   \
+	[WEFT_MAP_##id] = layout,
+#define WEFT_MAP_LAYOUTS                                                                           \
+	{                                                                                          \
+		WEFT_SHARED_MAPS(WEFT_MAP_LAYOUT_INIT)                                             \
+	}
+
+/*
+ * The .rodata variables, X(name, element type, dimensions, initial value);
+ * dimensions are empty for a scalar. Set (or read) by weftd by name through
+ * the object's BTF before load, never through skeleton offsets, so a newer
+ * object on disk can be loaded by a running weftd during a live upgrade.
+ *
+ * WEFT_RODATA_OBJECT: in every object, read by weftd before it loads one,
+ * never by the programs. weft_map_layout holds each shared map's layout
+ * (indexed by enum weft_map), to pick the pin names and to know which maps an
+ * upgrade must migrate.
+ *
+ * WEFT_RODATA_ENDPOINT: weft_pod.bpf.o's per-endpoint constants, set by weftd
+ * before each endpoint's load. Addresses are in network order; the host MAC
+ * is the host-side veth's, the pod's gateway; the ifindex is the host-side
+ * veth's.
+ */
+#define WEFT_RODATA_OBJECT(X) X(weft_map_layout, __u32, [WEFT_MAP_NR], WEFT_MAP_LAYOUTS)
+
+#define WEFT_RODATA_ENDPOINT(X)                                                                    \
+	X(weft_endpoint_id, __u32, , 0)                                                            \
+	X(weft_pod_ipv4, __u32, , 0)                                                               \
+	X(weft_pod_mac, __u8, [WEFT_MAC_LEN], {})                                                  \
+	X(weft_host_mac, __u8, [WEFT_MAC_LEN], {})                                                 \
+	X(weft_host_ifindex, __u32, , 0)
 
 #endif

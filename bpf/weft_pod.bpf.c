@@ -18,6 +18,7 @@
  */
 #include "lib/common.h"
 #include "lib/maps.h"
+#include "lib/rodata.h"
 #include "lib/metrics.h"
 #include "lib/eth.h"
 #include "lib/arp.h"
@@ -26,16 +27,11 @@
 #include "lib/overlay.h"
 
 /*
- * Per-endpoint constants, set by weftd through the skeleton's rodata before
- * load. .rodata is frozen at load, so the verifier reads them as known
- * scalars and prunes the branches they decide. Initialised explicitly so
- * clang places them in .rodata and not in .bss.
+ * Per-endpoint constants (weft_endpoint_id, weft_pod_ipv4, weft_pod_mac,
+ * weft_host_mac, weft_host_ifindex), set by weftd before each load: the table
+ * is WEFT_RODATA_ENDPOINT in datapath.h.
  */
-const volatile __u32 weft_endpoint_id = 0;
-const volatile __u32 weft_pod_ipv4 = 0; /* network byte order */
-const volatile __u8 weft_pod_mac[ETH_ALEN] = {};
-const volatile __u8 weft_host_mac[ETH_ALEN] = {}; /* host-side veth = the pod's gateway */
-const volatile __u32 weft_host_ifindex = 0;	  /* host-side veth */
+WEFT_RODATA_ENDPOINT(WEFT_RODATA_DECLARE)
 
 /* --- from-pod ------------------------------------------------------------ */
 

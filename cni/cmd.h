@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "bpf/datapath.h"
 #include "config.h"
 #include "env.h"
 #include "errors.h"

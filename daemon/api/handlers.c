@@ -76,8 +76,8 @@ static json_t *datapath_json(struct weftd *d)
 {
 	json_t *layouts = json_object();
 
-	for (int i = 0; layouts && i < MAPS_NR; i++)
-		json_object_set_new(layouts, maps_names[i], json_integer(d->maps.layout.v[i]));
+	for (int i = 0; layouts && i < WEFT_MAP_NR; i++)
+		json_object_set_new(layouts, maps_defs[i].name, json_integer(d->maps.layout.v[i]));
 	return json_pack("{s:s, s:s, s:s, s:o, s:s?}", "objectHash", d->running_hash,
 			 "loadedObject", d->loader ? loader_object_path(d->loader) : "",
 			 "loadedHash", d->loader ? loader_hash(d->loader) : "", "layouts", layouts,

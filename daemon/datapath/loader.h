@@ -4,6 +4,10 @@
  * opened, specialised (.rodata), loaded and attached once per endpoint. The
  * tcx links are pinned under <bpffs>/endpoints/<id>/, and the pins are what
  * keeps the programs attached: weftd can exit or crash without a gap.
+ *
+ * loader_object.c reads, hashes and checks the object; loader_install.c puts
+ * one endpoint's programs on its veth and takes them off; loader_swap.c has
+ * the per-endpoint steps of a live upgrade (upgrade.c runs them).
  */
 #ifndef WEFTD_LOADER_H
 #define WEFTD_LOADER_H

@@ -10,9 +10,18 @@
 #include "log.h"
 #include "daemon/datapath/maps.h"
 
-const char *const maps_names[MAPS_NR] = {
-	MAP_ENDPOINTS, MAP_METRICS, MAP_POLICY_PROGS, MAP_IPCACHE, MAP_OVERLAY_CONFIG,
-};
+#define MAPS_DEF(id, name_, type_, key, value, entries, flags_, layout_)                           \
+	[WEFT_MAP_##id] = {                                                                        \
+		.name = #name_,                                                                    \
+		.type = type_,                                                                     \
+		.key_size = sizeof(key),                                                           \
+		.value_size = sizeof(value),                                                       \
+		.max_entries = entries,                                                            \
+		.flags = flags_,                                                                   \
+		.layout = layout_,                                                                 \
+	},
+
+const struct maps_def maps_defs[WEFT_MAP_NR] = {WEFT_SHARED_MAPS(MAPS_DEF)};
 
 int maps_set_pins(struct bpf_object *obj, const char *bpffs, const struct maps_layout *layout,
 		  const char **failed)
@@ -21,9 +30,9 @@ int maps_set_pins(struct bpf_object *obj, const char *bpffs, const struct maps_l
 	struct bpf_map *map;
 	int err;
 
-	for (int i = 0; i < MAPS_NR; i++) {
-		*failed = maps_names[i];
-		map = bpf_object__find_map_by_name(obj, maps_names[i]);
+	for (int i = 0; i < WEFT_MAP_NR; i++) {
+		*failed = maps_defs[i].name;
+		map = bpf_object__find_map_by_name(obj, maps_defs[i].name);
 		if (!map)
 			return -ENOENT;
 		maps_pin_path_v(bpffs, i, layout->v[i], path, sizeof(path));
@@ -37,7 +46,7 @@ int maps_set_pins(struct bpf_object *obj, const char *bpffs, const struct maps_l
 void maps_init(struct maps *m, const char *bpffs)
 {
 	snprintf(m->bpffs, sizeof(m->bpffs), "%s", bpffs);
-	for (int i = 0; i < MAPS_NR; i++)
+	for (int i = 0; i < WEFT_MAP_NR; i++)
 		m->layout.v[i] = 1;
 	m->endpoints_fd = -1;
 	m->metrics_fd = -1;
@@ -58,21 +67,20 @@ void maps_close(struct maps *m)
 	m->endpoints_fd = m->metrics_fd = -1;
 }
 
-void maps_pin_path_v(const char *bpffs, enum maps_shared which, uint32_t version, char *buf,
-		     size_t sz)
+void maps_pin_path_v(const char *bpffs, enum weft_map which, uint32_t version, char *buf, size_t sz)
 {
 	if (version <= 1)
-		snprintf(buf, sz, "%s/%s", bpffs, maps_names[which]);
+		snprintf(buf, sz, "%s/%s", bpffs, maps_defs[which].name);
 	else
-		snprintf(buf, sz, "%s/%s_v%u", bpffs, maps_names[which], version);
+		snprintf(buf, sz, "%s/%s_v%u", bpffs, maps_defs[which].name, version);
 }
 
-void maps_pin_path(const struct maps *m, enum maps_shared which, char *buf, size_t sz)
+void maps_pin_path(const struct maps *m, enum weft_map which, char *buf, size_t sz)
 {
 	maps_pin_path_v(m->bpffs, which, m->layout.v[which], buf, sz);
 }
 
-static int map_fd(struct maps *m, enum maps_shared which, int *cached)
+static int map_fd(struct maps *m, enum weft_map which, int *cached)
 {
 	struct bpf_map_info info = {0};
 	char path[PATH_MAX];
@@ -85,7 +93,7 @@ static int map_fd(struct maps *m, enum maps_shared which, int *cached)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
-	if (which == MAPS_ENDPOINTS) {
+	if (which == WEFT_MAP_ENDPOINTS) {
 		if (bpf_map_get_info_by_fd(fd, &info, &len) < 0) {
 			err = -errno;
 			close(fd);
@@ -104,7 +112,7 @@ static int map_fd(struct maps *m, enum maps_shared which, int *cached)
 int maps_endpoint_put(struct maps *m, const struct weft_ip_key *key,
 		      const struct weft_endpoint_info *info)
 {
-	int fd = map_fd(m, MAPS_ENDPOINTS, &m->endpoints_fd);
+	int fd = map_fd(m, WEFT_MAP_ENDPOINTS, &m->endpoints_fd);
 	uint8_t buf[EP_VALUE_MAX] = {0};
 
 	if (fd < 0)
@@ -119,7 +127,7 @@ int maps_endpoint_put(struct maps *m, const struct weft_ip_key *key,
 
 int maps_endpoint_delete(struct maps *m, const struct weft_ip_key *key, uint32_t endpoint_id)
 {
-	int fd = map_fd(m, MAPS_ENDPOINTS, &m->endpoints_fd);
+	int fd = map_fd(m, WEFT_MAP_ENDPOINTS, &m->endpoints_fd);
 	uint8_t buf[EP_VALUE_MAX];
 	struct weft_endpoint_info info;
 
@@ -141,7 +149,7 @@ int maps_endpoint_delete(struct maps *m, const struct weft_ip_key *key, uint32_t
 
 int maps_endpoint_foreach(struct maps *m, maps_endpoint_fn fn, void *ctx)
 {
-	int fd = map_fd(m, MAPS_ENDPOINTS, &m->endpoints_fd);
+	int fd = map_fd(m, WEFT_MAP_ENDPOINTS, &m->endpoints_fd);
 	struct weft_ip_key key, next;
 	struct weft_endpoint_info info;
 	uint8_t buf[EP_VALUE_MAX];
@@ -172,7 +180,7 @@ int maps_metrics_foreach(struct maps *m, maps_metrics_fn fn, void *ctx)
 	struct weft_metrics_value *vals;
 	int fd, ncpus, err = 0;
 
-	fd = map_fd(m, MAPS_METRICS, &m->metrics_fd);
+	fd = map_fd(m, WEFT_MAP_METRICS, &m->metrics_fd);
 	if (fd < 0)
 		return fd;
 	ncpus = libbpf_num_possible_cpus();

@@ -17,28 +17,22 @@
 #include "bpf/datapath.h"
 #include "daemon/config.h"
 
-#define MAP_ENDPOINTS "weft_endpoints"
-#define MAP_METRICS   "weft_metrics"
-/* Prog array of each endpoint's weft_to_pod_local; the loader fills it. */
-#define MAP_POLICY_PROGS "weft_policy_progs"
-/* LPM trie of remote pod ranges, node and pod addresses (overlay.c fills it). */
-#define MAP_IPCACHE "weft_ipcache"
-/* One entry: the VXLAN device's ifindex (overlay.c). */
-#define MAP_OVERLAY_CONFIG "weft_overlay_config"
-
-/* Index into weft_map_layout[] of the BPF object (bpf/lib/maps.h). */
-enum maps_shared {
-	MAPS_ENDPOINTS,
-	MAPS_METRICS,
-	MAPS_POLICY_PROGS,
-	MAPS_IPCACHE,
-	MAPS_OVERLAY_CONFIG,
-	MAPS_NR,
+/* weftd's row of each shared map (WEFT_SHARED_MAPS), indexed by enum weft_map. */
+struct maps_def {
+	const char *name;
+	uint32_t type; /* enum bpf_map_type */
+	uint32_t key_size;
+	uint32_t value_size; /* of this build's layout */
+	uint32_t max_entries;
+	uint32_t flags;
+	uint32_t layout; /* this build's layout version */
 };
 
-/* A layout per shared map, as the BPF object declares them. */
+extern const struct maps_def maps_defs[WEFT_MAP_NR];
+
+/* A layout per shared map, as the BPF object declares them (weft_map_layout). */
 struct maps_layout {
-	uint32_t v[MAPS_NR];
+	uint32_t v[WEFT_MAP_NR];
 };
 
 struct maps {
@@ -48,8 +42,6 @@ struct maps {
 	uint32_t endpoints_value_size; /* of the pinned map, >= our struct or not */
 	int metrics_fd;
 };
-
-extern const char *const maps_names[MAPS_NR];
 
 struct bpf_object;
 
@@ -64,10 +56,10 @@ void maps_close(struct maps *m);
 /* Switch to the pins of @layout (after an upgrade); cached fds are dropped. */
 void maps_set_layout(struct maps *m, const struct maps_layout *layout);
 /* Pin path of shared map @which at layout @version. */
-void maps_pin_path_v(const char *bpffs, enum maps_shared which, uint32_t version, char *buf,
+void maps_pin_path_v(const char *bpffs, enum weft_map which, uint32_t version, char *buf,
 		     size_t sz);
 /* Pin path of shared map @which at the current layout. */
-void maps_pin_path(const struct maps *m, enum maps_shared which, char *buf, size_t sz);
+void maps_pin_path(const struct maps *m, enum weft_map which, char *buf, size_t sz);
 
 int maps_endpoint_put(struct maps *m, const struct weft_ip_key *key,
 		      const struct weft_endpoint_info *info);

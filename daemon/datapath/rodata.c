@@ -8,6 +8,20 @@
 #include "log.h"
 #include "daemon/datapath/rodata.h"
 
+/* A row of the table: @owner is the struct that carries the variable for weftd. */
+#define RODATA_DEF(owner, is_endpoint, name_, type, dims)                                          \
+	{.name = #name_,                                                                           \
+	 .size = sizeof(type dims),                                                                \
+	 .offset = offsetof(struct owner, name_),                                                  \
+	 .endpoint = is_endpoint},
+#define RODATA_OBJECT_DEF(name, type, dims, init) RODATA_DEF(rodata_object, false, name, type, dims)
+#define RODATA_ENDPOINT_DEF(name, type, dims, init)                                                \
+	RODATA_DEF(rodata_endpoint, true, name, type, dims)
+
+const struct rodata_def rodata_defs[] = {WEFT_RODATA_OBJECT(RODATA_OBJECT_DEF)
+						 WEFT_RODATA_ENDPOINT(RODATA_ENDPOINT_DEF)};
+const size_t rodata_nr = sizeof(rodata_defs) / sizeof(rodata_defs[0]);
+
 /* The bytes of .rodata variable @name in @obj's initial image: 0 with *@ptr
  * and *@size, or -ENOENT / -ERANGE. */
 static int rodata_find(struct bpf_object *obj, const char *name, void **ptr, size_t *size)
@@ -70,12 +84,32 @@ static int rodata_copy(struct bpf_object *obj, const char *name, void *val, size
 	return 0;
 }
 
-int rodata_set(struct bpf_object *obj, const char *name, const void *val, size_t size)
+/* Copy every row of one scope between @obj and @v (a struct rodata_object or
+ * rodata_endpoint). */
+static int rodata_copy_all(struct bpf_object *obj, bool endpoint, void *v, bool write,
+			   const char **failed)
 {
-	return rodata_copy(obj, name, (void *)val, size, true);
+	int err;
+
+	for (size_t i = 0; i < rodata_nr; i++) {
+		if (rodata_defs[i].endpoint != endpoint)
+			continue;
+		*failed = rodata_defs[i].name;
+		err = rodata_copy(obj, rodata_defs[i].name, (char *)v + rodata_defs[i].offset,
+				  rodata_defs[i].size, write);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
-int rodata_get(struct bpf_object *obj, const char *name, void *val, size_t size)
+int rodata_get_object(struct bpf_object *obj, struct rodata_object *v, const char **failed)
 {
-	return rodata_copy(obj, name, val, size, false);
+	return rodata_copy_all(obj, false, v, false, failed);
+}
+
+int rodata_set_endpoint(struct bpf_object *obj, const struct rodata_endpoint *v,
+			const char **failed)
+{
+	return rodata_copy_all(obj, true, (void *)v, true, failed);
 }

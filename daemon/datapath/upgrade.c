@@ -64,8 +64,8 @@ int upgrade_record_load(struct weftd *d)
 	snprintf(d->running_hash, sizeof(d->running_hash), "%s",
 		 json_string_value(json_object_get(obj, "objectHash")) ?: "");
 	layout = d->maps.layout;
-	for (int i = 0; i < MAPS_NR; i++) {
-		v = json_object_get(json_object_get(obj, "layouts"), maps_names[i]);
+	for (int i = 0; i < WEFT_MAP_NR; i++) {
+		v = json_object_get(json_object_get(obj, "layouts"), maps_defs[i].name);
 		if (json_is_integer(v) && json_integer_value(v) > 0)
 			layout.v[i] = (uint32_t)json_integer_value(v);
 	}
@@ -80,8 +80,8 @@ int upgrade_record_write(struct weftd *d)
 	char *text;
 	int fd, err;
 
-	for (int i = 0; layouts && i < MAPS_NR; i++)
-		json_object_set_new(layouts, maps_names[i], json_integer(d->maps.layout.v[i]));
+	for (int i = 0; layouts && i < WEFT_MAP_NR; i++)
+		json_object_set_new(layouts, maps_defs[i].name, json_integer(d->maps.layout.v[i]));
 	obj = json_pack("{s:i, s:s, s:o}", "version", RECORD_VERSION, "objectHash", d->running_hash,
 			"layouts", layouts);
 	if (!obj)
@@ -204,9 +204,9 @@ struct upgrade {
 	struct weftd *d;
 	struct loader *nl;
 	struct maps_layout from, to;
-	bool changed[MAPS_NR];
-	bool created[MAPS_NR]; /* new pins this upgrade made (undone on failure) */
-	int placeholder[2];    /* holds new maps while nothing else does */
+	bool changed[WEFT_MAP_NR];
+	bool created[WEFT_MAP_NR]; /* new pins this upgrade made (undone on failure) */
+	int placeholder[2];	   /* holds new maps while nothing else does */
 	struct endpoint **eps;
 	unsigned int n, skipped;
 	struct loader_progs *newp, *oldp;
@@ -227,7 +227,7 @@ static int prepare_maps(struct upgrade *u, struct weft_api_error *e)
 	bool any = false;
 	int err;
 
-	for (int i = 0; i < MAPS_NR; i++) {
+	for (int i = 0; i < WEFT_MAP_NR; i++) {
 		u->changed[i] = u->from.v[i] != u->to.v[i];
 		if (!u->changed[i])
 			continue;
@@ -249,7 +249,7 @@ static void unpin_created(struct upgrade *u)
 {
 	char path[PATH_MAX];
 
-	for (int i = 0; i < MAPS_NR; i++) {
+	for (int i = 0; i < WEFT_MAP_NR; i++) {
 		if (!u->created[i])
 			continue;
 		pin_of(u, i, u->to.v[i], path, sizeof(path));
@@ -289,7 +289,7 @@ static int migrate_maps(struct upgrade *u, struct weft_api_error *e)
 	unsigned int copied;
 	int err;
 
-	for (int i = 0; i < MAPS_NR; i++) {
+	for (int i = 0; i < WEFT_MAP_NR; i++) {
 		if (!u->changed[i])
 			continue;
 		pin_of(u, i, u->from.v[i], from, sizeof(from));
@@ -298,13 +298,14 @@ static int migrate_maps(struct upgrade *u, struct weft_api_error *e)
 			continue; /* never created: nothing to carry over */
 		err = migrate_map(from, to, &copied, why, sizeof(why));
 		if (err) {
-			api_err_set(e, -err, why, "migrate %s from layout %u to %u", maps_names[i],
-				    u->from.v[i], u->to.v[i]);
+			api_err_set(e, -err, why, "migrate %s from layout %u to %u",
+				    maps_defs[i].name, u->from.v[i], u->to.v[i]);
 			return err;
 		}
-		json_array_append_new(u->migrated, json_pack("{s:s, s:i, s:i, s:i}", "map",
-							     maps_names[i], "from", u->from.v[i],
-							     "to", u->to.v[i], "entries", copied));
+		json_array_append_new(u->migrated,
+				      json_pack("{s:s, s:i, s:i, s:i}", "map", maps_defs[i].name,
+						"from", u->from.v[i], "to", u->to.v[i], "entries",
+						copied));
 	}
 	return 0;
 }
@@ -379,7 +380,7 @@ static void commit(struct upgrade *u)
 			d->cfg.state_dir, strerror(-err));
 	/* No program uses the old maps now: unpinned, they go with their last
 	 * reference (the old programs, released below). */
-	for (int i = 0; i < MAPS_NR; i++) {
+	for (int i = 0; i < WEFT_MAP_NR; i++) {
 		if (!u->changed[i])
 			continue;
 		pin_of(u, i, u->from.v[i], path, sizeof(path));

@@ -301,7 +301,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	for (i = 0; i < ep->nr_ips; i++) {
 		err = maps_endpoint_put(&d->maps, &ep->ips[i], &info);
 		if (err) {
-			api_err_set(e, -err, MAP_ENDPOINTS,
+			api_err_set(e, -err, maps_defs[WEFT_MAP_ENDPOINTS].name,
 				    "insert address %d into weft_endpoints for endpoint %u: %s", i,
 				    ep->id, strerror(-err));
 			goto delete_entries;

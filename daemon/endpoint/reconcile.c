@@ -177,7 +177,7 @@ static void reconcile_slots(struct weftd *d)
 	__u32 prog_id;
 	int fd;
 
-	maps_pin_path(&d->maps, MAPS_POLICY_PROGS, path, sizeof(path));
+	maps_pin_path(&d->maps, WEFT_MAP_POLICY_PROGS, path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return;

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "daemon/datapath/loader.h"
+#include "daemon/datapath/tcx.h"
 #include "log.h"
 #include "daemon/host/netdev.h"
 #include "daemon/host/vethpool.h"
@@ -133,7 +134,7 @@ static int veth_make(struct vethpool *p, const int prog_fds[2], struct pool_veth
 		goto free_veth;
 	}
 	for (i = 0; i < 2; i++) {
-		v->link_fds[i] = bpf_link_create(prog_fds[i], v->ifindex, types[i], NULL);
+		v->link_fds[i] = tcx_attach(prog_fds[i], v->ifindex, types[i]);
 		if (v->link_fds[i] < 0) {
 			err = v->link_fds[i];
 			pr_warn("veth pool: cannot attach the placeholder to %s (tcx %s): %s",
@@ -163,12 +164,15 @@ static uint32_t prog_id(int fd)
 /* A veth made with placeholder @made_with gets the current one (lock held). */
 static void refresh_links(struct vethpool *p, struct pool_veth *v, const int made_with[2])
 {
+	int err;
+
 	for (int i = 0; i < 2; i++) {
 		if (made_with && prog_id(made_with[i]) == prog_id(p->prog_fds[i]))
 			continue;
-		if (bpf_link_update(v->link_fds[i], p->prog_fds[i], NULL) < 0)
+		err = tcx_update(v->link_fds[i], p->prog_fds[i]);
+		if (err)
 			pr_warn("veth pool: %s: cannot swap in the new placeholder: %s", v->host,
-				strerror(errno));
+				strerror(-err));
 	}
 }
 

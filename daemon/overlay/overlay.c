@@ -386,8 +386,8 @@ static int set_config(struct overlay *ov)
 	__u32 key = 0;
 	int fd, err = 0;
 
-	maps_pin_path_v(ov->p.bpffs, MAPS_OVERLAY_CONFIG, ov->p.layout->v[MAPS_OVERLAY_CONFIG],
-			path, sizeof(path));
+	maps_pin_path_v(ov->p.bpffs, WEFT_MAP_OVERLAY_CONFIG,
+			ov->p.layout->v[WEFT_MAP_OVERLAY_CONFIG], path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0 || bpf_map_update_elem(fd, &key, &cfg, BPF_ANY) < 0) {
 		err = -errno;
@@ -404,7 +404,7 @@ static int open_ipcache_map(struct overlay *ov)
 	char path[PATH_MAX];
 	int fd, err;
 
-	maps_pin_path_v(ov->p.bpffs, MAPS_IPCACHE, ov->p.layout->v[MAPS_IPCACHE], path,
+	maps_pin_path_v(ov->p.bpffs, WEFT_MAP_IPCACHE, ov->p.layout->v[WEFT_MAP_IPCACHE], path,
 			sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0) {

@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 
 #include "log.h"
 #include "daemon/datapath/maps.h"
+#include "daemon/datapath/tcx.h"
 #include "daemon/overlay/overlay_prog.h"
 
 #define PIN_DIR "overlay"
@@ -22,53 +24,34 @@ static const struct {
 	{"weft_to_overlay", "to_overlay"},
 };
 
-/* The ifindex a pinned tcx link is attached to; 0 once its device is gone. */
-static int link_ifindex(int fd)
+/*
+ * Put @prog on @ifindex through the link pinned at @path. A link still on
+ * @ifindex (weftd restarted, device kept) gets it with bpf_link_update(): no
+ * moment without a program. Otherwise a new link replaces the pin.
+ */
+static int install_one(const char *path, int ifindex, struct bpf_program *prog)
 {
-	struct bpf_link_info info;
-	__u32 len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	if (bpf_link_get_info_by_fd(fd, &info, &len) < 0)
-		return -errno;
-	return info.type == BPF_LINK_TYPE_TCX ? (int)info.tcx.ifindex : 0;
-}
-
-/* Swap @prog into the link pinned at @path when that link is on @ifindex.
- * 1 when done, 0 when there is no usable pin (it is removed), or -errno. */
-static int update_pinned(const char *path, int ifindex, struct bpf_program *prog)
-{
+	struct tcx_link cur;
+	bool ours;
 	int fd, err;
 
 	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	err = link_ifindex(fd);
-	if (err == ifindex) {
-		err = bpf_link_update(fd, bpf_program__fd(prog), NULL) < 0 ? -errno : 1;
-	} else {
+	if (fd < 0 && errno != ENOENT)
+		return -errno;
+	if (fd >= 0) {
+		ours = !tcx_info(fd, &cur) && cur.ifindex == ifindex;
+		err = ours ? tcx_update(fd, bpf_program__fd(prog)) : 0;
+		close(fd);
+		if (ours)
+			return err;
 		/* Its device was deleted (the link is defunct) or it sits on
 		 * some other device: neither is ours to keep. */
-		bpf_link_detach(fd);
-		err = unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+		err = tcx_detach_pin(path);
+		if (err)
+			return err;
 	}
-	close(fd);
-	return err;
-}
-
-static int attach_new(const char *path, int ifindex, struct bpf_program *prog)
-{
-	struct bpf_link *link;
-	int err;
-
-	link = bpf_program__attach_tcx(prog, ifindex, NULL);
-	if (!link)
-		return -errno;
-	err = bpf_link__pin(link, path);
-	/* The pin keeps the attachment; destroy only closes our fd. With no
-	 * pin, destroying detaches: nothing half-done stays behind. */
-	bpf_link__destroy(link);
-	return err;
+	return tcx_attach_pin(bpf_program__fd(prog), ifindex,
+			      bpf_program__expected_attach_type(prog), path);
 }
 
 struct bpf_object *overlay_prog_load(const char *bpf_dir, const char *bpffs,
@@ -127,10 +110,8 @@ int overlay_prog_install(struct bpf_object *obj, const char *bpffs, int ifindex)
 		struct bpf_program *prog = bpf_object__find_program_by_name(obj, progs[i].prog);
 
 		snprintf(path, sizeof(path), "%s/" PIN_DIR "/%s", bpffs, progs[i].link);
-		err = update_pinned(path, ifindex, prog);
-		if (!err)
-			err = attach_new(path, ifindex, prog);
-		if (err < 0) {
+		err = install_one(path, ifindex, prog);
+		if (err) {
 			pr_warn("overlay: cannot attach %s to ifindex %d (%s): %s", progs[i].prog,
 				ifindex, path, strerror(-err));
 			return err;
@@ -141,19 +122,16 @@ int overlay_prog_install(struct bpf_object *obj, const char *bpffs, int ifindex)
 
 int overlay_prog_running(const char *bpffs, int ifindex)
 {
+	struct tcx_link cur;
 	char path[PATH_MAX];
-	int fd, on;
+	int err;
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/" PIN_DIR "/%s", bpffs, progs[i].link);
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			return errno == ENOENT ? 0 : -errno;
-		on = link_ifindex(fd);
-		close(fd);
-		if (on < 0)
-			return on;
-		if (on != ifindex)
+		err = tcx_pinned_info(path, &cur);
+		if (err)
+			return err == -ENOENT ? 0 : err;
+		if (cur.ifindex != ifindex)
 			return 0;
 	}
 	return 1;

@@ -8,11 +8,7 @@
 #include "lib/common.h"
 #include "lib/maps.h"
 
-const volatile __u32 weft_endpoint_id = 0;
-const volatile __u32 weft_pod_ipv4 = 0;
-const volatile __u8 weft_pod_mac[ETH_ALEN] = {};
-const volatile __u8 weft_host_mac[ETH_ALEN] = {};
-const volatile __u32 weft_host_ifindex = 0;
+WEFT_RODATA_ENDPOINT(WEFT_RODATA_DECLARE)
 
 SEC("tcx/ingress")
 int weft_from_pod(struct __sk_buff *skb)

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The steps of a live upgrade for one endpoint, which upgrade.c sequences
+ * over all of them: load and verify its programs without touching what runs
+ * (loader_load, also the first step of an install), hold the programs it
+ * runs now for a rollback (loader_running), and swap programs in
+ * (loader_swap).
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "daemon/datapath/loader_int.h"
+#include "daemon/datapath/maps.h"
+#include "daemon/datapath/rodata.h"
+#include "daemon/datapath/tcx.h"
+
+/* The last lines of a failed load's verifier log: usually the reason. */
+static void log_tail(const char *log, char *buf, size_t sz)
+{
+	size_t len = strlen(log);
+	const char *p;
+	int lines = 0;
+
+	while (len && log[len - 1] == '\n')
+		len--;
+	p = log + len;
+	while (p > log && lines < 3) {
+		p--;
+		if (*p == '\n')
+			lines++;
+	}
+	if (*p == '\n')
+		p++;
+	snprintf(buf, sz, "%.*s", (int)(log + len - p), p);
+	for (char *c = buf; *c; c++) {
+		if (*c == '\n')
+			*c = ';';
+	}
+}
+
+static int set_constants(struct bpf_object *obj, const struct loader_params *p,
+			 struct weft_api_error *e)
+{
+	struct rodata_endpoint c = {
+		.weft_endpoint_id = p->id,
+		.weft_pod_ipv4 = p->pod_ipv4,
+		.weft_host_ifindex = (uint32_t)p->ifindex,
+	};
+	const char *var = NULL;
+	int err;
+
+	memcpy(c.weft_pod_mac, p->pod_mac, sizeof(c.weft_pod_mac));
+	memcpy(c.weft_host_mac, p->host_mac, sizeof(c.weft_host_mac));
+	err = rodata_set_endpoint(obj, &c, &var);
+	if (err)
+		api_err_set(e, -err, WEFTD_POD_OBJECT, "set .rodata %s for endpoint %u: %s", var,
+			    p->id, err == -ENOENT ? "no such variable" : strerror(-err));
+	return err;
+}
+
+static int set_map_pins(struct loader *l, struct bpf_object *obj, uint32_t id,
+			struct weft_api_error *e)
+{
+	const char *name = NULL;
+	int err;
+
+	err = maps_set_pins(obj, l->bpffs, &l->layout, &name);
+	if (err == -ENOENT)
+		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find map %s for endpoint %u", name, id);
+	else if (err)
+		api_err_set(e, -err, name, "set pin path of %s for endpoint %u: %s", name, id,
+			    strerror(-err));
+	return err;
+}
+
+/* Open, specialise and load one copy of the object; the caller closes it. */
+static struct bpf_object *load_object(struct loader *l, const struct loader_params *p, char *log,
+				      struct weft_api_error *e)
+{
+	struct bpf_object *obj;
+	char tail[400];
+	int err;
+
+	log[0] = '\0';
+	obj = loader_open_object(l, log);
+	if (!obj) {
+		err = -errno;
+		api_err_set(e, -err, l->path, "open %s for endpoint %u: %s", WEFTD_POD_OBJECT,
+			    p->id, strerror(-err));
+		errno = -err;
+		return NULL;
+	}
+	err = set_constants(obj, p, e);
+	if (err)
+		goto close_obj;
+	err = set_map_pins(l, obj, p->id, e);
+	if (err)
+		goto close_obj;
+	err = bpf_object__load(obj);
+	if (err) {
+		log_tail(log, tail, sizeof(tail));
+		api_err_set(e, -err, tail, "load %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
+			    strerror(-err));
+		goto close_obj;
+	}
+	return obj;
+close_obj:
+	bpf_object__close(obj);
+	errno = -err;
+	return NULL;
+}
+
+void loader_progs_init(struct loader_progs *p)
+{
+	for (int i = 0; i < LOADER_NR_PROGS; i++) {
+		p->fd[i] = -1;
+		p->id[i] = 0;
+	}
+}
+
+void loader_progs_close(struct loader_progs *p)
+{
+	for (int i = 0; i < LOADER_NR_PROGS; i++) {
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+		p->fd[i] = -1;
+	}
+}
+
+static int prog_id(int fd, uint32_t *id)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	if (bpf_prog_get_info_by_fd(fd, &info, &len) < 0)
+		return -errno;
+	*id = info.id;
+	return 0;
+}
+
+int loader_load(struct loader *l, const struct loader_params *p, char *log,
+		struct loader_progs *out, struct weft_api_error *e)
+{
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	int i, err = 0;
+
+	loader_progs_init(out);
+	obj = load_object(l, p, log ? log : l->log, e);
+	if (!obj)
+		return -errno;
+	for (i = 0; i < LOADER_NR_PROGS; i++) {
+		prog = bpf_object__find_program_by_name(obj, loader_prog_names[i]);
+		out->fd[i] = prog ? dup(bpf_program__fd(prog)) : -1;
+		if (out->fd[i] < 0) {
+			err = prog ? -errno : -ENOENT;
+			api_err_set(e, -err, WEFTD_POD_OBJECT, "keep program %s of endpoint %u: %s",
+				    loader_prog_names[i], p->id, strerror(-err));
+			goto close_progs;
+		}
+		err = prog_id(out->fd[i], &out->id[i]);
+		if (err) {
+			api_err_set(e, -err, NULL, "program id of %s for endpoint %u: %s",
+				    loader_prog_names[i], p->id, strerror(-err));
+			goto close_progs;
+		}
+	}
+	/* Our dups keep the programs, and through them the maps, loaded. */
+	bpf_object__close(obj);
+	return 0;
+close_progs:
+	loader_progs_close(out);
+	bpf_object__close(obj);
+	return err;
+}
+
+int loader_running(struct loader *l, uint32_t id, const struct maps_layout *layout,
+		   struct loader_progs *out)
+{
+	struct tcx_link cur;
+	char path[PATH_MAX];
+	__u32 slot_id = 0;
+	int fd, err;
+
+	loader_progs_init(out);
+	for (int i = 0; i < LOADER_NR_LINKS; i++) {
+		loader_link_path(l, id, i, path, sizeof(path));
+		err = tcx_pinned_info(path, &cur);
+		if (err)
+			goto close_progs;
+		out->id[loader_links[i].prog] = cur.prog_id;
+	}
+	/* From user space a prog array hands out program ids. */
+	maps_pin_path_v(l->bpffs, WEFT_MAP_POLICY_PROGS, layout->v[WEFT_MAP_POLICY_PROGS], path,
+			sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (bpf_map_lookup_elem(fd, &id, &slot_id) < 0)
+			slot_id = 0;
+		close(fd);
+	}
+	out->id[LOADER_TO_POD_LOCAL] = slot_id;
+	for (int i = 0; i < LOADER_NR_PROGS; i++) {
+		if (!out->id[i])
+			continue;
+		out->fd[i] = bpf_prog_get_fd_by_id(out->id[i]);
+		if (out->fd[i] < 0) {
+			err = -errno;
+			goto close_progs;
+		}
+	}
+	return 0;
+close_progs:
+	loader_progs_close(out);
+	return err;
+}
+
+int loader_swap(struct loader *l, uint32_t id, const struct maps_layout *layout,
+		const struct loader_progs *progs, struct weft_api_error *e)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	/* The slot first: a sender's tail call then reaches the new
+	 * weft_to_pod_local, which works with either version of the links. */
+	if (progs->fd[LOADER_TO_POD_LOCAL] >= 0) {
+		err = loader_slot_set(l, layout, id, progs->fd[LOADER_TO_POD_LOCAL], e);
+		if (err)
+			return err;
+	}
+	for (int i = 0; i < LOADER_NR_LINKS; i++) {
+		loader_link_path(l, id, i, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			api_err_set(e, -err, path, "open the %s link of endpoint %u: %s",
+				    loader_links[i].pin, id, strerror(-err));
+			return err;
+		}
+		/* Atomic for the packets: each one runs either the old or the
+		 * new program, and tcx keeps its entry array (no grace period). */
+		err = tcx_update(fd, progs->fd[loader_links[i].prog]);
+		if (err)
+			api_err_set(e, -err, path, "swap the %s program of endpoint %u: %s",
+				    loader_links[i].pin, id, strerror(-err));
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
