@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-/* weftd: flags and start-up only; the work lives in the other daemon/ files. */
+/* weftd: builds the daemon from its parts and runs the loop; the flags are
+ * in config.c, the work in the rooms of daemon/. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +18,13 @@
 #include "daemon/datapath/bpffs.h"
 #include "daemon/cluster/cluster.h"
 #include "daemon/cluster/cluster_file.h"
+#include "daemon/cluster/wait.h"
 #include "daemon/endpoint/endpoint.h"
 #include "daemon/api/handlers.h"
 #include "daemon/endpoint/ipam.h"
 #include "daemon/datapath/loader.h"
 #include "log.h"
+#include "daemon/host/mtu.h"
 #include "daemon/host/netdev.h"
 #include "daemon/overlay/overlay.h"
 #include "daemon/endpoint/reconcile.h"
@@ -138,120 +140,6 @@ static void on_cluster_file(void *ctx)
 		pr_warn("cluster file %s: %s", d->cfg.cluster_file, strerror(-err));
 }
 
-/* Is this node's Node object in the model with what weftd needs to start? */
-static const struct cl_node *own_node(const struct weftd *d)
-{
-	const struct cl_node *n = cluster_find_node(d->cluster, d->cfg.node_name);
-
-	if (!n || !cl_node_ipv4(n) || (!d->cfg.pod_cidr[0] && !cl_node_pod_cidr4(n)))
-		return NULL;
-	return n;
-}
-
-/*
- * With a cluster file, weftd needs its own Node (InternalIP for the overlay,
- * spec.podCIDR unless --pod-cidr) before anything else: wait for it, as a
- * kubelet-started node waits for its podCIDR, instead of failing and being
- * restarted in a loop. SIGTERM still ends the wait (-EINTR).
- */
-static int wait_for_node(struct weftd *d, int sigfd, struct weft_prefix *cidr, struct weft_addr *ip)
-{
-	struct pollfd fds[2] = {
-		{.fd = cluster_file_fd(d->cluster_file), .events = POLLIN},
-		{.fd = sigfd, .events = POLLIN},
-	};
-	const struct cl_node *n;
-	char buf[64];
-	int err;
-
-	time_t said = 0;
-	struct timespec now;
-
-	while (!(n = own_node(d))) {
-		/* Every change in the file's directory wakes us (a writer's temp
-		 * files too): say it once, then every 10 s. */
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (!said || now.tv_sec - said >= 10) {
-			pr_warn("waiting for Node %s with an IPv4 InternalIP%s in %s",
-				d->cfg.node_name, d->cfg.pod_cidr[0] ? "" : " and spec.podCIDR",
-				d->cfg.cluster_file);
-			said = now.tv_sec ? now.tv_sec : 1;
-		}
-		do {
-			if (poll(fds, 2, -1) < 0 && errno != EINTR)
-				return -errno;
-			if (fds[1].revents)
-				return -EINTR;
-			if (fds[0].revents) {
-				err = cluster_file_handle(d->cluster_file);
-				if (err)
-					return err;
-			}
-		} while (!(n = own_node(d)) && !fds[0].revents);
-	}
-	*ip = *cl_node_ipv4(n);
-	if (!d->cfg.pod_cidr[0]) {
-		*cidr = *cl_node_pod_cidr4(n);
-		snprintf(d->cfg.pod_cidr, sizeof(d->cfg.pod_cidr), "%s/%u",
-			 weft_addr_format(&cidr->addr, buf, sizeof(buf)), cidr->len);
-		if (!weftd_pod_cidr_ok(d->cfg.pod_cidr)) {
-			pr_warn("Node %s: spec.podCIDR %s: must be an IPv4 network with a prefix "
-				"length %d-%d",
-				d->cfg.node_name, d->cfg.pod_cidr, IPAM_MIN_PREFIX,
-				IPAM_MAX_PREFIX);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	err = weft_prefix_parse(d->cfg.pod_cidr, cidr);
-	if (!err && cl_node_pod_cidr4(n) && !weft_prefix_equal(cidr, cl_node_pod_cidr4(n)))
-		pr_warn("--pod-cidr %s differs from Node %s's spec.podCIDR; using --pod-cidr",
-			d->cfg.pod_cidr, d->cfg.node_name);
-	return err;
-}
-
-/* The cluster model and its file source; then, once this node's Node is
- * there, its pod range and address. */
-static int open_cluster(struct weftd *d, int sigfd, struct weft_prefix *cidr, struct weft_addr *ip)
-{
-	int err;
-
-	err = cluster_new(&d->cluster);
-	if (err)
-		return err;
-	err = cluster_file_open(d->cfg.cluster_file, d->cluster, &d->cluster_file);
-	if (err) {
-		pr_warn("cluster file %s: cannot watch its directory: %s", d->cfg.cluster_file,
-			strerror(-err));
-		return err;
-	}
-	return wait_for_node(d, sigfd, cidr, ip);
-}
-
-/* The pod MTU: the node network's (--mtu, else detected), less the VXLAN
- * overhead when there is an overlay. */
-static int pod_mtu(struct weftd *d, const struct weft_addr *node_ip)
-{
-	uint32_t addr;
-	int mtu = d->cfg.mtu;
-
-	if (!mtu && d->cluster) {
-		memcpy(&addr, node_ip->addr, 4);
-		mtu = netdev_addr_mtu(d->nd, addr);
-		if (mtu < 0)
-			pr_warn("no device here holds the node IP (%s): MTU from the default "
-				"route",
-				strerror(-mtu));
-	}
-	if (mtu <= 0)
-		mtu = netdev_default_route_mtu(d->nd);
-	if (mtu <= 0)
-		mtu = WEFTD_DEFAULT_MTU;
-	if (d->cluster)
-		mtu -= OVERLAY_IPV4_OVERHEAD;
-	return mtu;
-}
-
 static json_t *dispatch(void *ctx, const char *buf, size_t len)
 {
 	return handlers_dispatch(ctx, buf, len);
@@ -309,7 +197,7 @@ int main(int argc, char **argv)
 		goto close_netdev;
 	}
 	if (d.cfg.cluster_file[0]) {
-		err = open_cluster(&d, sigfd, &cidr, &node_ip);
+		err = cluster_wait_open(&d, sigfd, &cidr, &node_ip);
 		if (err == -EINTR) {
 			pr_info("signal while waiting for the Node: shutting down");
 			err = 0;
@@ -318,7 +206,7 @@ int main(int argc, char **argv)
 		if (err)
 			goto close_cluster;
 	}
-	d.mtu = pod_mtu(&d, &node_ip);
+	d.mtu = pod_mtu(d.nd, d.cfg.mtu, d.cluster ? &node_ip : NULL);
 	snprintf(path, sizeof(path), "%s/ipam", d.cfg.state_dir);
 	err = ipam_open(&d.ipam, path, d.cfg.pod_cidr);
 	if (err)
