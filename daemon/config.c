@@ -29,103 +29,61 @@ bool weftd_pod_cidr_ok(const char *cidr)
 	       prefix <= IPAM_MAX_PREFIX;
 }
 
-#define CFG(member) FLAG_FIELD(struct weftd_config, member)
+/* The help texts below say these numbers in words. */
+_Static_assert(IPAM_MIN_PREFIX == 16 && IPAM_MAX_PREFIX == 30 && WEFTD_DEFAULT_MTU == 1500 &&
+		       OVERLAY_IPV4_OVERHEAD == 50 && VETHPOOL_DEFAULT_SIZE == 8,
+	       "weftd's --help says what these are");
+
+/* A row of weftd's table: the flag, its type and the weftd_config member. */
+#define WEFTD_FLAG(name, type, member, ...)                                                        \
+	FLAG_DEFINE(name, type, struct weftd_config, member, __VA_ARGS__)
 
 static const struct flag weftd_flags[] = {
-	{.name = "node-name",
-	 .arg = "NAME",
-	 .type = FLAG_STR,
-	 CFG(node_name),
-	 .def_help = "the host name",
-	 .help = "this node's name; with --cluster-file, the name of its Node object"},
-	{.name = "pod-cidr",
-	 .arg = "CIDR",
-	 .type = FLAG_STR,
-	 CFG(pod_cidr),
-	 .valid = weftd_pod_cidr_ok,
-	 .rule = "must be an IPv4 network a.b.c.d/len with len " FLAGS_STR(
-		 IPAM_MIN_PREFIX) "-" FLAGS_STR(IPAM_MAX_PREFIX) " and no host bits set",
-	 .help = "this node's IPv4 pod range for weftd's IPAM, e.g. 10.244.1.0/24; required "
-		 "without --cluster-file, with it the Node's spec.podCIDR by default"},
-	{.name = "cluster-file",
-	 .arg = "FILE",
-	 .type = FLAG_STR,
-	 CFG(cluster_file),
-	 .def_help = "none, one node without an overlay",
-	 .help = "a Kubernetes List (JSON) of Nodes, Namespaces, Pods and NetworkPolicies, "
-		 "watched and applied live; turns on the VXLAN overlay to the other nodes. "
-		 "weftd waits at start until its own Node has an IPv4 InternalIP (and "
-		 "spec.podCIDR without --pod-cidr). Replace the file atomically (mv); a "
-		 "malformed file is logged and the last good state stays"},
-	{.name = "vxlan-port",
-	 .arg = "PORT",
-	 .type = FLAG_INT,
-	 CFG(vxlan_port),
-	 .min = 1,
-	 .max = 65535,
-	 .def = FLAGS_STR(OVERLAY_DEFAULT_PORT),
-	 .help = "UDP port of the overlay device weft_vxlan"},
-	{.name = "state-dir",
-	 .arg = "DIR",
-	 .type = FLAG_STR,
-	 CFG(state_dir),
-	 .def = WEFTD_DEFAULT_STATE_DIR,
-	 .help = "IPAM allocations and endpoint records, written atomically"},
-	{.name = "bpffs",
-	 .arg = "DIR",
-	 .type = FLAG_STR,
-	 CFG(bpffs),
-	 .def = WEFTD_DEFAULT_BPFFS,
-	 .help = "pin root; bpffs is mounted there if needed"},
-	{.name = "socket",
-	 .arg = "PATH",
-	 .type = FLAG_STR,
-	 CFG(socket_path),
-	 .def = WEFT_DEFAULT_SOCKET,
-	 .help = "the API socket, for root only"},
-	{.name = "bpf-dir",
-	 .arg = "DIR",
-	 .type = FLAG_STR,
-	 CFG(bpf_dir),
-	 .def = WEFT_DEFAULT_BPF_DIR,
-	 .help = "where weft_pod.bpf.o and weft_overlay.bpf.o are; when it is not the object "
-		 "the endpoints run (<state-dir>/datapath.json), weftd upgrades them at start, "
-		 "as weftctl upgrade does"},
-	{.name = "mtu",
-	 .arg = "N",
-	 .type = FLAG_INT,
-	 CFG(mtu),
-	 .min = WEFTD_MIN_MTU,
-	 /* The largest an IP packet can be. */
-	 .max = 65535,
-	 .def_help = "auto: the device holding the node IP with --cluster-file, else the "
-		     "default route's device, else " FLAGS_STR(WEFTD_DEFAULT_MTU),
-	 .help = "the node network's MTU. Pods get it less " FLAGS_STR(
-		 OVERLAY_IPV4_OVERHEAD) " (VXLAN over IPv4) with the overlay, as is without"},
-	{.name = "veth-pool",
-	 .arg = "N|auto",
-	 .type = FLAG_INT,
-	 CFG(veth_pool),
-	 .min = 0,
-	 .max = VETHPOOL_MAX_SIZE,
-	 .keyword = "auto",
-	 .keyword_value = WEFTD_VETH_POOL_AUTO,
-	 .def = "auto",
-	 .help = "veth pairs kept ready (wfp<k>/wfq<k>, down, programs attached) so an ADD "
-		 "skips the tcx attach; 0 disables; auto is " FLAGS_STR(
-			 VETHPOOL_DEFAULT_SIZE) ", or 0 when /sys/kernel/rcu_expedited is 1"},
-	{.name = "log-level",
-	 .arg = "LEVEL",
-	 .type = FLAG_CHOICE,
-	 CFG(log_level),
-	 .choices = log_levels,
-	 .def = "info",
-	 .help = "warn, info or debug"},
-	{.name = "help", .short_name = 'h', .type = FLAG_HELP, .help = "print this text and exit"},
-	{.name = "version",
-	 .short_name = 'V',
-	 .type = FLAG_VERSION,
-	 .help = "print the version and exit"},
+	WEFTD_FLAG("node-name", FLAG_STR, node_name, .arg = "NAME", .def_help = "the host name",
+		   .help = "this node's name; with --cluster-file, the name of its Node object"),
+	WEFTD_FLAG(
+		"pod-cidr", FLAG_STR, pod_cidr, .arg = "CIDR", .valid = weftd_pod_cidr_ok,
+		.rule = "must be an IPv4 network a.b.c.d/len with len 16-30 and no host bits set",
+		.help = "this node's IPv4 pod range for weftd's IPAM, e.g. 10.244.1.0/24; "
+			"required without --cluster-file, with it the Node's spec.podCIDR by "
+			"default"),
+	WEFTD_FLAG(
+		"cluster-file", FLAG_STR, cluster_file, .arg = "FILE",
+		.def_help = "none, one node without an overlay",
+		.help = "a Kubernetes List (JSON) of Nodes, Namespaces, Pods and "
+			"NetworkPolicies, watched and applied live; turns on the VXLAN overlay "
+			"to the other nodes. weftd waits at start until its own Node has an IPv4 "
+			"InternalIP (and spec.podCIDR without --pod-cidr). Replace the file "
+			"atomically (mv); a malformed file is logged and the last good state "
+			"stays"),
+	WEFTD_FLAG("vxlan-port", FLAG_INT, vxlan_port, .arg = "PORT", .min = 1, .max = 65535,
+		   .def = FLAGS_STR(OVERLAY_DEFAULT_PORT),
+		   .help = "UDP port of the overlay device weft_vxlan"),
+	WEFTD_FLAG("state-dir", FLAG_STR, state_dir, .arg = "DIR", .def = WEFTD_DEFAULT_STATE_DIR,
+		   .help = "IPAM allocations and endpoint records, written atomically"),
+	WEFTD_FLAG("bpffs", FLAG_STR, bpffs, .arg = "DIR", .def = WEFTD_DEFAULT_BPFFS,
+		   .help = "pin root; bpffs is mounted there if needed"),
+	WEFTD_FLAG("socket", FLAG_STR, socket_path, .arg = "PATH", .def = WEFT_DEFAULT_SOCKET,
+		   .help = "the API socket, for root only"),
+	WEFTD_FLAG("bpf-dir", FLAG_STR, bpf_dir, .arg = "DIR", .def = WEFT_DEFAULT_BPF_DIR,
+		   .help = "where weft_pod.bpf.o and weft_overlay.bpf.o are; when it is not the "
+			   "object the endpoints run (<state-dir>/datapath.json), weftd upgrades "
+			   "them at start, as weftctl upgrade does"),
+	/* 65535: the largest an IP packet can be. */
+	WEFTD_FLAG("mtu", FLAG_INT, mtu, .arg = "N", .min = WEFTD_MIN_MTU, .max = 65535,
+		   .def_help = "auto: the device holding the node IP with --cluster-file, else "
+			       "the default route's device, else 1500",
+		   .help = "the node network's MTU. Pods get it less 50 (VXLAN over IPv4) with the "
+			   "overlay, as is without"),
+	WEFTD_FLAG("veth-pool", FLAG_INT, veth_pool, .arg = "N|auto", .min = 0,
+		   .max = VETHPOOL_MAX_SIZE, .keyword = "auto",
+		   .keyword_value = WEFTD_VETH_POOL_AUTO, .def = "auto",
+		   .help = "veth pairs kept ready (wfp<k>/wfq<k>, down, programs attached) so an "
+			   "ADD skips the tcx attach; 0 disables; auto is 8, or 0 when "
+			   "/sys/kernel/rcu_expedited is 1"),
+	WEFTD_FLAG("log-level", FLAG_CHOICE, log_level, .arg = "LEVEL", .choices = log_levels,
+		   .def = "info", .help = "warn, info or debug"),
+	FLAGS_HELP_AND_VERSION,
 };
 
 static void usage(const struct flags_prog *p, FILE *fp)
@@ -141,13 +99,7 @@ static void usage(const struct flags_prog *p, FILE *fp)
 	flags_print(p, fp);
 }
 
-static const struct flags_prog weftd_prog = {
-	.name = "weftd",
-	.version = WEFT_VERSION,
-	.usage = usage,
-	.flags = weftd_flags,
-	.nr_flags = sizeof(weftd_flags) / sizeof(weftd_flags[0]),
-};
+static const struct flags_prog weftd_prog = FLAGS_PROG("weftd", usage, weftd_flags);
 
 /* What no single flag can check alone. */
 static int check_config(struct weftd_config *cfg)

@@ -22,6 +22,32 @@
 #define FLAG_FIELD(type, member)                                                                   \
 	.offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
 
+/* One row: the flag @name, of @type, stored in @member of the config struct
+ * @cfg_type; then the rest (.arg, .def, .help, ...) as designated
+ * initializers. */
+#define FLAG_DEFINE(name_, type_, cfg_type, member, ...)                                           \
+	{                                                                                          \
+		.name = (name_), .type = (type_), FLAG_FIELD(cfg_type, member), __VA_ARGS__        \
+	}
+
+/* The two rows that end every table. */
+#define FLAGS_HELP_AND_VERSION                                                                     \
+	{.name = "help",                                                                           \
+	 .short_name = 'h',                                                                        \
+	 .type = FLAG_HELP,                                                                        \
+	 .help = "print this text and exit"},                                                      \
+	{                                                                                          \
+		.name = "version", .short_name = 'V', .type = FLAG_VERSION,                        \
+		.help = "print the version and exit"                                               \
+	}
+
+/* The struct flags_prog of the program @name_ for the array @table. */
+#define FLAGS_PROG(name_, usage_, table)                                                           \
+	{                                                                                          \
+		.name = (name_), .version = WEFT_VERSION, .usage = (usage_), .flags = (table),     \
+		.nr_flags = sizeof(table) / sizeof((table)[0])                                     \
+	}
+
 enum flag_type {
 	FLAG_STR,     /* char[.size]: 1 to .size-1 characters, and .valid() if set */
 	FLAG_INT,     /* int: .min to .max, or .keyword standing for .keyword_value */

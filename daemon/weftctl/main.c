@@ -261,38 +261,20 @@ static const struct cmd {
 
 static const char *const outputs[] = {"table", "json", NULL};
 
-#define CTL(member) FLAG_FIELD(struct ctl, member)
+/* A row of weftctl's table: the flag, its type and the struct ctl member. */
+#define CTL_FLAG(name, type, member, ...) FLAG_DEFINE(name, type, struct ctl, member, __VA_ARGS__)
 
 /* Declared once: parsed, defaulted and printed by lib/flags.c; README.md's
  * weftctl table lists the same flags (tests/bats/05-docs.bats). */
 static const struct flag ctl_flags[] = {
-	{.name = "socket",
-	 .short_name = 's',
-	 .arg = "PATH",
-	 .type = FLAG_STR,
-	 CTL(socket),
-	 .def = WEFT_DEFAULT_SOCKET,
-	 .help = "weftd's socket"},
-	{.name = "output",
-	 .short_name = 'o',
-	 .arg = "FMT",
-	 .type = FLAG_CHOICE,
-	 CTL(output),
-	 .choices = outputs,
-	 .def = "table",
-	 .help = "table, or json: weftd's reply as it is"},
-	{.name = "bpf-dir",
-	 .arg = "DIR",
-	 .type = FLAG_STR,
-	 CTL(bpf_dir),
-	 .rule = "must be a directory",
-	 .help = "upgrade only: the directory of the new weft_pod.bpf.o",
-	 .def_help = "weftd's --bpf-dir"},
-	{.name = "help", .short_name = 'h', .type = FLAG_HELP, .help = "print this text and exit"},
-	{.name = "version",
-	 .short_name = 'V',
-	 .type = FLAG_VERSION,
-	 .help = "print the version and exit"},
+	CTL_FLAG("socket", FLAG_STR, socket, .short_name = 's', .arg = "PATH",
+		 .def = WEFT_DEFAULT_SOCKET, .help = "weftd's socket"),
+	CTL_FLAG("output", FLAG_CHOICE, output, .short_name = 'o', .arg = "FMT", .choices = outputs,
+		 .def = "table", .help = "table, or json: weftd's reply as it is"),
+	CTL_FLAG("bpf-dir", FLAG_STR, bpf_dir, .arg = "DIR", .rule = "must be a directory",
+		 .def_help = "weftd's --bpf-dir",
+		 .help = "upgrade only: the directory of the new weft_pod.bpf.o"),
+	FLAGS_HELP_AND_VERSION,
 };
 
 static void usage(const struct flags_prog *p, FILE *fp)
@@ -307,13 +289,7 @@ static void usage(const struct flags_prog *p, FILE *fp)
 	flags_print(p, fp);
 }
 
-static const struct flags_prog ctl_prog = {
-	.name = "weftctl",
-	.version = WEFT_VERSION,
-	.usage = usage,
-	.flags = ctl_flags,
-	.nr_flags = sizeof(ctl_flags) / sizeof(ctl_flags[0]),
-};
+static const struct flags_prog ctl_prog = FLAGS_PROG("weftctl", usage, ctl_flags);
 
 static const struct cmd *find_cmd(const char *name)
 {
