@@ -128,8 +128,14 @@ int flags_parse(const struct flags_prog *p, int argc, char **argv, void *cfg)
 			if (f->arg)
 				shorts[n++] = ':';
 		}
-		/* A default that its own flag would refuse is the table's bug:
-		 * it shows here, at every start, not in production only. */
+		/* The table's own bugs show here, at every start: a number
+		 * stored into a field that is not an int, a default that its
+		 * own flag refuses. */
+		if ((f->type == FLAG_INT || f->type == FLAG_CHOICE) && f->size != sizeof(int)) {
+			fprintf(stderr, "%s: --%s: stored in a field of %zu bytes, not an int\n",
+				p->name, f->name, f->size);
+			return -EINVAL;
+		}
 		if (f->def && flag_apply(p, f, f->def, cfg))
 			return -EINVAL;
 	}
