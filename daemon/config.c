@@ -31,7 +31,8 @@ bool weftd_pod_cidr_ok(const char *cidr)
 
 /* The help texts below say these numbers in words. */
 _Static_assert(IPAM_MIN_PREFIX == 16 && IPAM_MAX_PREFIX == 30 && WEFTD_DEFAULT_MTU == 1500 &&
-		       OVERLAY_IPV4_OVERHEAD == 50 && VETHPOOL_DEFAULT_SIZE == 8,
+		       OVERLAY_IPV4_OVERHEAD == 50 && VETHPOOL_DEFAULT_SIZE == 8 &&
+		       VETHPOOL_MAX_SIZE == 256,
 	       "weftd's --help says what these are");
 
 /* A row of weftd's table: the flag, its type and the weftd_config member. */
@@ -79,8 +80,8 @@ static const struct flag weftd_flags[] = {
 		   .max = VETHPOOL_MAX_SIZE, .keyword = "auto",
 		   .keyword_value = WEFTD_VETH_POOL_AUTO, .def = "auto",
 		   .help = "veth pairs kept ready (wfp<k>/wfq<k>, down, programs attached) so an "
-			   "ADD skips the tcx attach; 0 disables; auto is 8, or 0 when "
-			   "/sys/kernel/rcu_expedited is 1"),
+			   "ADD skips the tcx attach; 0 disables, at most 256; auto is 8, or 0 "
+			   "when /sys/kernel/rcu_expedited is 1"),
 	WEFTD_FLAG("log-level", FLAG_CHOICE, log_level, .arg = "LEVEL", .choices = log_levels,
 		   .def = "info", .help = "warn, info or debug"),
 	FLAGS_HELP_AND_VERSION,
