@@ -414,7 +414,8 @@ static void gc_kept(void *ctx, const char *host_ifname)
 	json_array_append_new(json_object_get(ctx, "keep"), json_string(host_ifname));
 }
 
-/* req.valid from "valid": [{containerID, ifname}], each element checked. */
+/* *out (for free()) from "valid": [{containerID, ifname}], each element
+ * checked; the strings stay @req's. NULL, or the error reply. */
 static json_t *gc_parse_valid(json_t *req, struct gc_pair **out, size_t *nr)
 {
 	json_t *valid = json_object_get(req, "valid"), *v, *err = NULL;
