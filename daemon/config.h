@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* weftd's command-line configuration. Every name weftd touches on the host
  * comes from here, so several weftd instances (one per network namespace in
- * the test topology) never collide. */
+ * the test topology) never collide. The flags that fill it are declared once,
+ * in config.c's table. */
 #ifndef WEFTD_CONFIG_H
 #define WEFTD_CONFIG_H
 
 #include <limits.h>
+#include <stdbool.h>
 
 #include "log.h"
 
@@ -16,6 +18,10 @@
 /* Directories from flags stay well under PATH_MAX so every path weftd derives
  * from them (pins, state files) fits without truncation. */
 #define WEFTD_DIR_MAX 2048
+/* --veth-pool auto: sized at start, see vethpool_auto_size(). */
+#define WEFTD_VETH_POOL_AUTO (-1)
+/* The smallest MTU an IPv4 link may have (RFC 791). */
+#define WEFTD_MIN_MTU 68
 
 struct weftd_config {
 	char node_name[256];
@@ -25,10 +31,19 @@ struct weftd_config {
 	char socket_path[108]; /* sizeof(sockaddr_un.sun_path) */
 	char bpf_dir[WEFTD_DIR_MAX];
 	char cluster_file[WEFTD_DIR_MAX]; /* empty: single node, no overlay */
-	unsigned int vxlan_port;
-	int mtu;		/* the node network's (underlay) MTU; 0: detected */
-	unsigned int veth_pool; /* prepared veths kept ready; 0: none */
-	enum weft_log_level log_level;
+	int vxlan_port;
+	int mtu;       /* the node network's (underlay) MTU; 0: detected */
+	int veth_pool; /* prepared veths kept ready; 0: none; or WEFTD_VETH_POOL_AUTO */
+	int log_level; /* enum weft_log_level */
 };
+
+/*
+ * Defaults, then the command line, then the checks across flags. 0 to run,
+ * 1 when --help or --version was served, -EINVAL after saying on stderr
+ * which flag is wrong.
+ */
+int weftd_config_parse(struct weftd_config *cfg, int argc, char **argv);
+/* An IPv4 network weftd's IPAM can serve: a.b.c.d/len, no host bits. */
+bool weftd_pod_cidr_ok(const char *cidr);
 
 #endif

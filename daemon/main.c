@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-/* weftd: flags and start-up only; the work lives in the other daemon/ files. */
+/* weftd: builds the daemon from its parts and runs the loop; the flags are
+ * in config.c, the work in the rooms of daemon/. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +17,13 @@
 #include "daemon/datapath/bpffs.h"
 #include "daemon/cluster/cluster.h"
 #include "daemon/cluster/cluster_file.h"
+#include "daemon/cluster/wait.h"
 #include "daemon/endpoint/endpoint.h"
 #include "daemon/api/handlers.h"
 #include "daemon/endpoint/ipam.h"
 #include "daemon/datapath/loader.h"
 #include "log.h"
+#include "daemon/host/mtu.h"
 #include "daemon/host/netdev.h"
 #include "daemon/overlay/overlay.h"
 #include "daemon/endpoint/reconcile.h"
@@ -35,215 +36,6 @@
 #define LOCK_FILE "weftd.lock"
 /* How often unused veth claims are looked at. */
 #define TICK_MS 1000
-
-static void usage(FILE *fp)
-{
-	fprintf(fp, "Usage: weftd --pod-cidr CIDR [OPTIONS]\n"
-		    "       weftd --cluster-file FILE [OPTIONS]\n"
-		    "\n"
-		    "weft node daemon: loads the per-pod eBPF programs, keeps their pins,\n"
-		    "allocates pod addresses and serves the CNI plugin and weftctl. With a\n"
-		    "cluster file it also runs the VXLAN overlay to the other nodes.\n"
-		    "\n"
-		    "  --node-name NAME   this node's name (default: the host name); with a\n"
-		    "                     cluster file, the Node object that is this node\n"
-		    "  --pod-cidr CIDR    this node's IPv4 pod range, e.g. 10.244.1.0/24\n"
-		    "                     (required without --cluster-file; default: the\n"
-		    "                     Node's spec.podCIDR)\n"
-		    "  --cluster-file FILE  Kubernetes List (JSON) of Nodes, Namespaces, Pods\n"
-		    "                     and NetworkPolicies, watched and applied live. weftd\n"
-		    "                     waits at start until its Node has an IPv4 InternalIP\n"
-		    "                     (and spec.podCIDR without --pod-cidr)\n"
-		    "  --vxlan-port N     overlay UDP port (default 4789)\n"
-		    "  --state-dir DIR    IPAM and endpoint state (default " WEFTD_DEFAULT_STATE_DIR
-		    ")\n"
-		    "  --bpffs DIR        pin root; mounted as bpffs if needed\n"
-		    "                     (default " WEFTD_DEFAULT_BPFFS ")\n"
-		    "  --socket PATH      API socket (default " WEFT_DEFAULT_SOCKET ")\n"
-		    "  --bpf-dir DIR      where weft_pod.bpf.o and weft_overlay.bpf.o are\n"
-		    "                     (default " WEFT_DEFAULT_BPF_DIR "); when it is not\n"
-		    "                     what the endpoints run, weftd upgrades them at start\n"
-		    "                     (see weftctl upgrade)\n"
-		    "  --mtu N            the node network's MTU (default: the device that holds\n"
-		    "                     the node IP with a cluster file, else the default\n"
-		    "                     route's device, else 1500); pods get N, or N-50\n"
-		    "                     with the overlay (VXLAN over IPv4)\n"
-		    "  --veth-pool N|auto veth pairs kept ready with programs attached, for\n"
-		    "                     fast ADDs (0 disables, at most 256). auto (default):\n"
-		    "                     8, or 0 when /sys/kernel/rcu_expedited is 1\n"
-		    "  --log-level LEVEL  warn, info or debug (default info)\n"
-		    "  -h, --help         this text\n"
-		    "  -V, --version      print the version\n");
-}
-
-static int copy_arg(char *dst, size_t sz, const char *src, const char *flag)
-{
-	if (!*src || strlen(src) >= sz) {
-		fprintf(stderr, "weftd: %s: must be 1-%zu characters\n", flag, sz - 1);
-		return -EINVAL;
-	}
-	strcpy(dst, src);
-	return 0;
-}
-
-static bool pod_cidr_ok(const char *cidr)
-{
-	uint32_t net;
-	int prefix;
-
-	return !ipam_parse_cidr(cidr, &net, &prefix) && prefix >= IPAM_MIN_PREFIX &&
-	       prefix <= IPAM_MAX_PREFIX;
-}
-
-/* 0 to run, 1 when --help/--version were served, -EINVAL on a bad flag. */
-static int parse_flags(int argc, char **argv, struct weftd_config *cfg)
-{
-	enum {
-		OPT_NODE = 256,
-		OPT_CIDR,
-		OPT_STATE,
-		OPT_BPFFS,
-		OPT_SOCKET,
-		OPT_BPFDIR,
-		OPT_MTU,
-		OPT_LOG,
-		OPT_POOL,
-		OPT_CLUSTER,
-		OPT_VXPORT
-	};
-	static const struct option opts[] = {
-		{"node-name", required_argument, NULL, OPT_NODE},
-		{"pod-cidr", required_argument, NULL, OPT_CIDR},
-		{"state-dir", required_argument, NULL, OPT_STATE},
-		{"bpffs", required_argument, NULL, OPT_BPFFS},
-		{"socket", required_argument, NULL, OPT_SOCKET},
-		{"bpf-dir", required_argument, NULL, OPT_BPFDIR},
-		{"mtu", required_argument, NULL, OPT_MTU},
-		{"log-level", required_argument, NULL, OPT_LOG},
-		{"veth-pool", required_argument, NULL, OPT_POOL},
-		{"cluster-file", required_argument, NULL, OPT_CLUSTER},
-		{"vxlan-port", required_argument, NULL, OPT_VXPORT},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{},
-	};
-	int opt, err = 0;
-	char *end;
-	long mtu, pool, port;
-
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->veth_pool = VETHPOOL_AUTO;
-	cfg->vxlan_port = OVERLAY_DEFAULT_PORT;
-	strcpy(cfg->state_dir, WEFTD_DEFAULT_STATE_DIR);
-	strcpy(cfg->bpffs, WEFTD_DEFAULT_BPFFS);
-	strcpy(cfg->socket_path, WEFT_DEFAULT_SOCKET);
-	snprintf(cfg->bpf_dir, sizeof(cfg->bpf_dir), "%s", WEFT_DEFAULT_BPF_DIR);
-	cfg->log_level = LOG_LEVEL_INFO;
-	if (gethostname(cfg->node_name, sizeof(cfg->node_name) - 1) < 0)
-		strcpy(cfg->node_name, "unknown");
-
-	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_NODE:
-			err = copy_arg(cfg->node_name, sizeof(cfg->node_name), optarg,
-				       "--node-name");
-			break;
-		case OPT_CIDR:
-			err = copy_arg(cfg->pod_cidr, sizeof(cfg->pod_cidr), optarg, "--pod-cidr");
-			break;
-		case OPT_STATE:
-			err = copy_arg(cfg->state_dir, sizeof(cfg->state_dir), optarg,
-				       "--state-dir");
-			break;
-		case OPT_BPFFS:
-			err = copy_arg(cfg->bpffs, sizeof(cfg->bpffs), optarg, "--bpffs");
-			break;
-		case OPT_SOCKET:
-			err = copy_arg(cfg->socket_path, sizeof(cfg->socket_path), optarg,
-				       "--socket");
-			break;
-		case OPT_BPFDIR:
-			err = copy_arg(cfg->bpf_dir, sizeof(cfg->bpf_dir), optarg, "--bpf-dir");
-			break;
-		case OPT_MTU:
-			errno = 0;
-			mtu = strtol(optarg, &end, 10);
-			/* 68: the IPv4 minimum; 65535: the largest an IP packet can be. */
-			if (errno || *end || mtu < 68 || mtu > 65535) {
-				fprintf(stderr, "weftd: --mtu: must be a number 68-65535\n");
-				return -EINVAL;
-			}
-			cfg->mtu = (int)mtu;
-			break;
-		case OPT_POOL:
-			if (!strcmp(optarg, "auto")) {
-				cfg->veth_pool = VETHPOOL_AUTO;
-				break;
-			}
-			errno = 0;
-			pool = strtol(optarg, &end, 10);
-			if (errno || *end || !*optarg || pool < 0 || pool > VETHPOOL_MAX_SIZE) {
-				fprintf(stderr,
-					"weftd: --veth-pool: must be auto or a number 0-%d\n",
-					VETHPOOL_MAX_SIZE);
-				return -EINVAL;
-			}
-			cfg->veth_pool = (unsigned int)pool;
-			break;
-		case OPT_CLUSTER:
-			err = copy_arg(cfg->cluster_file, sizeof(cfg->cluster_file), optarg,
-				       "--cluster-file");
-			break;
-		case OPT_VXPORT:
-			errno = 0;
-			port = strtol(optarg, &end, 10);
-			if (errno || *end || !*optarg || port < 1 || port > 65535) {
-				fprintf(stderr, "weftd: --vxlan-port: must be a number 1-65535\n");
-				return -EINVAL;
-			}
-			cfg->vxlan_port = (unsigned int)port;
-			break;
-		case OPT_LOG:
-			if (log_level_parse(optarg, &cfg->log_level)) {
-				fprintf(stderr,
-					"weftd: --log-level: must be warn, info or debug\n");
-				return -EINVAL;
-			}
-			break;
-		case 'h': usage(stdout); return 1;
-		case 'V': printf("weftd %s\n", WEFT_VERSION); return 1;
-		default: usage(stderr); return -EINVAL;
-		}
-		if (err)
-			return err;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "weftd: unexpected argument '%s'\n", argv[optind]);
-		return -EINVAL;
-	}
-	if (cfg->cluster_file[0] && cfg->mtu && cfg->mtu - OVERLAY_IPV4_OVERHEAD < 68) {
-		fprintf(stderr,
-			"weftd: --mtu: with --cluster-file must be at least %d (the "
-			"overlay takes %d bytes)\n",
-			68 + OVERLAY_IPV4_OVERHEAD, OVERLAY_IPV4_OVERHEAD);
-		return -EINVAL;
-	}
-	if (!cfg->pod_cidr[0]) {
-		if (cfg->cluster_file[0])
-			return 0; /* from this node's Node object, at start */
-		fprintf(stderr, "weftd: --pod-cidr is required without --cluster-file (this "
-				"node's IPv4 pod range, e.g. 10.244.1.0/24)\n");
-		return -EINVAL;
-	}
-	if (!pod_cidr_ok(cfg->pod_cidr)) {
-		fprintf(stderr,
-			"weftd: --pod-cidr '%s': must be an IPv4 network a.b.c.d/len "
-			"with len %d-%d and no host bits set\n",
-			cfg->pod_cidr, IPAM_MIN_PREFIX, IPAM_MAX_PREFIX);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 /* One weftd per state dir: the lock lives as long as the process. */
 static int lock_state_dir(const char *dir)
@@ -347,120 +139,6 @@ static void on_cluster_file(void *ctx)
 		pr_warn("cluster file %s: %s", d->cfg.cluster_file, strerror(-err));
 }
 
-/* Is this node's Node object in the model with what weftd needs to start? */
-static const struct cl_node *own_node(const struct weftd *d)
-{
-	const struct cl_node *n = cluster_find_node(d->cluster, d->cfg.node_name);
-
-	if (!n || !cl_node_ipv4(n) || (!d->cfg.pod_cidr[0] && !cl_node_pod_cidr4(n)))
-		return NULL;
-	return n;
-}
-
-/*
- * With a cluster file, weftd needs its own Node (InternalIP for the overlay,
- * spec.podCIDR unless --pod-cidr) before anything else: wait for it, as a
- * kubelet-started node waits for its podCIDR, instead of failing and being
- * restarted in a loop. SIGTERM still ends the wait (-EINTR).
- */
-static int wait_for_node(struct weftd *d, int sigfd, struct weft_prefix *cidr, struct weft_addr *ip)
-{
-	struct pollfd fds[2] = {
-		{.fd = cluster_file_fd(d->cluster_file), .events = POLLIN},
-		{.fd = sigfd, .events = POLLIN},
-	};
-	const struct cl_node *n;
-	char buf[64];
-	int err;
-
-	time_t said = 0;
-	struct timespec now;
-
-	while (!(n = own_node(d))) {
-		/* Every change in the file's directory wakes us (a writer's temp
-		 * files too): say it once, then every 10 s. */
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (!said || now.tv_sec - said >= 10) {
-			pr_warn("waiting for Node %s with an IPv4 InternalIP%s in %s",
-				d->cfg.node_name, d->cfg.pod_cidr[0] ? "" : " and spec.podCIDR",
-				d->cfg.cluster_file);
-			said = now.tv_sec ? now.tv_sec : 1;
-		}
-		do {
-			if (poll(fds, 2, -1) < 0 && errno != EINTR)
-				return -errno;
-			if (fds[1].revents)
-				return -EINTR;
-			if (fds[0].revents) {
-				err = cluster_file_handle(d->cluster_file);
-				if (err)
-					return err;
-			}
-		} while (!(n = own_node(d)) && !fds[0].revents);
-	}
-	*ip = *cl_node_ipv4(n);
-	if (!d->cfg.pod_cidr[0]) {
-		*cidr = *cl_node_pod_cidr4(n);
-		snprintf(d->cfg.pod_cidr, sizeof(d->cfg.pod_cidr), "%s/%u",
-			 weft_addr_format(&cidr->addr, buf, sizeof(buf)), cidr->len);
-		if (!pod_cidr_ok(d->cfg.pod_cidr)) {
-			pr_warn("Node %s: spec.podCIDR %s: must be an IPv4 network with a prefix "
-				"length %d-%d",
-				d->cfg.node_name, d->cfg.pod_cidr, IPAM_MIN_PREFIX,
-				IPAM_MAX_PREFIX);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	err = weft_prefix_parse(d->cfg.pod_cidr, cidr);
-	if (!err && cl_node_pod_cidr4(n) && !weft_prefix_equal(cidr, cl_node_pod_cidr4(n)))
-		pr_warn("--pod-cidr %s differs from Node %s's spec.podCIDR; using --pod-cidr",
-			d->cfg.pod_cidr, d->cfg.node_name);
-	return err;
-}
-
-/* The cluster model and its file source; then, once this node's Node is
- * there, its pod range and address. */
-static int open_cluster(struct weftd *d, int sigfd, struct weft_prefix *cidr, struct weft_addr *ip)
-{
-	int err;
-
-	err = cluster_new(&d->cluster);
-	if (err)
-		return err;
-	err = cluster_file_open(d->cfg.cluster_file, d->cluster, &d->cluster_file);
-	if (err) {
-		pr_warn("cluster file %s: cannot watch its directory: %s", d->cfg.cluster_file,
-			strerror(-err));
-		return err;
-	}
-	return wait_for_node(d, sigfd, cidr, ip);
-}
-
-/* The pod MTU: the node network's (--mtu, else detected), less the VXLAN
- * overhead when there is an overlay. */
-static int pod_mtu(struct weftd *d, const struct weft_addr *node_ip)
-{
-	uint32_t addr;
-	int mtu = d->cfg.mtu;
-
-	if (!mtu && d->cluster) {
-		memcpy(&addr, node_ip->addr, 4);
-		mtu = netdev_addr_mtu(d->nd, addr);
-		if (mtu < 0)
-			pr_warn("no device here holds the node IP (%s): MTU from the default "
-				"route",
-				strerror(-mtu));
-	}
-	if (mtu <= 0)
-		mtu = netdev_default_route_mtu(d->nd);
-	if (mtu <= 0)
-		mtu = WEFTD_DEFAULT_MTU;
-	if (d->cluster)
-		mtu -= OVERLAY_IPV4_OVERHEAD;
-	return mtu;
-}
-
 static json_t *dispatch(void *ctx, const char *buf, size_t len)
 {
 	return handlers_dispatch(ctx, buf, len);
@@ -477,7 +155,7 @@ int main(int argc, char **argv)
 	int lock_fd, sigfd = -1, err;
 	bool served = false;
 
-	err = parse_flags(argc, argv, &d.cfg);
+	err = weftd_config_parse(&d.cfg, argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
 	log_set_prefix("weftd");
@@ -518,7 +196,7 @@ int main(int argc, char **argv)
 		goto close_netdev;
 	}
 	if (d.cfg.cluster_file[0]) {
-		err = open_cluster(&d, sigfd, &cidr, &node_ip);
+		err = cluster_wait_open(&d, sigfd, &cidr, &node_ip);
 		if (err == -EINTR) {
 			pr_info("signal while waiting for the Node: shutting down");
 			err = 0;
@@ -527,7 +205,7 @@ int main(int argc, char **argv)
 		if (err)
 			goto close_cluster;
 	}
-	d.mtu = pod_mtu(&d, &node_ip);
+	d.mtu = pod_mtu(d.nd, d.cfg.mtu, d.cluster ? &node_ip : NULL);
 	snprintf(path, sizeof(path), "%s/ipam", d.cfg.state_dir);
 	err = ipam_open(&d.ipam, path, d.cfg.pod_cidr);
 	if (err)
@@ -570,15 +248,15 @@ int main(int argc, char **argv)
 	/* After block_signals(): the refill thread inherits the mask, so
 	 * SIGTERM only ever reaches the signalfd. Without a pool ADDs still
 	 * work, only slower: not a reason to stop. */
-	if (d.cfg.veth_pool == VETHPOOL_AUTO)
-		d.cfg.veth_pool = vethpool_auto_size();
+	if (d.cfg.veth_pool == WEFTD_VETH_POOL_AUTO)
+		d.cfg.veth_pool = (int)vethpool_auto_size();
 	if (d.cfg.veth_pool && d.datapath_error[0]) {
 		/* Its placeholders would be the refused object's, on that
 		 * object's map layout (new pins nothing else uses), and ADDs
 		 * are refused until an upgrade succeeds anyway. */
 		pr_warn("veth pool: disabled, the start-up upgrade failed");
 	} else if (d.cfg.veth_pool &&
-		   vethpool_open(&d.pool, d.cfg.veth_pool, d.mtu, d.loader, d.nd)) {
+		   vethpool_open(&d.pool, (unsigned int)d.cfg.veth_pool, d.mtu, d.loader, d.nd)) {
 		pr_warn("veth pool: disabled, every ADD attaches its programs itself");
 	}
 	err = server_open(&srv, d.cfg.socket_path, dispatch, &d);

@@ -9,13 +9,13 @@
 
 #include "array.h"
 #include "daemon/endpoint/endpoint.h"
+#include "daemon/endpoint/gc.h"
 #include "daemon/api/handlers.h"
 #include "daemon/endpoint/ipam.h"
 #include "daemon/overlay/overlay.h"
 #include "log.h"
 #include "daemon/datapath/loader.h"
 #include "reasons.h"
-#include "daemon/endpoint/reconcile.h"
 #include "daemon/datapath/upgrade.h"
 #include "daemon/api/validate.h"
 #include "daemon/host/vethpool.h"
@@ -401,125 +401,86 @@ static json_t *do_metrics(struct weftd *d, json_t *req)
 	return json_pack("{s:b, s:o}", "ok", 1, "metrics", rows);
 }
 
-struct gc_ctx {
-	struct weftd *d;
-	const char *network; /* NULL: every endpoint is in scope (an older plugin) */
-	json_t *valid;	     /* the validated request list */
-	json_t *keep;	     /* host veths of other networks' endpoints, for the plugin */
-	json_t *removed;     /* [{containerID, ifname}] */
-	json_t *pending;     /* IPAM pairs to release after the walk */
-};
-
-static bool gc_listed(json_t *valid, const char *cid, const char *ifname)
+/* The reply's lists, filled as gc_run() goes. */
+static void gc_removed(void *ctx, const char *cid, const char *ifname)
 {
+	json_t *reply = ctx;
+
+	json_array_append_new(json_object_get(reply, "removed"),
+			      json_pack("{s:s, s:s}", "containerID", cid, "ifname", ifname));
+}
+
+static void gc_kept(void *ctx, const char *host_ifname)
+{
+	json_array_append_new(json_object_get(ctx, "keep"), json_string(host_ifname));
+}
+
+/* *out (for free()) from "valid": [{containerID, ifname}], each element
+ * checked; the strings stay @req's. NULL, or the error reply. */
+static json_t *gc_parse_valid(json_t *req, struct gc_pair **out, size_t *nr)
+{
+	json_t *valid = json_object_get(req, "valid"), *v, *err = NULL;
+	char field[48], details[600];
 	size_t i;
-	json_t *v;
 
+	if (!valid)
+		return bad_arg("valid", "missing");
+	if (!json_is_array(valid))
+		return bad_arg("valid", "must be an array of {containerID, ifname}");
+	*nr = json_array_size(valid);
+	*out = calloc(*nr + 1, sizeof(**out));
+	if (!*out)
+		return api_error_reply(ENOMEM, "out of memory", "");
 	json_array_foreach (valid, i, v) {
-		if (!strcmp(json_string_value(json_object_get(v, "containerID")), cid) &&
-		    !strcmp(json_string_value(json_object_get(v, "ifname")), ifname))
-			return true;
+		snprintf(field, sizeof(field), "valid[%zu]", i);
+		if (!json_is_object(v)) {
+			err = bad_arg(field, "must be an object {containerID, ifname}");
+			break;
+		}
+		if (arg_pair(v, &(*out)[i].cid, &(*out)[i].ifname, &err)) {
+			/* Name the element, not just the field. */
+			snprintf(details, sizeof(details), "%s.%s", field,
+				 json_string_value(json_object_get(json_object_get(err, "error"),
+								   "details")));
+			json_decref(err);
+			err = api_error_reply(EINVAL, "invalid argument", details);
+			break;
+		}
 	}
-	return false;
-}
-
-/* An endpoint another CNI network made: that network's GC decides about it. */
-static bool gc_other_network(const struct gc_ctx *ctx, const struct endpoint *ep)
-{
-	return ctx->network && ep && ep->network[0] && strcmp(ep->network, ctx->network);
-}
-
-static void gc_ipam_pick(const char *cid, const char *ifname, uint32_t addr, void *arg)
-{
-	struct gc_ctx *ctx = arg;
-
-	(void)addr;
-	if (gc_other_network(ctx, endpoint_find(ctx->d, cid, ifname)))
-		return;
-	if (!gc_listed(ctx->valid, cid, ifname))
-		json_array_append_new(ctx->pending, json_pack("{s:s, s:s}", "containerID", cid,
-							      "ifname", ifname));
+	if (err) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
 }
 
 static json_t *do_gc(struct weftd *d, json_t *req)
 {
 	struct weft_api_error e = {0};
-	struct gc_ctx ctx = {0};
-	struct endpoint *ep, *next;
-	json_t *valid, *v, *err = NULL, *reply = NULL;
-	const char *cid, *ifname;
-	char field[48];
-	bool done;
-	size_t i;
-	int ret;
+	struct gc_request gc = {.removed = gc_removed, .kept = gc_kept};
+	struct gc_pair *valid = NULL;
+	json_t *reply;
 
-	valid = json_object_get(req, "valid");
-	if (!valid)
-		return bad_arg("valid", "missing");
-	if (!json_is_array(valid))
-		return bad_arg("valid", "must be an array of {containerID, ifname}");
-	json_array_foreach (valid, i, v) {
-		snprintf(field, sizeof(field), "valid[%zu]", i);
-		if (!json_is_object(v))
-			return bad_arg(field, "must be an object {containerID, ifname}");
-		if (arg_pair(v, &cid, &ifname, &err)) {
-			/* Name the element, not just the field. */
-			json_t *det = json_object_get(json_object_get(err, "error"), "details");
-			char d2[600];
-
-			snprintf(d2, sizeof(d2), "%s.%s", field, json_string_value(det));
-			json_decref(err);
-			return api_error_reply(EINVAL, "invalid argument", d2);
-		}
-	}
+	reply = gc_parse_valid(req, &valid, &gc.nr_valid);
+	if (reply)
+		return reply;
 	if (json_object_get(req, "network")) {
-		ctx.network = arg_str(req, "network", valid_network_name, NETWORK_RULE, &err);
-		if (!ctx.network)
-			return err;
+		gc.network = arg_str(req, "network", valid_network_name, NETWORK_RULE, &reply);
+		if (!gc.network)
+			goto free_valid;
 	}
-	ctx.d = d;
-	ctx.valid = valid;
-	ctx.removed = json_array();
-	ctx.pending = json_array();
-	ctx.keep = json_array();
-	for (ep = d->endpoints; ep; ep = next) {
-		next = ep->next;
-		if (gc_other_network(&ctx, ep)) {
-			json_array_append_new(ctx.keep, json_string(ep->host_ifname));
-			continue;
-		}
-		if (gc_listed(valid, ep->cid, ep->ifname))
-			continue;
-		v = json_pack("{s:s, s:s}", "containerID", ep->cid, "ifname", ep->ifname);
-		/* endpoint_del frees ep; @v keeps the names. */
-		ret = endpoint_del(d, ep->cid, ep->ifname, &done, &e);
-		if (ret) {
-			json_decref(v);
-			reply = api_err_reply(&e);
-			goto free_ctx;
-		}
-		json_array_append_new(ctx.removed, v);
+	/* Filled by gc_removed() and gc_kept() as the walk goes. */
+	reply = json_pack("{s:b, s:[], s:[]}", "ok", 1, "removed", "keep");
+	if (!reply)
+		goto free_valid;
+	gc.valid = valid;
+	gc.ctx = reply;
+	if (gc_run(d, &gc, &e)) {
+		json_decref(reply);
+		reply = api_err_reply(&e);
 	}
-	ipam_foreach(d->ipam, gc_ipam_pick, &ctx);
-	json_array_foreach (ctx.pending, i, v) {
-		cid = json_string_value(json_object_get(v, "containerID"));
-		ifname = json_string_value(json_object_get(v, "ifname"));
-		ret = ipam_release(d->ipam, cid, ifname, &done);
-		if (ret) {
-			reply = api_error_reply(-ret, "release an address", strerror(-ret));
-			goto free_ctx;
-		}
-		json_array_append(ctx.removed, v);
-	}
-	/* What no endpoint owns at all (an ADD cut short by a crash). */
-	reconcile_orphans(d);
-	if (json_array_size(ctx.removed))
-		pr_info("gc: removed %zu endpoints/allocations", json_array_size(ctx.removed));
-	reply = json_pack("{s:b, s:O, s:O}", "ok", 1, "removed", ctx.removed, "keep", ctx.keep);
-free_ctx:
-	json_decref(ctx.removed);
-	json_decref(ctx.pending);
-	json_decref(ctx.keep);
+free_valid:
+	free(valid);
 	return reply;
 }
 

@@ -2,42 +2,28 @@
 /* weftctl: ask weftd over its socket and print the answer. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api.h"
+#include "flags.h"
 #include "table.h"
 
 #define CTL_TIMEOUT_MS 10000
 /* An upgrade loads every endpoint's programs: give 65536 of them time. */
 #define CTL_UPGRADE_TIMEOUT_MS 300000
 
+/* The flags, filled from ctl_flags[] below. */
 struct ctl {
-	const char *socket;
-	const char *bpf_dir; /* upgrade --bpf-dir */
-	bool json;
+	char socket[108];	/* sizeof(sockaddr_un.sun_path) */
+	char bpf_dir[PATH_MAX]; /* upgrade --bpf-dir; "": weftd's own */
+	int output;		/* OUTPUT_* */
 };
 
-static void usage(FILE *fp)
-{
-	fprintf(fp, "Usage: weftctl [--socket PATH] [-o table|json] COMMAND\n"
-		    "\n"
-		    "Commands:\n"
-		    "  status      weftd's node, pod CIDR, MTU, version, endpoint count\n"
-		    "  endpoints   the endpoints weftd manages and whether they are attached\n"
-		    "  metrics     datapath verdict counters (non-zero rows)\n"
-		    "  upgrade     load weft_pod.bpf.o (weftd's --bpf-dir, or --bpf-dir DIR) for\n"
-		    "              every endpoint, then swap it in everywhere; all or nothing\n"
-		    "\n"
-		    "Options:\n"
-		    "  --bpf-dir DIR      upgrade: the directory of the new weft_pod.bpf.o\n"
-		    "  -s, --socket PATH  weftd's socket (default " WEFT_DEFAULT_SOCKET ")\n"
-		    "  -o, --output FMT   table (default) or json (weftd's reply as is)\n"
-		    "  -h, --help         this text\n"
-		    "  -V, --version      print the version\n");
-}
+enum { OUTPUT_TABLE, OUTPUT_JSON };
 
 /* 0 and *reply, or 1 after printing why on stderr. */
 static int call(const struct ctl *ctl, const char *op, json_t **reply)
@@ -47,7 +33,7 @@ static int call(const struct ctl *ctl, const char *op, json_t **reply)
 	bool upgrade = !strcmp(op, "upgrade");
 	int err;
 
-	if (req && upgrade && ctl->bpf_dir)
+	if (req && upgrade && ctl->bpf_dir[0])
 		json_object_set_new(req, "bpfDir", json_string(ctl->bpf_dir));
 	if (!req) {
 		fprintf(stderr, "weftctl: out of memory\n");
@@ -251,75 +237,102 @@ static int cmd_upgrade(const struct ctl *ctl, json_t *reply)
 	return 0;
 }
 
-static const struct {
+/* bpftool's habit: one row per command, its help beside its handler. */
+static const struct cmd {
 	const char *name;
-	const char *op;
+	const char *op; /* weftd's operation (docs/api.md) */
+	const char *help;
 	int (*print)(const struct ctl *ctl, json_t *reply);
 } cmds[] = {
-	{"status", "status", cmd_status},
-	{"endpoints", "endpoint.list", cmd_endpoints},
-	{"metrics", "metrics", cmd_metrics},
-	{"upgrade", "upgrade", cmd_upgrade},
+	{"status", "status",
+	 "weftd's node, pod CIDR, MTU, version, endpoint count, the programs that run and the overlay",
+	 cmd_status},
+	{"endpoints", "endpoint.list",
+	 "the endpoints weftd manages, their programs and whether they are attached",
+	 cmd_endpoints},
+	{"metrics", "metrics", "datapath verdict counters (non-zero rows)", cmd_metrics},
+	{"upgrade", "upgrade",
+	 "load weft_pod.bpf.o (weftd's --bpf-dir, or --bpf-dir DIR) for every endpoint, then swap it in everywhere; all or nothing",
+	 cmd_upgrade},
 };
+
+/* Where a command's help starts in --help: past the longest name. */
+#define CMD_HELP_COL 14
+
+static const char *const outputs[] = {"table", "json", NULL};
+
+/* A row of weftctl's table: the flag, its type and the struct ctl member. */
+#define CTL_FLAG(name, type, member, ...) FLAG_DEFINE(name, type, struct ctl, member, __VA_ARGS__)
+
+/* Declared once: parsed, defaulted and printed by lib/flags.c; README.md's
+ * weftctl table lists the same flags (tests/bats/05-docs.bats). */
+static const struct flag ctl_flags[] = {
+	CTL_FLAG("socket", FLAG_STR, socket, .short_name = 's', .arg = "PATH",
+		 .def = WEFT_DEFAULT_SOCKET, .help = "weftd's socket"),
+	CTL_FLAG("output", FLAG_CHOICE, output, .short_name = 'o', .arg = "FMT", .choices = outputs,
+		 .def = "table", .help = "table, or json: weftd's reply as it is"),
+	CTL_FLAG("bpf-dir", FLAG_STR, bpf_dir, .arg = "DIR", .rule = "must be a directory",
+		 .def_help = "weftd's --bpf-dir",
+		 .help = "upgrade only: the directory of the new weft_pod.bpf.o"),
+	FLAGS_HELP_AND_VERSION,
+};
+
+static void usage(const struct flags_prog *p, FILE *fp)
+{
+	fprintf(fp, "Usage: weftctl [OPTIONS] COMMAND\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		int at = fprintf(fp, "  %s", cmds[i].name);
+
+		flags_print_wrapped(fp, cmds[i].help, CMD_HELP_COL, at);
+	}
+	fprintf(fp, "\nOptions:\n");
+	flags_print(p, fp);
+}
+
+static const struct flags_prog ctl_prog = FLAGS_PROG("weftctl", usage, ctl_flags);
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(name, cmds[i].name))
+			return &cmds[i];
+	}
+	return NULL;
+}
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'},  {"output", required_argument, NULL, 'o'},
-		{"bpf-dir", required_argument, NULL, 'b'}, {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	   {},
-	};
-	struct ctl ctl = {.socket = WEFT_DEFAULT_SOCKET};
+	struct ctl ctl = {0};
+	const struct cmd *cmd;
 	json_t *reply = NULL;
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "s:o:hV", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's': ctl.socket = optarg; break;
-		case 'b':
-			if (!*optarg) {
-				fprintf(stderr, "weftctl: --bpf-dir: must be a directory\n");
-				return 2;
-			}
-			ctl.bpf_dir = optarg;
-			break;
-		case 'o':
-			if (!strcmp(optarg, "json")) {
-				ctl.json = true;
-			} else if (strcmp(optarg, "table")) {
-				fprintf(stderr, "weftctl: -o: must be table or json\n");
-				return 2;
-			}
-			break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("weftctl %s\n", WEFT_VERSION); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
+	ret = flags_parse(&ctl_prog, argc, argv, &ctl);
+	if (ret)
+		return ret > 0 ? 0 : 2;
 	if (optind != argc - 1) {
-		usage(stderr);
+		usage(&ctl_prog, stderr);
 		return 2;
 	}
-	if (ctl.bpf_dir && strcmp(argv[optind], "upgrade")) {
+	cmd = find_cmd(argv[optind]);
+	if (!cmd) {
+		fprintf(stderr, "weftctl: unknown command '%s'\n", argv[optind]);
+		usage(&ctl_prog, stderr);
+		return 2;
+	}
+	if (ctl.bpf_dir[0] && strcmp(cmd->name, "upgrade")) {
 		fprintf(stderr, "weftctl: --bpf-dir: only for upgrade\n");
 		return 2;
 	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(argv[optind], cmds[i].name))
-			continue;
-		ret = call(&ctl, cmds[i].op, &reply);
-		if (ret)
-			return ret;
-		if (ctl.json) {
-			print_json(reply);
-			ret = 0;
-		} else {
-			ret = cmds[i].print(&ctl, reply);
-		}
-		json_decref(reply);
+	ret = call(&ctl, cmd->op, &reply);
+	if (ret)
 		return ret;
+	if (ctl.output == OUTPUT_JSON) {
+		print_json(reply);
+		ret = 0;
+	} else {
+		ret = cmd->print(&ctl, reply);
 	}
-	fprintf(stderr, "weftctl: unknown command '%s'\n", argv[optind]);
-	usage(stderr);
-	return 2;
+	json_decref(reply);
+	return ret;
 }

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Waiting at start for this node's Node object in the cluster file. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/cluster/cluster_file.h"
+#include "daemon/cluster/wait.h"
+#include "daemon/endpoint/ipam.h"
+#include "log.h"
+
+/* Seconds between two "waiting for Node" lines. */
+#define WAIT_SAY_EVERY_S 10
+
+/* Is this node's Node object in the model with what weftd needs to start? */
+static const struct cl_node *own_node(const struct weftd *d)
+{
+	const struct cl_node *n = cluster_find_node(d->cluster, d->cfg.node_name);
+
+	if (!n || !cl_node_ipv4(n) || (!d->cfg.pod_cidr[0] && !cl_node_pod_cidr4(n)))
+		return NULL;
+	return n;
+}
+
+static const struct cl_node *wait_for_node(struct weftd *d, int sigfd, int *err)
+{
+	struct pollfd fds[2] = {
+		{.fd = cluster_file_fd(d->cluster_file), .events = POLLIN},
+		{.fd = sigfd, .events = POLLIN},
+	};
+	const struct cl_node *n;
+	struct timespec now;
+	time_t said = 0;
+
+	*err = 0;
+	while (!(n = own_node(d))) {
+		/* Every change in the file's directory wakes us (a writer's temp
+		 * files too): say it once, then every few seconds. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!said || now.tv_sec - said >= WAIT_SAY_EVERY_S) {
+			pr_warn("waiting for Node %s with an IPv4 InternalIP%s in %s",
+				d->cfg.node_name, d->cfg.pod_cidr[0] ? "" : " and spec.podCIDR",
+				d->cfg.cluster_file);
+			said = now.tv_sec ? now.tv_sec : 1;
+		}
+		do {
+			if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+				*err = -errno;
+				pr_warn("waiting for Node %s: poll: %s", d->cfg.node_name,
+					strerror(errno));
+				return NULL;
+			}
+			if (fds[1].revents) {
+				*err = -EINTR;
+				return NULL;
+			}
+			if (fds[0].revents) {
+				*err = cluster_file_handle(d->cluster_file);
+				if (*err) {
+					pr_warn("cluster file %s: %s", d->cfg.cluster_file,
+						strerror(-*err));
+					return NULL;
+				}
+			}
+		} while (!(n = own_node(d)) && !fds[0].revents);
+	}
+	return n;
+}
+
+/* The pod range: --pod-cidr, else the Node's spec.podCIDR. */
+static int node_pod_cidr(struct weftd *d, const struct cl_node *n, struct weft_prefix *cidr)
+{
+	char buf[64];
+	int err;
+
+	if (!d->cfg.pod_cidr[0]) {
+		*cidr = *cl_node_pod_cidr4(n);
+		snprintf(d->cfg.pod_cidr, sizeof(d->cfg.pod_cidr), "%s/%u",
+			 weft_addr_format(&cidr->addr, buf, sizeof(buf)), cidr->len);
+		if (!weftd_pod_cidr_ok(d->cfg.pod_cidr)) {
+			pr_warn("Node %s: spec.podCIDR %s: must be an IPv4 network with a prefix "
+				"length %d-%d",
+				d->cfg.node_name, d->cfg.pod_cidr, IPAM_MIN_PREFIX,
+				IPAM_MAX_PREFIX);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	err = weft_prefix_parse(d->cfg.pod_cidr, cidr);
+	if (err) {
+		pr_warn("--pod-cidr %s: %s", d->cfg.pod_cidr, strerror(-err));
+		return err;
+	}
+	if (cl_node_pod_cidr4(n) && !weft_prefix_equal(cidr, cl_node_pod_cidr4(n)))
+		pr_warn("--pod-cidr %s differs from Node %s's spec.podCIDR; using --pod-cidr",
+			d->cfg.pod_cidr, d->cfg.node_name);
+	return 0;
+}
+
+int cluster_wait_open(struct weftd *d, int sigfd, struct weft_prefix *cidr, struct weft_addr *ip)
+{
+	const struct cl_node *n;
+	int err;
+
+	err = cluster_new(&d->cluster);
+	if (err) {
+		pr_warn("cluster model: %s", strerror(-err));
+		return err;
+	}
+	err = cluster_file_open(d->cfg.cluster_file, d->cluster, &d->cluster_file);
+	if (err) {
+		pr_warn("cluster file %s: cannot watch its directory: %s", d->cfg.cluster_file,
+			strerror(-err));
+		return err;
+	}
+	n = wait_for_node(d, sigfd, &err);
+	if (!n)
+		return err;
+	*ip = *cl_node_ipv4(n);
+	return node_pod_cidr(d, n, cidr);
+}
