@@ -59,6 +59,9 @@ CTL_SRCS := $(wildcard daemon/weftctl/*.c)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/test_*.c)
+# The BPF tests' shared harness (packet builders, map set-up, the run helper):
+# every tests/bpf/*.c that is not a test, linked into each test binary.
+BPFTEST_LIB_SRCS := $(filter-out $(BPFTEST_SRCS),$(wildcard tests/bpf/*.c))
 # Test-only BPF objects (e.g. one the verifier must refuse), one per directory
 # so each can stand in for bpf/ as weftd's --bpf-dir.
 TESTBPF_SRCS := $(wildcard tests/bpf/*/*.bpf.c)
@@ -73,6 +76,7 @@ BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(OUT)/bpf/%.bpf.o)
 BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(OUT)/bpf/%.skel.h)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/unit/%)
 BPFTEST_BINS := $(BPFTEST_SRCS:tests/bpf/%.c=$(OUT)/tests/bpf/%)
+BPFTEST_LIB_OBJS := $(BPFTEST_LIB_SRCS:%.c=$(OUT)/%.o)
 TESTBPF_OBJS := $(TESTBPF_SRCS:%.bpf.c=$(OUT)/%.bpf.o)
 TOOL_BINS := $(TOOL_SRCS:%.c=$(OUT)/%)
 
@@ -130,7 +134,7 @@ $(OUT)/%.o: %.c
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Only the BPF tests include skeletons (weftd loads objects from --bpf-dir).
-$(BPFTEST_BINS:%=%.o): $(OUT)/tests/bpf/%.o: tests/bpf/%.c $(BPF_SKELS)
+$(BPFTEST_BINS:%=%.o) $(BPFTEST_LIB_OBJS): $(OUT)/tests/bpf/%.o: tests/bpf/%.c $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -159,7 +163,7 @@ $(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIBCNI) $(LIBDAEMON) $(LIBWEFT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL)
 
-$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(LIBWEFT)
+$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(BPFTEST_LIB_OBJS) $(LIBWEFT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF)
 

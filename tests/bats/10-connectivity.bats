@@ -5,14 +5,8 @@
 
 load helpers
 
-setup() {
-	node_setup
-	weftd_start
-}
-
-teardown() {
-	node_teardown
-}
+setup() { node_up; }
+teardown() { wt_teardown; }
 
 # tcp_talk FROM TO: a TCP round trip from pod FROM to a listener in pod TO.
 tcp_talk() {

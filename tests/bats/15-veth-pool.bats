@@ -5,13 +5,9 @@
 
 load helpers
 
-setup() {
-	node_setup
-}
-
-teardown() {
-	node_teardown
-}
+# Each test starts weftd itself, with the pool flags it is about.
+setup() { node_setup; }
+teardown() { wt_teardown; }
 
 # pool_ifindexes: ifindex of every host-side pool veth (wfp<k>) in the node
 pool_ifindexes() {

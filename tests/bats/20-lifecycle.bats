@@ -4,14 +4,8 @@
 
 load helpers
 
-setup() {
-	node_setup
-	weftd_start
-}
-
-teardown() {
-	node_teardown
-}
+setup() { node_up; }
+teardown() { wt_teardown; }
 
 @test "DEL leaves no veth, pin, map entry or IP allocation" {
 	pod_add a

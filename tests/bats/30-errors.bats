@@ -5,14 +5,11 @@
 load helpers
 
 setup() {
-	node_setup
-	weftd_start
+	node_up
 	POD_NS=$(pod_netns_add p)
 }
 
-teardown() {
-	node_teardown
-}
+teardown() { wt_teardown; }
 
 # add_expect CODE FIELD: ADD with $CONF failed with CODE, named FIELD, left nothing.
 add_expect() {

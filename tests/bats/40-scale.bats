@@ -4,14 +4,8 @@
 
 load helpers
 
-setup() {
-	node_setup
-	weftd_start
-}
-
-teardown() {
-	node_teardown
-}
+setup() { node_up; }
+teardown() { wt_teardown; }
 
 @test "50 ADDs in parallel all succeed with distinct addresses; 50 DELs leave nothing" {
 	local n=50 i pids=()

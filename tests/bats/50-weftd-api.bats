@@ -5,14 +5,8 @@
 
 load helpers
 
-setup() {
-	node_setup
-	weftd_start
-}
-
-teardown() {
-	node_teardown
-}
+setup() { node_up; }
+teardown() { wt_teardown; }
 
 # req JSON: one raw request, the reply in $output
 req() {

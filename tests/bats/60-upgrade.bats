@@ -11,14 +11,11 @@ load stream
 UDP_RATE=${UDP_RATE:-20000} # packets/s; the issue asks for >= 10,000
 TCP_RATE=${TCP_RATE:-2000}  # 64-byte messages/s
 
-setup() {
-	node_setup
-	weftd_start
-}
+setup() { node_up; }
 
 teardown() {
 	stream_kill
-	node_teardown
+	wt_teardown
 }
 
 ctl() { "$WEFTCTL" --socket "$SOCK" "$@"; }

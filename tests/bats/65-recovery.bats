@@ -6,14 +6,11 @@
 
 load helpers
 
-setup() {
-	node_setup
-	weftd_start
-}
+setup() { node_up; }
 
 teardown() {
 	[[ -n ${KILLER:-} ]] && kill "$KILLER" 2>/dev/null
-	node_teardown
+	wt_teardown
 }
 
 ctl() { "$WEFTCTL" --socket "$SOCK" "$@"; }

@@ -24,7 +24,7 @@ setup() {
 
 teardown() {
 	stream_kill
-	cluster_down
+	wt_teardown
 }
 
 # both_streams SECONDS: same-node a -> b and cross-node a -> c, with the TCP
@@ -33,16 +33,6 @@ both_streams() {
 	stream_start same "$WT_ID-p-a" "$WT_ID-p-b" "$(pod_ip b)" "$1"
 	stream_start cross "$WT_ID-p-a" "$WT_ID-p-c" "$(pod_ip c)" "$1"
 	sleep 0.5
-}
-
-# weftd_kill NODE: SIGKILL node NODE's weftd and wait until it is gone (a
-# process killed inside a syscall that waits for an RCU grace period exits
-# only after it, and holds the state dir lock till then).
-weftd_kill() {
-	local pid
-	pid=$(cat "$(cl_node_dir "$1")/weftd.pid")
-	kill -9 "$pid"
-	wait_until 5000 eval "! kill -0 $pid 2>/dev/null"
 }
 
 # --- what runs ----------------------------------------------------------------
@@ -125,7 +115,7 @@ build_layout2() {
 	st1=$(overlay_state 1)
 	st2=$(overlay_state 2)
 	both_streams 5
-	weftd_kill 1
+	cluster_weftd_kill9 1
 	# node 1's weftd is gone; its device, routes and nft table stay and
 	# the other node runs on
 	sleep 1
@@ -135,7 +125,7 @@ build_layout2() {
 	[ "$status" -ne 0 ]
 	cluster_weftd_start 1
 	sleep 0.5
-	weftd_kill 2
+	cluster_weftd_kill9 2
 	sleep 1
 	[ "$(overlay_state 2)" = "$st2" ]
 	cluster_weftd_start 2
@@ -258,7 +248,7 @@ build_layout2() {
 	upgrade 1 "$dir2"
 	overlay_uses 1 weft_endpoints_v2
 	both_streams 3
-	weftd_kill 1
+	cluster_weftd_kill9 1
 	sleep 0.3
 	# --bpf-dir is still the layout 1 build: the start upgrades back,
 	# endpoints and overlay, before it serves

@@ -9,7 +9,7 @@ load helpers
 load cluster
 
 teardown() {
-	cluster_down
+	wt_teardown
 }
 
 # reach POD IP: one echo answered within 300 ms.
@@ -356,7 +356,7 @@ udp_send() {
 	cluster_pod_add 2 b
 	reach a "$(pod_ip b)" || true # traffic or not, the tear-down must be complete
 	id=$WT_ID dir=$WT_DIR
-	cluster_down
+	wt_teardown
 	run cluster_leftovers "$id" "$dir"
 	[ -z "$output" ]
 	# nothing of weft's in the host's own namespace either

@@ -28,7 +28,7 @@ fake_kubectl() {
 
 teardown() {
 	[[ -n $SYNC_PID ]] && kill "$SYNC_PID" 2>/dev/null
-	cluster_down
+	wt_teardown
 }
 
 sync_start() {
@@ -73,10 +73,8 @@ api_set() {
 	dir=$(cl_node_dir 1)
 	cp "$CL_FILE" "$WT_DIR/api.json"
 	sync_start "$out"
-	nsenter --net="/run/netns/$(cl_node_name 1)" "$WEFTD" --node-name "$(cl_node_name 1)" \
-		--cluster-file "$out" --state-dir "$dir/state" --bpffs "$dir/bpffs" \
-		--socket "$dir/weftd.sock" --bpf-dir "$OUTPUT/bpf" >>"$dir/weftd.log" 2>&1 &
-	echo $! >"$dir/weftd.pid"
+	# weftd reads the file cluster-sync writes, not the one cluster_net_up wrote.
+	CL_FILE=$out cluster_weftd_spawn 1
 	wait_until 5000 node1_cidr_is "$(cl_node_cidr 1)" || { cat "$dir/weftd.log" "$WT_DIR/sync.log"; false; }
 	[ "$(cl_weftctl 1 -o json status | jq -r '.overlay.nodes')" = 1 ]
 	cluster_weftd_stop 1

@@ -22,7 +22,7 @@
 # puts Nodes first, then Namespaces, then Pods.
 #
 # The underlay is TEST-NET-2 (198.51.100.0/24) and exists only inside these
-# namespaces. cluster_down removes everything, whatever state a test left.
+# namespaces. wt_teardown removes everything, whatever state a test left.
 
 CL_NET=198.51.100
 CL_EXT_IP=$CL_NET.254
@@ -123,7 +123,13 @@ cluster_node_add() {
 # from its own Node object (no --pod-cidr), with the flags in CL_WEFTD_ARGS
 # (every node) and ARGS. Waits until it serves with that CIDR.
 cluster_weftd_start() {
-	local i=$1 dir pid t
+	cluster_weftd_spawn "$@" && cluster_weftd_wait "$1"
+}
+
+# cluster_weftd_spawn I [ARGS...]: the same without waiting (a weftd whose
+# Node is not in the cluster file yet waits for it before it serves).
+cluster_weftd_spawn() {
+	local i=$1 dir
 	shift
 	dir=$(cl_node_dir "$i")
 	# nsenter execs weftd: $! is weftd itself.
@@ -132,28 +138,25 @@ cluster_weftd_start() {
 		--socket "$dir/weftd.sock" --bpf-dir "$OUTPUT/bpf" --log-level debug \
 		"${CL_WEFTD_ARGS[@]}" "$@" \
 		>>"$dir/weftd.log" 2>&1 &
-	pid=$!
-	echo "$pid" >"$dir/weftd.pid"
-	for ((t = 0; t < 100; t++)); do
-		[[ $(cl_weftctl "$i" -o json status 2>/dev/null | jq -r '.podCIDR // empty') == "$(cl_node_cidr "$i")" ]] &&
-			return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "weftd on node $i did not come up with pod CIDR $(cl_node_cidr "$i"); log:" >&2
-	cat "$dir/weftd.log" >&2
-	return 1
+	echo $! >"$dir/weftd.pid"
 }
 
-cluster_weftd_stop() {
-	local dir pid
+# cluster_weftd_wait I: until node I's weftd serves with its pod CIDR (5 s).
+cluster_weftd_wait() {
+	local dir
 	dir=$(cl_node_dir "$1")
-	pid=$(cat "$dir/weftd.pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null || true
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-	kill -9 "$pid" 2>/dev/null || true
-	rm -f "$dir/weftd.pid"
+	weftd_wait "$(cat "$dir/weftd.pid")" "$dir/weftd.log" cl_serves "$1"
 }
+
+# cl_serves I: node I's weftd answers, with node I's pod CIDR.
+cl_serves() {
+	[[ $(cl_weftctl "$1" -o json status 2>/dev/null | jq -r '.podCIDR // empty') == "$(cl_node_cidr "$1")" ]]
+}
+
+cluster_weftd_stop() { pidfile_stop "$(cl_node_dir "$1")/weftd.pid"; }
+
+# cluster_weftd_kill9 I: SIGKILL node I's weftd and wait until it is gone.
+cluster_weftd_kill9() { pidfile_kill9 "$(cl_node_dir "$1")/weftd.pid"; }
 
 cl_weftd_log() { cat "$(cl_node_dir "$1")/weftd.log"; }
 
@@ -277,24 +280,9 @@ cl_pod_json() {
 
 # --- tear-down ----------------------------------------------------------------
 
-# cluster_down: everything cluster_up and the tests made, pass or fail. The
-# namespaces go before the bpffs mounts, so no program stays attached.
-cluster_down() {
-	[[ -n ${WT_DIR:-} && -d $WT_DIR ]] || return 0
-	local d ns
-	for d in "$WT_DIR"/n*/; do
-		[[ -e $d/weftd.pid ]] && cluster_weftd_stop "$(basename "$d" | cut -c2-)"
-	done
-	for ns in $(ip netns list | awk -v id="$WT_ID-" 'index($1, id) == 1 { print $1 }'); do
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	# every mount under the cluster's directory, deepest first (the bpffs
-	# roots, and any a test or a failed weftd left)
-	for d in $(awk -v d="$WT_DIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
-		umount "$d" 2>/dev/null || umount -l "$d" 2>/dev/null || true
-	done
-	rm -rf "$WT_DIR"
-}
+# cluster_down: wt_teardown (helpers.bash), under the name bench/cross_node.sh
+# calls it by.
+cluster_down() { wt_teardown; }
 
 # cluster_leftovers ID DIR: what a torn-down cluster left on the host, one
 # line each (nothing when clean).

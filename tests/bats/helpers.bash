@@ -1,14 +1,21 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 #
-# Fixture for the bats suites: a "node" is a network namespace with its own
-# weftd, bpffs mount, state dir and socket; pods are namespaces wired by the
-# real plugin, run directly or through cnitool (libcni). Everything a test makes
-# is named after $WT_ID and removed in teardown, pass or fail. Nothing here
-# touches the host's own network namespace.
+# The fixture of the bats suites. A test builds its own world, named after
+# $WT_ID and kept under $WT_DIR, and wt_teardown removes it, pass or fail:
 #
-# weftd and the plugin are started with `nsenter --net`, never `ip netns exec`,
-# which would remount /sys and hide the bpffs pins (see docs/testing.md).
+#   one node   node_up: a network namespace with its own weftd, bpffs mount,
+#              state dir and socket (this file); a suite's hooks are
+#                setup() { node_up; }
+#                teardown() { wt_teardown; }
+#   a cluster  cluster_up N: N such nodes on an underlay bridge, one cluster
+#              file (cluster.bash, loaded after this file)
+#   pods       namespaces wired by the real plugin, run directly or through
+#              cnitool (libcni)
+#
+# Nothing here touches the host's own network namespace. weftd and the
+# plugin are started with `nsenter --net`, never `ip netns exec`, which would
+# remount /sys and hide the bpffs pins (see docs/testing.md).
 
 bats_require_minimum_version 1.5.0
 
@@ -30,7 +37,6 @@ wt_init() {
 	SOCK=$WT_DIR/weftd.sock
 	BPFFS=$WT_DIR/bpffs
 	STATE=$WT_DIR/state
-	WT_PODS=()
 	echo "$WT_ID" >"$WT_DIR/id"
 }
 
@@ -55,6 +61,12 @@ in_node() {
 	nsenter --net="$NODE_NS" "$@"
 }
 
+# node_up [WEFTD_ARGS...]: the node and its weftd, serving.
+node_up() {
+	node_setup
+	weftd_start "$@"
+}
+
 weftd_start() {
 	# nsenter execs weftd, so $! is weftd itself (a function would fork a
 	# subshell, and killing that would leave weftd running).
@@ -64,52 +76,68 @@ weftd_start() {
 		>>"$WT_DIR/weftd.log" 2>&1 &
 	WEFTD_PID=$!
 	echo "$WEFTD_PID" >"$WT_DIR/weftd.pid"
-	local i
+	weftd_wait "$WEFTD_PID" "$WT_DIR/weftd.log" "$WEFTCTL" --socket "$SOCK" status
+}
+
+# weftd_wait PID LOG CMD...: poll CMD (quietly) every 50 ms for up to 5 s
+# while weftd PID lives; 0 once it succeeds, else weftd's LOG on stderr.
+weftd_wait() {
+	local pid=$1 log=$2 i
+	shift 2
 	for ((i = 0; i < 100; i++)); do
-		"$WEFTCTL" --socket "$SOCK" status >/dev/null 2>&1 && return 0
-		kill -0 "$WEFTD_PID" 2>/dev/null || break
+		"$@" >/dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	echo "weftd did not come up; log:" >&2
-	cat "$WT_DIR/weftd.log" >&2
+	echo "weftd ($pid) did not come up; log:" >&2
+	cat "$log" >&2
 	return 1
 }
 
-weftd_stop() {
+weftd_stop() { pidfile_stop "$WT_DIR/weftd.pid"; }
+
+# weftd_kill9: SIGKILL this node's weftd and wait until it is gone.
+weftd_kill9() { pidfile_kill9 "$WT_DIR/weftd.pid"; }
+
+# pidfile_stop FILE: SIGTERM the process named in FILE, SIGKILL it if it
+# still runs 2.5 s later; FILE goes. Nothing to do without FILE.
+pidfile_stop() {
 	local pid
-	pid=$(cat "$WT_DIR/weftd.pid" 2>/dev/null) || return 0
+	pid=$(cat "$1" 2>/dev/null) || return 0
 	kill "$pid" 2>/dev/null || true
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	kill -9 "$pid" 2>/dev/null || true
-	rm -f "$WT_DIR/weftd.pid"
+	rm -f "$1"
 }
 
-# weftd_kill9: SIGKILL this node's weftd and wait until it is gone. A process
-# killed inside a syscall that waits for an RCU grace period (a tcx attach of
-# the pool's refill thread) exits only after it, and holds the state dir's
-# lock till then: a weftd started at once would be refused.
-weftd_kill9() {
+# pidfile_kill9 FILE: SIGKILL the process named in FILE and wait until it is
+# gone. A process killed inside a syscall that waits for an RCU grace period
+# (a tcx attach of the pool's refill thread) exits only after it, and holds
+# the state dir's lock till then: a weftd started at once would be refused.
+pidfile_kill9() {
 	local pid
-	pid=$(cat "$WT_DIR/weftd.pid" 2>/dev/null) || return 0
+	pid=$(cat "$1" 2>/dev/null) || return 0
 	kill -9 "$pid" 2>/dev/null || true
 	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	! kill -0 "$pid" 2>/dev/null
 }
 
-node_teardown() {
+# wt_teardown: everything the test made, pass or fail, for one node or a
+# cluster alike: every weftd with a pid file under $WT_DIR (the node's, each
+# cluster node's), every namespace named $WT_ID-*, then every mount under
+# $WT_DIR deepest first (the bpffs roots, and any a test or a failed weftd
+# left; after the namespaces, so no program stays attached), and $WT_DIR.
+wt_teardown() {
 	[[ -n ${WT_DIR:-} && -d $WT_DIR ]] || return 0
-	weftd_stop
-	local p
-	for p in "${WT_PODS[@]}"; do ip netns del "$p" 2>/dev/null || true; done
-	# Pods made by a test that did not record them (a crash half-way).
-	for p in $(ip netns list | awk -v id="$WT_ID-" 'index($1, id) == 1 { print $1 }'); do
-		ip netns del "$p" 2>/dev/null || true
+	local f
+	for f in "$WT_DIR"/weftd.pid "$WT_DIR"/*/weftd.pid; do
+		[[ -e $f ]] && pidfile_stop "$f"
 	done
-	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
-	# Anything else mounted under the test's directory (a weftd a test
-	# started on its own bpffs), deepest first.
-	for p in $(awk -v d="$WT_DIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
-		umount -l "$p" 2>/dev/null || true
+	for f in $(ip netns list | awk -v id="$WT_ID-" 'index($1, id) == 1 { print $1 }'); do
+		ip netns del "$f" 2>/dev/null || true
+	done
+	for f in $(awk -v d="$WT_DIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
+		umount "$f" 2>/dev/null || umount -l "$f" 2>/dev/null || true
 	done
 	rm -rf "$WT_DIR"
 }
@@ -137,7 +165,6 @@ pod_netns_add() {
 	local name=$WT_ID-$1
 	ip netns add "$name"
 	ip -n "$name" link set lo up
-	WT_PODS+=("$name")
 	echo "$name"
 }
 

@@ -4,7 +4,7 @@
  * shared by equal label sets, reference counted, collisions probed) and the
  * ipcache diff (only differences reach the map, no remove-then-add window,
  * failed writes retried, entries of a previous weftd adopted and pruned). The
- * map is a recorder here; tests/bats/60-overlay.bats runs the real one.
+ * map is a recorder here; tests/bats/55-overlay.bats runs the real one.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static int t_count, t_failed;
+/* Weak, not static: a test binary made of several objects (a BPF test and
+ * tests/bpf/harness.c) keeps one count, and a single-file unit test still
+ * needs no definition of its own. */
+int t_count __attribute__((weak)), t_failed __attribute__((weak));
 
 #define CHECK(cond, ...)                                                                           \
 	do {                                                                                       \
