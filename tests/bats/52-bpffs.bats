@@ -8,13 +8,8 @@
 
 load helpers
 
-setup() {
-	node_setup
-}
-
-teardown() {
-	node_teardown
-}
+setup() { node_setup; }
+teardown() { wt_teardown; }
 
 # in_private_mounts [bpffs|none] BPF_DIR EXPECT: run weftd with its default-like
 # --bpffs /sys/fs/bpf/weft in a private mount namespace where /sys/fs/bpf is
