@@ -16,6 +16,9 @@
 
 #include "datapath.h"
 
+/* datapath.h cannot count on user space having ETH_ALEN. */
+_Static_assert(WEFT_MAC_LEN == ETH_ALEN, "WEFT_MAC_LEN is an Ethernet address");
+
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
