@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "array.h"
+
 /* A macro's value as a string, e.g. for a default: FLAGS_STR(4789) "4789". */
 #define FLAGS_STR_(x) #x
 #define FLAGS_STR(x)  FLAGS_STR_(x)
@@ -45,7 +47,7 @@
 #define FLAGS_PROG(name_, usage_, table)                                                           \
 	{                                                                                          \
 		.name = (name_), .version = WEFT_VERSION, .usage = (usage_), .flags = (table),     \
-		.nr_flags = sizeof(table) / sizeof((table)[0])                                     \
+		.nr_flags = ARRAY_SIZE(table)                                                      \
 	}
 
 enum flag_type {

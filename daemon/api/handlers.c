@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -7,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "array.h"
 #include "daemon/endpoint/endpoint.h"
 #include "daemon/endpoint/gc.h"
@@ -169,8 +169,9 @@ static json_t *do_veth_claim(struct weftd *d, json_t *req)
 static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
 {
 	const char *cid, *ifname, *host = NULL;
-	char ip[INET_ADDRSTRLEN];
+	char ip[WEFT_ADDR_STRLEN];
 	json_t *err = NULL, *reply;
+	struct weft_addr pod_ip;
 	uint32_t addr;
 	int ret;
 
@@ -187,7 +188,8 @@ static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
 		return api_error_reply(ENOSPC, "pod CIDR exhausted", d->cfg.pod_cidr);
 	if (ret)
 		return api_error_reply(-ret, "allocate an address", strerror(-ret));
-	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
+	pod_ip = weft_addr_from_ipv4(addr);
+	weft_addr_format(&pod_ip, ip, sizeof(ip));
 	reply = json_pack("{s:b, s:[{s:s, s:i, s:i}], s:i}", "ok", 1, "ips", "address", ip,
 			  "prefixLength", ipam_prefix(d->ipam), "family", 4, "mtu", d->mtu);
 	if (reply && host)

@@ -72,13 +72,11 @@ static const struct cl_node *wait_for_node(struct weftd *d, int sigfd, int *err)
 /* The pod range: --pod-cidr, else the Node's spec.podCIDR. */
 static int node_pod_cidr(struct weftd *d, const struct cl_node *n, struct weft_prefix *cidr)
 {
-	char buf[64];
 	int err;
 
 	if (!d->cfg.pod_cidr[0]) {
 		*cidr = *cl_node_pod_cidr4(n);
-		snprintf(d->cfg.pod_cidr, sizeof(d->cfg.pod_cidr), "%s/%u",
-			 weft_addr_format(&cidr->addr, buf, sizeof(buf)), cidr->len);
+		weft_prefix_format(cidr, d->cfg.pod_cidr, sizeof(d->cfg.pod_cidr));
 		if (!weftd_pod_cidr_ok(d->cfg.pod_cidr)) {
 			pr_warn("Node %s: spec.podCIDR %s: must be an IPv4 network with a prefix "
 				"length %d-%d",

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "array.h"
 #include "log.h"
 #include "daemon/datapath/rodata.h"
 
@@ -20,7 +21,7 @@
 
 const struct rodata_def rodata_defs[] = {WEFT_RODATA_OBJECT(RODATA_OBJECT_DEF)
 						 WEFT_RODATA_ENDPOINT(RODATA_ENDPOINT_DEF)};
-const size_t rodata_nr = sizeof(rodata_defs) / sizeof(rodata_defs[0]);
+const size_t rodata_nr = ARRAY_SIZE(rodata_defs);
 
 /* The bytes of .rodata variable @name in @obj's initial image: 0 with *@ptr
  * and *@size, or -ENOENT / -ERANGE. */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "log.h"
 #include "daemon/datapath/maps.h"
 #include "daemon/datapath/tcx.h"
@@ -81,7 +82,7 @@ struct bpf_object *overlay_prog_load(const char *bpf_dir, const char *bpffs,
 		pr_warn("overlay: cannot load %s: %s", obj_path, strerror(-err));
 		goto close_obj;
 	}
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
 		if (!bpf_object__find_program_by_name(obj, progs[i].prog)) {
 			err = -ENOENT;
 			pr_warn("overlay: %s has no program %s", obj_path, progs[i].prog);
@@ -106,7 +107,7 @@ int overlay_prog_install(struct bpf_object *obj, const char *bpffs, int ifindex)
 		pr_warn("overlay: cannot create %s: %s", path, strerror(-err));
 		return err;
 	}
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
 		struct bpf_program *prog = bpf_object__find_program_by_name(obj, progs[i].prog);
 
 		snprintf(path, sizeof(path), "%s/" PIN_DIR "/%s", bpffs, progs[i].link);
@@ -126,7 +127,7 @@ int overlay_prog_running(const char *bpffs, int ifindex)
 	char path[PATH_MAX];
 	int err;
 
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
 		snprintf(path, sizeof(path), "%s/" PIN_DIR "/%s", bpffs, progs[i].link);
 		err = tcx_pinned_info(path, &cur);
 		if (err)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "array.h"
 #include "api.h"
 #include "flags.h"
 #include "table.h"
@@ -112,7 +113,7 @@ static int cmd_status(const struct ctl *ctl, json_t *reply)
 	char line[160];
 
 	(void)ctl;
-	print_keys(reply, keys, sizeof(keys) / sizeof(keys[0]));
+	print_keys(reply, keys, ARRAY_SIZE(keys));
 	if (dp)
 		print_datapath(dp);
 	if (!json_is_object(ov)) {
@@ -123,7 +124,7 @@ static int cmd_status(const struct ctl *ctl, json_t *reply)
 		 (long long)json_integer_value(json_object_get(ov, "ifindex")),
 		 (long long)json_integer_value(json_object_get(ov, "port")), str(ov, "nodeIP"));
 	printf("%-14s %s\n", "overlay", line);
-	print_keys(ov, okeys, sizeof(okeys) / sizeof(okeys[0]));
+	print_keys(ov, okeys, ARRAY_SIZE(okeys));
 	return 0;
 }
 
@@ -280,7 +281,7 @@ static const struct flag ctl_flags[] = {
 static void usage(const struct flags_prog *p, FILE *fp)
 {
 	fprintf(fp, "Usage: weftctl [OPTIONS] COMMAND\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
 		int at = fprintf(fp, "  %s", cmds[i].name);
 
 		flags_print_wrapped(fp, cmds[i].help, CMD_HELP_COL, at);
@@ -293,7 +294,7 @@ static const struct flags_prog ctl_prog = FLAGS_PROG("weftctl", usage, ctl_flags
 
 static const struct cmd *find_cmd(const char *name)
 {
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
 		if (!strcmp(name, cmds[i].name))
 			return &cmds[i];
 	}

@@ -19,6 +19,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/libbpf.h>
 
+#include "array.h"
 #include "bpf/datapath.h"
 #include "weft_overlay.skel.h"
 #include "weft_pod.skel.h"
@@ -148,7 +149,7 @@ int harness_main(const struct bpf_case *cases, size_t n);
 	int main(void)                                                                             \
 	{                                                                                          \
 		static const struct bpf_case cases_[] = {__VA_ARGS__};                             \
-		return harness_main(cases_, sizeof(cases_) / sizeof(cases_[0]));                   \
+		return harness_main(cases_, ARRAY_SIZE(cases_));                                   \
 	}
 
 #endif
