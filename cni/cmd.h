@@ -19,7 +19,8 @@ struct cni_ctx {
 	struct cni_conf conf;
 	const char *stdin_buf; /* the config as received, for a delegated IPAM plugin */
 	size_t stdin_len;
-	json_t *result; /* set by a command that prints something on success */
+	json_t *result;	    /* set by a command that prints something on success */
+	long long start_us; /* when the plugin started (now_us()), for the step timings */
 };
 
 /* Each returns 0 or -errno with @err filled by the step that failed. */

@@ -18,6 +18,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "result.h"
+#include "steps.h"
 #include "vethname.h"
 #include "weftd.h"
 
@@ -35,7 +36,19 @@ struct add_state {
 	char peer_ifname[IFNAMSIZ]; /* a claimed pool veth's peer, still in the node */
 	/* what rollback has to undo */
 	int allocated, ipam_added, veth_created, veth_claimed, endpoint_added;
+	/* where the time goes: the plugin's steps, and weftd's from its replies */
+	struct steps steps;
+	json_t *weftd_timings;
 };
+
+/* Keep the step timings weftd sent with @reply. */
+static void take_timings(struct add_state *st, json_t *reply)
+{
+	json_t *t = json_object_get(reply, "timings");
+
+	if (st->weftd_timings && json_is_object(t))
+		json_object_update(st->weftd_timings, t);
+}
 
 /* weftd's answer to a claim: {"claimed": true, "hostIfname", "peerIfname", ...}
  * makes the pool veth ours (rollback deletes it like one we created). */
@@ -94,6 +107,7 @@ static int addresses_from_weftd(struct add_state *st, struct cni_error *err)
 		return weftd_fail(err, ctx->conf.socket, "ipam.allocate", ret, &ae);
 	st->allocated = 1;
 	take_claim(st, json_object_get(reply, "veth"));
+	take_timings(st, reply);
 	ips = json_object_get(reply, "ips");
 	if (!json_is_array(ips) || !json_array_size(ips)) {
 		ret = cni_fail(err, CNI_ERR_WEFTD, -EBADMSG, "malformed reply from weftd",
@@ -291,6 +305,7 @@ static int add_endpoint(struct add_state *st, struct cni_error *err)
 	if (ret)
 		return weftd_fail(err, ctx->conf.socket, "endpoint.add", ret, &ae);
 	st->endpoint_added = 1;
+	take_timings(st, reply);
 	json_decref(reply);
 	return 0;
 }
@@ -490,6 +505,10 @@ int cmd_add(struct cni_ctx *ctx, struct cni_error *err)
 	int ret;
 
 	cni_result_init(&st.ipam);
+	steps_start(&st.steps);
+	steps_add(&st.steps, "config", st.steps.start_us - ctx->start_us);
+	st.steps.start_us = ctx->start_us;
+	st.weftd_timings = json_object();
 	/* Everything that can be checked without side effects comes first. */
 	if (ctx->conf.prev_result) {
 		ret = cni_result_parse(ctx->conf.prev_result, ctx->conf.cni_version, &prev, what,
@@ -503,6 +522,7 @@ int cmd_add(struct cni_ctx *ctx, struct cni_error *err)
 	ret = open_namespaces(&st, err);
 	if (ret)
 		goto close;
+	steps_mark(&st.steps, "netns");
 	if (!nlh_link_get(st.pod_sk, ctx->env.ifname, &existing)) {
 		ret = cni_fail(err, CNI_ERR_WEFTD, -EEXIST, "interface already exists",
 			       "CNI_IFNAME: %s exists in %s", ctx->env.ifname, ctx->env.netns);
@@ -510,21 +530,36 @@ int cmd_add(struct cni_ctx *ctx, struct cni_error *err)
 	}
 
 	ret = ctx->conf.ipam ? addresses_from_plugin(&st, err) : addresses_from_weftd(&st, err);
+	steps_mark(&st.steps, "ipam");
 	if (!ret)
 		ret = st.veth_claimed ? use_claimed_veth(&st, err) : create_veth(&st, err);
+	/* A pool veth's peer is moved into the pod; a new pair is made there. */
+	steps_mark(&st.steps, st.veth_claimed ? "move" : "veth");
 	/* Before any link is up: the pod never sends a packet without its programs. */
 	if (!ret)
 		ret = add_endpoint(&st, err);
+	steps_mark(&st.steps, "endpoint");
 	if (!ret)
 		ret = configure_links(&st, err);
+	steps_mark(&st.steps, "links");
 	if (!ret)
 		ret = build_result(&st, err);
-	if (ret)
+	steps_mark(&st.steps, "result");
+	if (ret) {
 		rollback(&st);
-	else
+	} else {
+		char plugin[256], weftd[256];
+
 		pr_info("ADD %s/%s: %s via %s, mtu %d", ctx->env.container_id, ctx->env.ifname,
 			st.ip_text[0], st.host_ifname, st.mtu);
+		/* One line bench/add_latency.sh reads: keep its shape. */
+		pr_info("ADD %s/%s timings (ms): %s; weftd: %s; total %.2f", ctx->env.container_id,
+			ctx->env.ifname, steps_format(&st.steps, plugin, sizeof(plugin)),
+			steps_json_format(st.weftd_timings, weftd, sizeof(weftd)),
+			steps_total_ms(&st.steps));
+	}
 close:
+	json_decref(st.weftd_timings);
 	cni_result_free(&st.ipam);
 	nlh_close(st.pod_sk);
 	nlh_close(st.host_sk);

@@ -18,6 +18,7 @@
 #include "pending.h"
 #include "vethname.h"
 #include "weftd.h"
+#include "steps.h"
 
 /* 1 when weftd is unreachable (nothing done), else 0 or a CNI error. */
 static int del_weftd(struct cni_ctx *ctx, const char *op, struct cni_error *err)
@@ -92,9 +93,13 @@ static int del_host_veth(const char *name, struct cni_error *err)
 
 int cmd_del(struct cni_ctx *ctx, struct cni_error *err)
 {
-	char host_ifname[IFNAMSIZ];
+	char host_ifname[IFNAMSIZ], timings[160];
 	int ret, first, ifindex = 0, down;
+	struct steps steps;
 
+	steps_start(&steps);
+	steps_add(&steps, "config", steps.start_us - ctx->start_us);
+	steps.start_us = ctx->start_us;
 	cni_veth_name(ctx->env.container_id, ctx->env.ifname, host_ifname);
 	/* weftd deletes the host veth itself; it only stays if weftd is down. */
 	first = del_weftd(ctx, "endpoint.del", err);
@@ -111,9 +116,11 @@ int cmd_del(struct cni_ctx *ctx, struct cni_error *err)
 		if (down)
 			first = 0;
 	}
+	steps_mark(&steps, "weftd");
 	ret = del_host_veth(host_ifname, err);
 	if (!first)
 		first = ret;
+	steps_mark(&steps, "veth");
 	/* After the veth: the record is only needed once the pod is cut off. */
 	if (down && !first)
 		first = record_pending(ctx, host_ifname, ifindex, err);
@@ -123,7 +130,10 @@ int cmd_del(struct cni_ctx *ctx, struct cni_error *err)
 		if (!first)
 			first = ret;
 	}
+	steps_mark(&steps, "ipam");
 	if (!first)
-		pr_info("DEL %s/%s done", ctx->env.container_id, ctx->env.ifname);
+		pr_info("DEL %s/%s timings (ms): %s; total %.2f", ctx->env.container_id,
+			ctx->env.ifname, steps_format(&steps, timings, sizeof(timings)),
+			steps_total_ms(&steps));
 	return first;
 }

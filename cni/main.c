@@ -13,6 +13,7 @@
 
 #include "array.h"
 #include "fdio.h"
+#include "steps.h"
 #include "cmd.h"
 #include "version.h"
 
@@ -81,6 +82,7 @@ int main(void)
 	json_t *j;
 	int ret;
 
+	ctx.start_us = now_us();
 	/* A delegated plugin that exits early must not kill us while we write its stdin. */
 	signal(SIGPIPE, SIG_IGN);
 	log_set_prefix("weft");

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "daemon/datapath/loader.h"
 #include "reasons.h"
+#include "steps.h"
 #include "daemon/datapath/upgrade.h"
 #include "daemon/api/validate.h"
 #include "daemon/host/vethpool.h"
@@ -172,6 +173,7 @@ static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
 	char ip[WEFT_ADDR_STRLEN];
 	json_t *err = NULL, *reply;
 	struct weft_addr pod_ip;
+	struct steps steps;
 	uint32_t addr;
 	int ret;
 
@@ -183,7 +185,9 @@ static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
 		if (!host)
 			return err;
 	}
+	steps_start(&steps);
 	ret = ipam_allocate(d->ipam, cid, ifname, &addr);
+	steps_mark(&steps, "allocate");
 	if (ret == -ENOSPC)
 		return api_error_reply(ENOSPC, "pod CIDR exhausted", d->cfg.pod_cidr);
 	if (ret)
@@ -192,8 +196,12 @@ static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
 	weft_addr_format(&pod_ip, ip, sizeof(ip));
 	reply = json_pack("{s:b, s:[{s:s, s:i, s:i}], s:i}", "ok", 1, "ips", "address", ip,
 			  "prefixLength", ipam_prefix(d->ipam), "family", 4, "mtu", d->mtu);
-	if (reply && host)
+	if (reply && host) {
 		json_object_set_new(reply, "veth", claim_veth(d, cid, ifname, host));
+		steps_mark(&steps, "claim");
+	}
+	if (reply)
+		json_object_set_new(reply, "timings", steps_json(&steps));
 	return reply;
 }
 
@@ -256,6 +264,7 @@ static json_t *do_endpoint_add(struct weftd *d, json_t *req)
 {
 	struct weft_api_error e = {0};
 	struct endpoint ep = {0}, *out;
+	struct steps steps;
 	const char *cid, *ifname, *netns, *host, *mac;
 	json_t *err = NULL, *ips, *ip, *reply;
 	char field[32];
@@ -300,10 +309,12 @@ static json_t *do_endpoint_add(struct weftd *d, json_t *req)
 	mac_parse(mac, ep.pod_mac);
 	ep.netns = (char *)netns;
 
-	if (endpoint_add(d, &ep, &out, &e))
+	steps_start(&steps);
+	if (endpoint_add(d, &ep, &out, &steps, &e))
 		reply = api_err_reply(&e);
 	else
-		reply = json_pack("{s:b, s:o}", "ok", 1, "endpoint", endpoint_to_json(d, out));
+		reply = json_pack("{s:b, s:o, s:o}", "ok", 1, "endpoint", endpoint_to_json(d, out),
+				  "timings", steps_json(&steps));
 	json_decref(ep.k8s);
 	return reply;
 }

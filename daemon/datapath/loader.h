@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "daemon/datapath/maps.h"
+#include "steps.h"
 
 #define LINK_FROM_POD "from_pod"
 #define LINK_TO_POD   "to_pod"
@@ -30,6 +31,7 @@ struct loader_params {
 	uint32_t pod_ipv4; /* network order, 0 when the pod has none */
 	uint8_t pod_mac[6];
 	uint8_t host_mac[6];
+	struct steps *steps; /* marks load, attach or swap, slot; may be NULL */
 };
 
 /* Hex FNV-1a 64 of the object file: what `status` calls its version. */

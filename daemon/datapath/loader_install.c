@@ -129,12 +129,16 @@ static int install(struct loader *l, const struct loader_params *p, const int li
 	err = loader_load(l, p, NULL, &progs, e);
 	if (err)
 		return err;
+	steps_mark(p->steps, "load");
 	err = make_pin_dir(l, p->id, e);
 	if (err)
 		goto close_progs;
 	for (int i = 0; i < LOADER_NR_LINKS && !err; i++)
 		err = put_link(l, p, i, progs.fd[loader_links[i].prog], link_fds ? link_fds[i] : -1,
 			       e);
+	/* A pool's links are updated in place (no grace period); new ones are
+	 * tcx attaches, each waiting for one: told apart in the timings. */
+	steps_mark(p->steps, link_fds ? "swap" : "attach");
 	if (!err)
 		err = loader_slot_set(l, &l->layout, p->id, progs.fd[LOADER_TO_POD_LOCAL], e);
 	/* On failure: new links are detached with their pins; a pool's links

@@ -202,7 +202,7 @@ void endpoint_loader_params(const struct endpoint *ep, struct loader_params *lp)
 }
 
 int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **out,
-		 struct weft_api_error *e)
+		 struct steps *steps, struct weft_api_error *e)
 {
 	struct loader_params lp = {0};
 	struct weft_endpoint_info info = {0};
@@ -280,6 +280,8 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	}
 
 	endpoint_loader_params(ep, &lp);
+	lp.steps = steps;
+	steps_mark(steps, "checks");
 	/* A host veth from the pool already carries both links: swap the
 	 * programs in (no grace period) instead of attaching new ones. */
 	if (d->pool && !vethpool_take(d->pool, ep->cid, ep->ifname, ep->host_ifindex, link_fds)) {
@@ -307,8 +309,10 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 			goto delete_entries;
 		}
 	}
+	steps_mark(steps, "maps");
 	snprintf(ep->obj_hash, sizeof(ep->obj_hash), "%s", loader_hash(d->loader));
 	err = endpoint_write_state(d, ep, true);
+	steps_mark(steps, "state");
 	if (err) {
 		api_err_set(e, -err, name, "write state file for endpoint %u: %s", ep->id,
 			    strerror(-err));

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "steps.h"
 #include "bpf/datapath.h"
 #include "daemon/weftd.h"
 
@@ -45,9 +46,11 @@ void endpoints_free(struct weftd *d);
 
 struct endpoint *endpoint_find(struct weftd *d, const char *cid, const char *ifname);
 /* @req carries the validated request (id, host_ifindex and host_mac are
- * filled here). On success *out is the (new or existing) endpoint. */
+ * filled here). On success *out is the (new or existing) endpoint.
+ * @steps (may be NULL) gets where the time went: checks, load, attach or swap,
+ * maps, state. */
 int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **out,
-		 struct weft_api_error *e);
+		 struct steps *steps, struct weft_api_error *e);
 int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *deleted,
 		 struct weft_api_error *e);
 /* The loader's view of @ep: id, host veth, first IPv4, MACs. */
