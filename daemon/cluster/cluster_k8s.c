@@ -1,215 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "array.h"
 #include "daemon/cluster/cluster_k8s.h"
+#include "daemon/cluster/cluster_k8s_fields.h"
 #include "log.h"
-
-/* Kubernetes' own limit for object names (a DNS subdomain). */
-#define K8S_NAME_MAX 253
-/* How much of a bad value a message quotes. */
-#define VALUE_QUOTE_MAX 64
-
-static int bad(struct cluster_k8s_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int bad(struct cluster_k8s_err *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-/* A short JSON rendering of @v for messages: "10.1.1.x" (quoted), 3, {...}. */
-static const char *quote(const json_t *v, char *buf, size_t len)
-{
-	char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-
-	if (!s) {
-		snprintf(buf, len, "%s", v ? "(value)" : "nothing");
-		return buf;
-	}
-	if (strlen(s) > VALUE_QUOTE_MAX)
-		snprintf(buf, len, "%.*s...", VALUE_QUOTE_MAX, s);
-	else
-		snprintf(buf, len, "%s", s);
-	free(s);
-	return buf;
-}
-
-/* JSON null counts as absent: clients print it for unset optional fields. */
-static json_t *get(const json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-
-	return json_is_null(v) ? NULL : v;
-}
-
-/* An optional object member: NULL when absent, -EINVAL when not an object. */
-static int get_object(const json_t *obj, const char *key, const char *path, json_t **out,
-		      struct cluster_k8s_err *err)
-{
-	char q[VALUE_QUOTE_MAX + 8];
-	json_t *v = get(obj, key);
-
-	if (v && !json_is_object(v))
-		return bad(err, "%s: must be an object, got %s", path, quote(v, q, sizeof(q)));
-	*out = v;
-	return 0;
-}
-
-static int get_array(const json_t *obj, const char *key, const char *path, json_t **out,
-		     struct cluster_k8s_err *err)
-{
-	char q[VALUE_QUOTE_MAX + 8];
-	json_t *v = get(obj, key);
-
-	if (v && !json_is_array(v))
-		return bad(err, "%s: must be an array, got %s", path, quote(v, q, sizeof(q)));
-	*out = v;
-	return 0;
-}
-
-/* An optional string member: *out NULL when absent. */
-static int get_string(const json_t *obj, const char *key, const char *path, const char **out,
-		      struct cluster_k8s_err *err)
-{
-	char q[VALUE_QUOTE_MAX + 8];
-	json_t *v = get(obj, key);
-
-	if (v && !json_is_string(v))
-		return bad(err, "%s: must be a string, got %s", path, quote(v, q, sizeof(q)));
-	*out = v ? json_string_value(v) : NULL;
-	return 0;
-}
-
-static int get_name(const json_t *obj, const char *key, const char *path, const char **out,
-		    struct cluster_k8s_err *err)
-{
-	char q[VALUE_QUOTE_MAX + 8];
-	json_t *v = get(obj, key);
-	const char *s = json_string_value(v);
-
-	if (!s || !*s)
-		return bad(err, "%s: must be a non-empty string, got %s", path,
-			   quote(v, q, sizeof(q)));
-	if (strlen(s) > K8S_NAME_MAX)
-		return bad(err, "%s: longer than %d characters", path, K8S_NAME_MAX);
-	*out = s;
-	return 0;
-}
-
-static int parse_addr(const json_t *v, const char *path, struct weft_addr *out,
-		      struct cluster_k8s_err *err)
-{
-	char q[VALUE_QUOTE_MAX + 8];
-
-	if (!json_is_string(v) || weft_addr_parse(json_string_value(v), out))
-		return bad(err, "%s: %s is not an IP address", path, quote(v, q, sizeof(q)));
-	return 0;
-}
-
-static int parse_cidr(const json_t *v, const char *path, struct weft_prefix *out,
-		      struct cluster_k8s_err *err)
-{
-	char q[VALUE_QUOTE_MAX + 8];
-
-	if (!json_is_string(v) || weft_prefix_parse(json_string_value(v), out))
-		return bad(err, "%s: %s is not a CIDR (address/prefix length, no host bits set)",
-			   path, quote(v, q, sizeof(q)));
-	return 0;
-}
 
 static const char *family_name(int family)
 {
 	return family == AF_INET6 ? "IPv6" : "IPv4";
 }
 
-struct meta {
-	const char *ns; /* "default" when a namespaced object has none */
-	const char *name;
-	const char *uid;
-	json_t *labels;
-};
-
-static int parse_meta(const json_t *obj, bool namespaced, struct meta *m,
-		      struct cluster_k8s_err *err)
-{
-	const char *key;
-	json_t *md, *v;
-	int ret;
-
-	*m = (struct meta){};
-	if (!json_is_object(obj))
-		return bad(err, "must be an object");
-	md = get(obj, "metadata");
-	if (!json_is_object(md))
-		return bad(err, "metadata: must be an object");
-	ret = get_name(md, "name", "metadata.name", &m->name, err);
-	if (ret)
-		return ret;
-	if (namespaced) {
-		/* What the API server would have filled in for a hand-written file. */
-		m->ns = "default";
-		if (get(md, "namespace")) {
-			ret = get_name(md, "namespace", "metadata.namespace", &m->ns, err);
-			if (ret)
-				return ret;
-		}
-	}
-	ret = get_string(md, "uid", "metadata.uid", &m->uid, err);
-	if (!ret)
-		ret = get_object(md, "labels", "metadata.labels", &m->labels, err);
-	if (ret)
-		return ret;
-	json_object_foreach (m->labels, key, v) {
-		char q[VALUE_QUOTE_MAX + 8];
-
-		if (!*key)
-			return bad(err, "metadata.labels: a key is empty");
-		if (!json_is_string(v))
-			return bad(err, "metadata.labels[\"%s\"]: must be a string, got %s", key,
-				   quote(v, q, sizeof(q)));
-	}
-	return 0;
-}
-
-static int copy_labels(const json_t *labels, struct cl_labels *out)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach ((json_t *)labels, key, v) {
-		/* JSON keys are unique (the loader rejects duplicates), so only ENOMEM. */
-		int ret = cl_labels_add(out, key, json_string_value(v));
-
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 int cluster_k8s_parse_namespace(json_t *obj, struct cl_namespace **out, struct cluster_k8s_err *err)
 {
 	struct cl_namespace *ns;
-	struct meta m;
+	struct k8s_meta m;
 	int ret;
 
-	ret = parse_meta(obj, false, &m, err);
+	ret = k8s_parse_meta(obj, false, &m, err);
 	if (ret)
 		return ret;
 	ns = cl_namespace_new(m.name);
 	if (!ns)
 		return -ENOMEM;
-	ret = copy_labels(m.labels, &ns->labels);
+	ret = k8s_copy_labels(m.labels, &ns->labels);
 	if (ret) {
 		cl_namespace_free(ns);
 		return ret;
@@ -225,7 +43,7 @@ static int node_addresses(const json_t *status, struct cl_node *n, struct cluste
 	size_t i;
 	int ret;
 
-	ret = get_array(status, "addresses", "status.addresses", &addrs, err);
+	ret = k8s_get_array(status, "addresses", "status.addresses", &addrs, err);
 	if (ret)
 		return ret;
 	json_array_foreach (addrs, i, a) {
@@ -235,16 +53,16 @@ static int node_addresses(const json_t *status, struct cl_node *n, struct cluste
 
 		snprintf(path, sizeof(path), "status.addresses[%zu]", i);
 		if (!json_is_object(a))
-			return bad(err, "%s: must be an object", path);
+			return k8s_bad(err, "%s: must be an object", path);
 		snprintf(path, sizeof(path), "status.addresses[%zu].type", i);
-		ret = get_string(a, "type", path, &type, err);
+		ret = k8s_get_string(a, "type", path, &type, err);
 		if (ret)
 			return ret;
 		/* Hostname, ExternalIP, ...: not the underlay weft tunnels over. */
 		if (!type || strcmp(type, "InternalIP"))
 			continue;
 		snprintf(path, sizeof(path), "status.addresses[%zu].address", i);
-		ret = parse_addr(get(a, "address"), path, &ip, err);
+		ret = k8s_parse_addr(k8s_get(a, "address"), path, &ip, err);
 		if (ret)
 			return ret;
 		/* A node may list several per family; the first is the primary one. */
@@ -264,33 +82,33 @@ static int node_cidrs(const json_t *spec, struct cl_node *n, struct cluster_k8s_
 	size_t i;
 	int ret;
 
-	ret = get_array(spec, "podCIDRs", "spec.podCIDRs", &cidrs, err);
+	ret = k8s_get_array(spec, "podCIDRs", "spec.podCIDRs", &cidrs, err);
 	if (ret)
 		return ret;
 	json_array_foreach (cidrs, i, c) {
 		struct weft_prefix p;
 
 		snprintf(path, sizeof(path), "spec.podCIDRs[%zu]", i);
-		ret = parse_cidr(c, path, &p, err);
+		ret = k8s_parse_cidr(c, path, &p, err);
 		if (ret)
 			return ret;
 		for (unsigned int j = 0; j < n->n_pod_cidrs; j++) {
 			if (n->pod_cidrs[j].addr.family == p.addr.family)
-				return bad(err, "%s: a second %s CIDR (one per family)", path,
-					   family_name(p.addr.family));
+				return k8s_bad(err, "%s: a second %s CIDR (one per family)", path,
+					       family_name(p.addr.family));
 		}
 		n->pod_cidrs[n->n_pod_cidrs++] = p;
 	}
-	one = get(spec, "podCIDR");
+	one = k8s_get(spec, "podCIDR");
 	if (!one)
 		return 0;
-	ret = parse_cidr(one, "spec.podCIDR", &single, err);
+	ret = k8s_parse_cidr(one, "spec.podCIDR", &single, err);
 	if (ret)
 		return ret;
 	if (!n->n_pod_cidrs)
 		n->pod_cidrs[n->n_pod_cidrs++] = single;
 	else if (!weft_prefix_equal(&single, &n->pod_cidrs[0]))
-		return bad(err, "spec.podCIDR: differs from spec.podCIDRs[0]");
+		return k8s_bad(err, "spec.podCIDR: differs from spec.podCIDRs[0]");
 	return 0;
 }
 
@@ -298,14 +116,14 @@ int cluster_k8s_parse_node(json_t *obj, struct cl_node **out, struct cluster_k8s
 {
 	json_t *spec, *status;
 	struct cl_node *n;
-	struct meta m;
+	struct k8s_meta m;
 	int ret;
 
-	ret = parse_meta(obj, false, &m, err);
+	ret = k8s_parse_meta(obj, false, &m, err);
 	if (!ret)
-		ret = get_object(obj, "spec", "spec", &spec, err);
+		ret = k8s_get_object(obj, "spec", "spec", &spec, err);
 	if (!ret)
-		ret = get_object(obj, "status", "status", &status, err);
+		ret = k8s_get_object(obj, "status", "status", &status, err);
 	if (ret)
 		return ret;
 	n = cl_node_new(m.name);
@@ -328,7 +146,7 @@ static int parse_protocol(const json_t *port, const char *path, uint8_t *out,
 	const char *s;
 	int ret;
 
-	ret = get_string(port, "protocol", path, &s, err);
+	ret = k8s_get_string(port, "protocol", path, &s, err);
 	if (ret)
 		return ret;
 	if (!s || !strcmp(s, "TCP"))
@@ -338,7 +156,7 @@ static int parse_protocol(const json_t *port, const char *path, uint8_t *out,
 	else if (!strcmp(s, "SCTP"))
 		*out = IPPROTO_SCTP;
 	else
-		return bad(err, "%s: \"%s\" is not TCP, UDP or SCTP", path, s);
+		return k8s_bad(err, "%s: \"%s\" is not TCP, UDP or SCTP", path, s);
 	return 0;
 }
 
@@ -349,15 +167,15 @@ static int pod_ports(const json_t *spec, struct cl_pod *p, struct cluster_k8s_er
 	size_t i, j;
 	int ret;
 
-	ret = get_array(spec, "containers", "spec.containers", &containers, err);
+	ret = k8s_get_array(spec, "containers", "spec.containers", &containers, err);
 	if (ret)
 		return ret;
 	json_array_foreach (containers, i, c) {
 		snprintf(path, sizeof(path), "spec.containers[%zu]", i);
 		if (!json_is_object(c))
-			return bad(err, "%s: must be an object", path);
+			return k8s_bad(err, "%s: must be an object", path);
 		snprintf(path, sizeof(path), "spec.containers[%zu].ports", i);
-		ret = get_array(c, "ports", path, &ports, err);
+		ret = k8s_get_array(c, "ports", path, &ports, err);
 		if (ret)
 			return ret;
 		json_array_foreach (ports, j, port) {
@@ -368,25 +186,25 @@ static int pod_ports(const json_t *spec, struct cl_pod *p, struct cluster_k8s_er
 
 			snprintf(path, sizeof(path), "spec.containers[%zu].ports[%zu]", i, j);
 			if (!json_is_object(port))
-				return bad(err, "%s: must be an object", path);
+				return k8s_bad(err, "%s: must be an object", path);
 			snprintf(path, sizeof(path),
 				 "spec.containers[%zu].ports[%zu].containerPort", i, j);
-			num = get(port, "containerPort");
+			num = k8s_get(port, "containerPort");
 			n = json_integer_value(num);
 			if (!json_is_integer(num) || n < 1 || n > 65535)
-				return bad(err, "%s: must be an integer in 1..65535, got %s", path,
-					   quote(num, q, sizeof(q)));
+				return k8s_bad(err, "%s: must be an integer in 1..65535, got %s",
+					       path, k8s_quote(num, q, sizeof(q)));
 			snprintf(path, sizeof(path), "spec.containers[%zu].ports[%zu].protocol", i,
 				 j);
 			ret = parse_protocol(port, path, &proto, err);
 			if (ret)
 				return ret;
 			snprintf(path, sizeof(path), "spec.containers[%zu].ports[%zu].name", i, j);
-			ret = get_string(port, "name", path, &name, err);
+			ret = k8s_get_string(port, "name", path, &name, err);
 			if (ret)
 				return ret;
 			if (name && !*name)
-				return bad(err, "%s: must not be empty", path);
+				return k8s_bad(err, "%s: must not be empty", path);
 			ret = cl_pod_add_port(p, name, (uint16_t)n, proto);
 			if (ret)
 				return ret;
@@ -403,32 +221,32 @@ static int pod_ips(const json_t *status, struct cl_pod *p, struct cluster_k8s_er
 	size_t i;
 	int ret;
 
-	ret = get_array(status, "podIPs", "status.podIPs", &ips, err);
+	ret = k8s_get_array(status, "podIPs", "status.podIPs", &ips, err);
 	if (ret)
 		return ret;
 	json_array_foreach (ips, i, e) {
 		snprintf(path, sizeof(path), "status.podIPs[%zu]", i);
 		if (!json_is_object(e))
-			return bad(err, "%s: must be an object", path);
+			return k8s_bad(err, "%s: must be an object", path);
 		snprintf(path, sizeof(path), "status.podIPs[%zu].ip", i);
-		ret = parse_addr(get(e, "ip"), path, &ip, err);
+		ret = k8s_parse_addr(k8s_get(e, "ip"), path, &ip, err);
 		if (ret)
 			return ret;
 		ret = cl_pod_add_ip(p, &ip);
 		if (ret == -EEXIST || ret == -E2BIG)
-			return bad(err, "%s: a second %s address (one per family)", path,
-				   family_name(ip.family));
+			return k8s_bad(err, "%s: a second %s address (one per family)", path,
+				       family_name(ip.family));
 	}
-	one = get(status, "podIP");
+	one = k8s_get(status, "podIP");
 	if (!one)
 		return 0;
-	ret = parse_addr(one, "status.podIP", &single, err);
+	ret = k8s_parse_addr(one, "status.podIP", &single, err);
 	if (ret)
 		return ret;
 	if (!p->n_ips)
 		p->ips[p->n_ips++] = single;
 	else if (!weft_addr_equal(&single, &p->ips[0]))
-		return bad(err, "status.podIP: differs from status.podIPs[0].ip");
+		return k8s_bad(err, "status.podIP: differs from status.podIPs[0].ip");
 	return 0;
 }
 
@@ -438,13 +256,13 @@ static int pod_spec_status(const json_t *obj, struct cl_pod *p, struct cluster_k
 	json_t *spec, *status, *hn;
 	int ret;
 
-	ret = get_object(obj, "spec", "spec", &spec, err);
+	ret = k8s_get_object(obj, "spec", "spec", &spec, err);
 	if (!ret)
-		ret = get_object(obj, "status", "status", &status, err);
+		ret = k8s_get_object(obj, "status", "status", &status, err);
 	if (!ret)
-		ret = get_string(spec, "nodeName", "spec.nodeName", &node, err);
+		ret = k8s_get_string(spec, "nodeName", "spec.nodeName", &node, err);
 	if (!ret)
-		ret = get_string(status, "phase", "status.phase", &phase, err);
+		ret = k8s_get_string(status, "phase", "status.phase", &phase, err);
 	if (ret)
 		return ret;
 	if (node && *node) {
@@ -452,9 +270,9 @@ static int pod_spec_status(const json_t *obj, struct cl_pod *p, struct cluster_k
 		if (!p->node_name)
 			return -ENOMEM;
 	}
-	hn = get(spec, "hostNetwork");
+	hn = k8s_get(spec, "hostNetwork");
 	if (hn && !json_is_boolean(hn))
-		return bad(err, "spec.hostNetwork: must be true or false");
+		return k8s_bad(err, "spec.hostNetwork: must be true or false");
 	p->host_network = json_is_true(hn);
 	p->terminated = phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"));
 	ret = pod_ports(spec, p, err);
@@ -466,10 +284,10 @@ static int pod_spec_status(const json_t *obj, struct cl_pod *p, struct cluster_k
 int cluster_k8s_parse_pod(json_t *obj, struct cl_pod **out, struct cluster_k8s_err *err)
 {
 	struct cl_pod *p;
-	struct meta m;
+	struct k8s_meta m;
 	int ret;
 
-	ret = parse_meta(obj, true, &m, err);
+	ret = k8s_parse_meta(obj, true, &m, err);
 	if (ret)
 		return ret;
 	p = cl_pod_new(m.ns, m.name);
@@ -482,7 +300,7 @@ int cluster_k8s_parse_pod(json_t *obj, struct cl_pod **out, struct cluster_k8s_e
 			goto free_pod;
 		}
 	}
-	ret = copy_labels(m.labels, &p->labels);
+	ret = k8s_copy_labels(m.labels, &p->labels);
 	if (!ret)
 		ret = pod_spec_status(obj, p, err);
 	if (ret)
@@ -498,18 +316,18 @@ free_pod:
 int cluster_k8s_parse_policy(json_t *obj, struct cl_policy **out, struct cluster_k8s_err *err)
 {
 	struct cl_policy *pol;
-	struct meta m;
+	struct k8s_meta m;
 	json_t *spec;
 	int ret;
 
-	ret = parse_meta(obj, true, &m, err);
+	ret = k8s_parse_meta(obj, true, &m, err);
 	if (ret)
 		return ret;
 	/* The policy compiler validates the spec's contents; an absent spec is no
 	 * policy at all, which is worth refusing here. */
-	spec = get(obj, "spec");
+	spec = k8s_get(obj, "spec");
 	if (!json_is_object(spec))
-		return bad(err, "spec: must be an object");
+		return k8s_bad(err, "spec: must be an object");
 	pol = cl_policy_new(m.ns, m.name, spec);
 	if (!pol)
 		return -ENOMEM;
@@ -577,7 +395,7 @@ static int parse_item(json_t *item, enum item_kind ik, struct cluster_snapshot *
 	}
 	/* Parsers fill @err for -EINVAL; the snapshot says -EEXIST only. */
 	if (ret == -EEXIST)
-		ret = bad(err, "a duplicate of an earlier item");
+		ret = k8s_bad(err, "a duplicate of an earlier item");
 	return ret;
 }
 
@@ -590,8 +408,8 @@ int cluster_k8s_parse_list(json_t *list, struct cluster_snapshot *snap, struct c
 	int ret;
 
 	if (!json_is_object(list))
-		return bad(err, "the document must be a JSON object (a List)");
-	ret = get_string(list, "kind", "kind", &list_kind, err);
+		return k8s_bad(err, "the document must be a JSON object (a List)");
+	ret = k8s_get_string(list, "kind", "kind", &list_kind, err);
 	if (ret)
 		return ret;
 	/* PodList, NodeList...: what the API server returns; its items have no kind. */
@@ -600,9 +418,9 @@ int cluster_k8s_parse_list(json_t *list, struct cluster_snapshot *snap, struct c
 	    !strcmp(list_kind + strlen(list_kind) - 4, "List"))
 		snprintf(item_default, sizeof(item_default), "%.*s", (int)(strlen(list_kind) - 4),
 			 list_kind);
-	items = get(list, "items");
+	items = k8s_get(list, "items");
 	if (!json_is_array(items))
-		return bad(err, "items: must be an array");
+		return k8s_bad(err, "items: must be an array");
 
 	json_array_foreach (items, i, item) {
 		const char *kind = item_default, *api_version = NULL, *ns = "", *name = "(no name)";
@@ -611,15 +429,16 @@ int cluster_k8s_parse_list(json_t *list, struct cluster_snapshot *snap, struct c
 		json_t *md;
 
 		if (!json_is_object(item))
-			return bad(err, "items[%zu]: must be an object", i);
-		if (get(item, "kind")) {
-			kind = json_string_value(get(item, "kind"));
+			return k8s_bad(err, "items[%zu]: must be an object", i);
+		if (k8s_get(item, "kind")) {
+			kind = json_string_value(k8s_get(item, "kind"));
 			if (!kind || !*kind)
-				return bad(err, "items[%zu]: kind: must be a non-empty string", i);
+				return k8s_bad(err, "items[%zu]: kind: must be a non-empty string",
+					       i);
 		}
 		if (!*kind)
-			return bad(err, "items[%zu]: kind: missing", i);
-		api_version = json_string_value(get(item, "apiVersion"));
+			return k8s_bad(err, "items[%zu]: kind: missing", i);
+		api_version = json_string_value(k8s_get(item, "apiVersion"));
 		ik = classify(kind, api_version);
 		if (ik == ITEM_IGNORED) {
 			pr_debug("cluster: items[%zu]: %s %s ignored", i,
@@ -632,14 +451,14 @@ int cluster_k8s_parse_list(json_t *list, struct cluster_snapshot *snap, struct c
 		if (ret != -EINVAL)
 			return ret;
 		/* Best effort names for the message: the parser said what is wrong. */
-		md = get(item, "metadata");
-		if (json_string_value(get(md, "name")))
-			name = json_string_value(get(md, "name"));
+		md = k8s_get(item, "metadata");
+		if (json_string_value(k8s_get(md, "name")))
+			name = json_string_value(k8s_get(md, "name"));
 		if (ik == ITEM_POD || ik == ITEM_POLICY) {
-			ns = json_string_value(get(md, "namespace")) ?: "default";
-			return bad(err, "items[%zu] %s %s/%s: %s", i, kind, ns, name, ierr.msg);
+			ns = json_string_value(k8s_get(md, "namespace")) ?: "default";
+			return k8s_bad(err, "items[%zu] %s %s/%s: %s", i, kind, ns, name, ierr.msg);
 		}
-		return bad(err, "items[%zu] %s %s: %s", i, kind, name, ierr.msg);
+		return k8s_bad(err, "items[%zu] %s %s: %s", i, kind, name, ierr.msg);
 	}
 	return 0;
 }
