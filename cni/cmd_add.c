@@ -505,9 +505,8 @@ int cmd_add(struct cni_ctx *ctx, struct cni_error *err)
 	int ret;
 
 	cni_result_init(&st.ipam);
-	steps_start(&st.steps);
-	steps_add(&st.steps, "config", st.steps.start_us - ctx->start_us);
-	st.steps.start_us = ctx->start_us;
+	steps_start_at(&st.steps, ctx->start_us);
+	steps_mark(&st.steps, "config");
 	st.weftd_timings = json_object();
 	/* Everything that can be checked without side effects comes first. */
 	if (ctx->conf.prev_result) {

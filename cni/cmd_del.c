@@ -97,9 +97,8 @@ int cmd_del(struct cni_ctx *ctx, struct cni_error *err)
 	int ret, first, ifindex = 0, down;
 	struct steps steps;
 
-	steps_start(&steps);
-	steps_add(&steps, "config", steps.start_us - ctx->start_us);
-	steps.start_us = ctx->start_us;
+	steps_start_at(&steps, ctx->start_us);
+	steps_mark(&steps, "config");
 	cni_veth_name(ctx->env.container_id, ctx->env.ifname, host_ifname);
 	/* weftd deletes the host veth itself; it only stays if weftd is down. */
 	first = del_weftd(ctx, "endpoint.del", err);

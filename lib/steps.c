@@ -13,10 +13,15 @@ long long now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void steps_start(struct steps *s)
+void steps_start_at(struct steps *s, long long start_us)
 {
 	memset(s, 0, sizeof(*s));
-	s->start_us = s->last_us = now_us();
+	s->start_us = s->last_us = start_us;
+}
+
+void steps_start(struct steps *s)
+{
+	steps_start_at(s, now_us());
 }
 
 void steps_add(struct steps *s, const char *name, long long us)

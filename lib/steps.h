@@ -26,6 +26,8 @@ struct steps {
 /* Microseconds on CLOCK_MONOTONIC. */
 long long now_us(void);
 void steps_start(struct steps *s);
+/* The same, from an earlier now_us() (e.g. the process start). */
+void steps_start_at(struct steps *s, long long start_us);
 /* The time since the previous mark (or the start) is step @name; a name used
  * again adds to its step. */
 void steps_mark(struct steps *s, const char *name);
