@@ -108,7 +108,134 @@ enum weft_identity {
 	WEFT_IDENTITY_REMOTE_NODE = 3, /* another node's own address */
 	WEFT_IDENTITY_FIRST_POD = 256,
 	WEFT_IDENTITY_MAX = 1 << 24, /* exclusive; room for a VNI-sized id later */
+	/* ipBlock prefixes (weft_policy_cidrs): node-local, one per distinct
+	 * prefix that some policy names as a cidr or an except. */
+	WEFT_IDENTITY_FIRST_CIDR = 1 << 24,
+	WEFT_IDENTITY_CIDR_MAX = 1 << 25, /* exclusive */
 };
+
+/*
+ * --- Network policy -------------------------------------------------------
+ *
+ * Each local endpoint has its own policy map (a hash, the inner maps of
+ * weft_policy_maps, at index = endpoint id). An entry ALLOWS traffic: there
+ * are no deny entries, as NetworkPolicy is a union of allows. A packet of a
+ * new flow is allowed in direction D when some entry matches
+ *
+ *   peer      the other end's identity (its pod identity, or host, world,
+ *             remote node), or its ipBlock identity (weft_policy_cidrs), or
+ *             WEFT_POLICY_ANY_PEER
+ *   protocol  the packet's, or 0 (any protocol, then the port is 0/0)
+ *   port      the destination port under the entry's prefix length: a port
+ *             range is stored as the few masked prefixes that cover it
+ *             (1000-1999 is 1000/13 ... 1984/12 ...), never one entry per port
+ *
+ * The program knows which prefix lengths and peer kinds a direction uses from
+ * its meta entry (peer = WEFT_POLICY_META_PEER, protocol 0, port 0), so a
+ * lookup costs the same at 10 entries or 100,000: one meta lookup, then one
+ * hash lookup per (peer kind, shape) the meta entry names. A direction with no
+ * meta entry allows nothing (fail closed). A direction no policy selects the
+ * pod for gets WEFT_POLICY_ANY_PEER, any protocol: open.
+ */
+enum weft_policy_dir {
+	WEFT_POLICY_INGRESS = 0, /* into the pod: the peer is the source */
+	WEFT_POLICY_EGRESS = 1,	 /* out of the pod: the peer is the destination */
+};
+
+#define WEFT_POLICY_ANY_PEER  0u	  /* a rule with no peers: every source/destination */
+#define WEFT_POLICY_META_PEER 0xffffffffu /* the meta entry of a direction */
+
+struct weft_policy_key {
+	__u32 peer;	     /* identity, WEFT_POLICY_ANY_PEER or WEFT_POLICY_META_PEER */
+	__u8 direction;	     /* enum weft_policy_dir */
+	__u8 protocol;	     /* IPPROTO_TCP, _UDP, _SCTP; 0 = any protocol */
+	__u8 port_prefixlen; /* 0..16 leading bits of port that must match */
+	__u8 pad;
+	__be16 port;	     /* destination port, network order, bits past the prefix 0 */
+	__u16 pad2;
+};
+
+/* The meta entry's shapes: which lookups a direction needs. */
+#define WEFT_POLICY_SHAPE_PREFIX(len) (1u << (len)) /* protocol entries with that prefix */
+#define WEFT_POLICY_SHAPE_ANY_PROTO   (1u << 17)    /* any-protocol entries */
+#define WEFT_POLICY_SHAPE_ANY_PEER    (1u << 18)    /* entries for WEFT_POLICY_ANY_PEER */
+#define WEFT_POLICY_SHAPE_CIDR_PEER   (1u << 19)    /* entries for ipBlock identities */
+#define WEFT_POLICY_SHAPE_PREFIXES    ((1u << 17) - 1)
+
+struct weft_policy_value {
+	__u32 rule;   /* weftd's cookie of the (first) rule that allows; 0: no policy */
+	__u32 shapes; /* meta entries only: WEFT_POLICY_SHAPE_* */
+};
+
+/* Each endpoint's policy map starts at WEFT_POLICY_MAP_MIN_ENTRIES and weftd
+ * replaces it by one 4x larger (swapped into weft_policy_maps in one update)
+ * when it fills, up to WEFT_POLICY_MAP_MAX_ENTRIES. No preallocation: memory
+ * follows the entries (plus the hash buckets, 16 bytes per max entry). */
+#define WEFT_POLICY_MAP_MIN_ENTRIES 1024
+#define WEFT_POLICY_MAP_MAX_ENTRIES 262144
+
+/* weft_policy_cidrs value: the ipBlock identity of the longest policy prefix
+ * holding the address (key: struct weft_ipcache_key). */
+struct weft_policy_cidr {
+	__u32 identity; /* WEFT_IDENTITY_FIRST_CIDR .. WEFT_IDENTITY_CIDR_MAX-1 */
+};
+#define WEFT_POLICY_CIDRS_MAX_ENTRIES 65536
+
+/* weft_policy_state: one entry (key 0). weftd bumps revision after every
+ * policy map write of one change; a conntrack entry checked at an older
+ * revision gets the full policy lookup again on its next packet. */
+struct weft_policy_state {
+	__u32 revision; /* starts at 1: 0 in a conntrack entry = never checked */
+	__u32 pad;
+};
+
+/*
+ * --- Conntrack ------------------------------------------------------------
+ *
+ * One LRU hash for the node, keyed by the flow as its first packet had it
+ * (source = the side that opened it). A packet looks up its own tuple
+ * (forward) and then the swapped one (reply). ICMP echo uses the echo id as
+ * both ports, so a reply's swapped tuple finds the request's entry; an ICMP
+ * error is matched through the header it quotes.
+ */
+struct weft_ct_key {
+	__u8 family;   /* enum weft_family */
+	__u8 protocol; /* IPPROTO_* */
+	__u16 pad;
+	__be16 sport; /* network order; ICMP echo: the id; other ICMP: 0 */
+	__be16 dport;
+	__u32 saddr[4]; /* network order, IPv4 in [0], the rest 0 */
+	__u32 daddr[4];
+};
+
+enum weft_ct_flags {
+	WEFT_CT_F_REPLIED = 1 << 0, /* a packet went the reply way */
+	WEFT_CT_F_FIN_FWD = 1 << 1, /* TCP FIN from the opener */
+	WEFT_CT_F_FIN_REV = 1 << 2, /* TCP FIN from the other side */
+	WEFT_CT_F_RST = 1 << 3,	    /* TCP RST either way */
+};
+
+struct weft_ct_entry {
+	__u64 expires_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) after which it is gone */
+	__u64 packets_fwd;
+	__u64 bytes_fwd;
+	__u64 packets_rev;
+	__u64 bytes_rev;
+	__u32 rev_egress;  /* policy revision the opener's egress check passed at */
+	__u32 rev_ingress; /* ... the receiver's ingress check; 0 = not checked here */
+	__u32 flags;	   /* enum weft_ct_flags */
+	__u32 pad;
+};
+
+/* Lifetimes by state, in seconds, counted from the flow's last packet
+ * (refreshed at most once a second per flow, so busy flows do not write the
+ * shared entry on every packet). */
+#define WEFT_CT_LIFETIME_TCP_OPENING 60	  /* no reply yet */
+#define WEFT_CT_LIFETIME_TCP	     21600 /* established */
+#define WEFT_CT_LIFETIME_TCP_CLOSING 10	  /* FIN both ways, or RST */
+#define WEFT_CT_LIFETIME_UDP	     60
+#define WEFT_CT_LIFETIME_OTHER	     30 /* ICMP, SCTP */
+#define WEFT_CT_MAX_ENTRIES	     131072
 
 /* The VXLAN network identifier of every weft tunnel. */
 #define WEFT_VXLAN_VNI 1
@@ -149,6 +276,10 @@ enum weft_reason {
 	WEFT_DROP_TUNNEL_KEY = -42,	 /* bpf_skb_set_tunnel_key() refused */
 	WEFT_DROP_TUNNEL_SOURCE = -43,	 /* from-overlay: sender is no node, or the
 					  * inner source is not behind it */
+	WEFT_DROP_POLICY_DENIED = -44,	 /* a new flow no policy entry allows */
+	WEFT_DROP_POLICY_REVOKED = -45,	 /* an established flow the changed policy
+					  * no longer allows: cut */
+	WEFT_DROP_NO_POLICY_MAP = -46,	 /* the endpoint has no policy map (fail closed) */
 };
 
 #define WEFT_REASON_MAX 64 /* reasons per direction, |reason| < WEFT_REASON_MAX */
@@ -183,7 +314,8 @@ struct weft_metrics_value {
  * pinning attribute: weftd picks the paths, bpf_map__set_pin_path) and reused
  * by every endpoint's copy of weft_pod.bpf.o and by weft_overlay.bpf.o:
  *
- *   X(id, name, map type, key type, value type, max entries, map flags, layout)
+ *   X(id, name, map type, key type, value type, max entries, map flags, layout,
+ *     inner)
  *
  * id names the enum weft_map entry, the index into weft_map_layout[] and into
  * weftd's table. layout is the map's layout version: bump it whenever its key
@@ -214,18 +346,48 @@ struct weft_metrics_value {
  *   pod's /32 overrides its node's range. LPM tries must be created without
  *   preallocation (BPF_F_NO_PREALLOC).
  * weft_overlay_config: one entry (key 0), the node's overlay settings.
+ * weft_policy_maps: each local endpoint's policy map at index = its endpoint
+ *   id (an array of maps, so any program can read any endpoint's policy and
+ *   weftd can swap in a bigger map in one update). inner names the template:
+ *   WEFT_INNER(name) for a map of maps (bpf/lib/maps.h declares name's
+ *   template from WEFT_POLICY_MAP_*), WEFT_NO_INNER for every other map.
+ * weft_policy_cidrs: every prefix some policy's ipBlock names (cidr or
+ *   except) -> its ipBlock identity; longest prefix wins.
+ * weft_policy_state: one entry (key 0), the node's policy revision.
+ * weft_conntrack: every flow through a local endpoint. LRU, so a full table
+ *   evicts the least recently used flow instead of refusing a new one; weftd
+ *   also removes expired entries.
  */
 #define WEFT_SHARED_MAPS(X)                                                                        \
 	X(ENDPOINTS, weft_endpoints, BPF_MAP_TYPE_HASH, struct weft_ip_key,                        \
-	  struct weft_endpoint_info, WEFT_MAX_ENDPOINTS, 0, WEFT_ENDPOINTS_LAYOUT)                 \
+	  struct weft_endpoint_info, WEFT_MAX_ENDPOINTS, 0, WEFT_ENDPOINTS_LAYOUT, WEFT_NO_INNER)  \
 	X(METRICS, weft_metrics, BPF_MAP_TYPE_PERCPU_ARRAY, __u32, struct weft_metrics_value,      \
-	  WEFT_METRICS_ENTRIES, 0, 1)                                                              \
+	  WEFT_METRICS_ENTRIES, 0, 1, WEFT_NO_INNER)                                               \
 	X(POLICY_PROGS, weft_policy_progs, BPF_MAP_TYPE_PROG_ARRAY, __u32, __u32,                  \
-	  WEFT_MAX_ENDPOINTS, 0, 1)                                                                \
+	  WEFT_MAX_ENDPOINTS, 0, 1, WEFT_NO_INNER)                                                 \
 	X(IPCACHE, weft_ipcache, BPF_MAP_TYPE_LPM_TRIE, struct weft_ipcache_key,                   \
-	  struct weft_ipcache_value, WEFT_IPCACHE_MAX_ENTRIES, BPF_F_NO_PREALLOC, 1)               \
+	  struct weft_ipcache_value, WEFT_IPCACHE_MAX_ENTRIES, BPF_F_NO_PREALLOC, 1, WEFT_NO_INNER) \
 	X(OVERLAY_CONFIG, weft_overlay_config, BPF_MAP_TYPE_ARRAY, __u32,                          \
-	  struct weft_overlay_config, 1, 0, 1)
+	  struct weft_overlay_config, 1, 0, 1, WEFT_NO_INNER)                                      \
+	X(POLICY_MAPS, weft_policy_maps, BPF_MAP_TYPE_ARRAY_OF_MAPS, __u32, __u32,                 \
+	  WEFT_MAX_ENDPOINTS, 0, 1, WEFT_INNER(weft_policy_map))                                   \
+	X(POLICY_CIDRS, weft_policy_cidrs, BPF_MAP_TYPE_LPM_TRIE, struct weft_ipcache_key,         \
+	  struct weft_policy_cidr, WEFT_POLICY_CIDRS_MAX_ENTRIES, BPF_F_NO_PREALLOC, 1,            \
+	  WEFT_NO_INNER)                                                                           \
+	X(POLICY_STATE, weft_policy_state, BPF_MAP_TYPE_ARRAY, __u32, struct weft_policy_state, 1, \
+	  0, 1, WEFT_NO_INNER)                                                                     \
+	X(CONNTRACK, weft_conntrack, BPF_MAP_TYPE_LRU_HASH, struct weft_ct_key,                    \
+	  struct weft_ct_entry, WEFT_CT_MAX_ENTRIES, 0, 1, WEFT_NO_INNER)
+
+/*
+ * The inner map of a map of maps (the last column): every endpoint's policy
+ * map has this type, key, value and flags; weftd creates them
+ * (daemon/policy/), libbpf only uses the template to create the outer map.
+ * The kernel lets hash inner maps differ in max_entries, which the growing
+ * maps rely on.
+ */
+#define WEFT_POLICY_MAP_TYPE  BPF_MAP_TYPE_HASH
+#define WEFT_POLICY_MAP_FLAGS BPF_F_NO_PREALLOC
 
 #define WEFT_MAP_ENUM(id, ...) WEFT_MAP_##id,
 /* (clang-format would join the table's expansion and the count.) */
@@ -238,7 +400,7 @@ enum weft_map {
 #undef WEFT_MAP_ENUM
 
 /* { [WEFT_MAP_ENDPOINTS] = its layout, ... }: weft_map_layout's value. */
-#define WEFT_MAP_LAYOUT_INIT(id, name, type, key, value, entries, flags, layout)                   \
+#define WEFT_MAP_LAYOUT_INIT(id, name, type, key, value, entries, flags, layout, inner)                   \
 	[WEFT_MAP_##id] = layout,
 #define WEFT_MAP_LAYOUTS                                                                           \
 	{                                                                                          \

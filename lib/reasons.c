@@ -24,6 +24,9 @@ const char *weft_reason_name(int reason)
 	case WEFT_DROP_NO_TUNNEL: return "drop-no-tunnel";
 	case WEFT_DROP_TUNNEL_KEY: return "drop-tunnel-key";
 	case WEFT_DROP_TUNNEL_SOURCE: return "drop-tunnel-source";
+	case WEFT_DROP_POLICY_DENIED: return "drop-policy-denied";
+	case WEFT_DROP_POLICY_REVOKED: return "drop-policy-revoked";
+	case WEFT_DROP_NO_POLICY_MAP: return "drop-no-policy-map";
 	}
 	return NULL;
 }

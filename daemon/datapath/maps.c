@@ -10,7 +10,7 @@
 #include "log.h"
 #include "daemon/datapath/maps.h"
 
-#define MAPS_DEF(id, name_, type_, key, value, entries, flags_, layout_)                           \
+#define MAPS_DEF(id, name_, type_, key, value, entries, flags_, layout_, inner)                         \
 	[WEFT_MAP_##id] = {                                                                        \
 		.name = #name_,                                                                    \
 		.type = type_,                                                                     \
