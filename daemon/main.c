@@ -26,6 +26,8 @@
 #include "daemon/host/mtu.h"
 #include "daemon/host/netdev.h"
 #include "daemon/overlay/overlay.h"
+#include "daemon/policy/engine.h"
+#include "daemon/policy/identity.h"
 #include "daemon/endpoint/reconcile.h"
 #include "daemon/api/server.h"
 #include "daemon/endpoint/state.h"
@@ -128,6 +130,7 @@ static void tick(void *ctx)
 	/* DELs the plugin recorded while a call to us timed out. */
 	reconcile_pending(d);
 	overlay_tick(d->overlay);
+	policy_flush(d->policy);
 }
 
 static void on_cluster_file(void *ctx)
@@ -137,6 +140,8 @@ static void on_cluster_file(void *ctx)
 
 	if (err)
 		pr_warn("cluster file %s: %s", d->cfg.cluster_file, strerror(-err));
+	/* One compile for the whole batch of changes the file brought. */
+	policy_flush(d->policy);
 }
 
 static json_t *dispatch(void *ctx, const char *buf, size_t len)
@@ -228,6 +233,14 @@ int main(int argc, char **argv)
 	 * before the overlay, whose programs then load from the new object too
 	 * (or, when the upgrade failed, stay as they run, like the endpoints'). */
 	upgrade_at_start(&d);
+	err = identities_new(&d.ids);
+	if (!err)
+		err = policy_open(&d.policy, &d.maps, d.ids, d.cluster);
+	if (err) {
+		pr_warn("cannot start the policy engine: %s", strerror(-err));
+		goto free_endpoints;
+	}
+	endpoints_policy_at_start(&d);
 	if (d.cluster) {
 		struct overlay_params op = {
 			.node_name = d.cfg.node_name,
@@ -239,6 +252,7 @@ int main(int argc, char **argv)
 			.bpffs = d.cfg.bpffs,
 			.layout = &d.maps.layout,
 			.keep_programs = d.datapath_error[0] != '\0',
+			.ids = d.ids,
 		};
 
 		err = overlay_open(&d.overlay, &op, d.nd, d.cluster);
@@ -290,10 +304,12 @@ close_loader:
 close_ipam:
 	ipam_close(d.ipam);
 close_cluster:
-	/* The model first: it holds the overlay's observer. */
+	/* The model first: it holds the overlay's and the engine's observers. */
 	cluster_file_close(d.cluster_file);
 	cluster_free(d.cluster);
 	overlay_close(d.overlay);
+	policy_close(d.policy);
+	identities_free(d.ids);
 	if (sigfd >= 0)
 		close(sigfd);
 close_netdev:

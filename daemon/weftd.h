@@ -20,6 +20,8 @@ struct vethpool;
 struct cluster;
 struct cluster_file;
 struct overlay;
+struct identities;
+struct policy;
 
 struct weftd {
 	struct weftd_config cfg;
@@ -35,6 +37,10 @@ struct weftd {
 	struct cluster *cluster;
 	struct cluster_file *cluster_file;
 	struct overlay *overlay;
+	/* Pod identities (shared by the overlay's ipcache and the policy
+	 * engine) and the engine, which runs with or without cluster state. */
+	struct identities *ids;
+	struct policy *policy; /* NULL in unit tests */
 	int ep_dirfd; /* <state-dir>/endpoints */
 	struct endpoint *endpoints;
 	unsigned int nr_endpoints;

@@ -87,6 +87,18 @@ bool weft_prefix_equal(const struct weft_prefix *a, const struct weft_prefix *b)
 	return a->len == b->len && weft_addr_equal(&a->addr, &b->addr);
 }
 
+bool weft_prefix_within(const struct weft_prefix *inner, const struct weft_prefix *outer)
+{
+	unsigned int full = outer->len / 8, rest = outer->len % 8;
+
+	if (inner->addr.family != outer->addr.family || inner->len < outer->len)
+		return false;
+	if (memcmp(inner->addr.addr, outer->addr.addr, full))
+		return false;
+	return !rest ||
+	       !((inner->addr.addr[full] ^ outer->addr.addr[full]) & (uint8_t)(0xff00 >> rest));
+}
+
 struct weft_prefix weft_prefix_host(const struct weft_addr *a)
 {
 	return (struct weft_prefix){.addr = *a, .len = (uint8_t)weft_addr_bits(a)};

@@ -49,6 +49,9 @@ unsigned int weft_addr_bits(const struct weft_addr *a);
 bool weft_addr_equal(const struct weft_addr *a, const struct weft_addr *b);
 bool weft_prefix_equal(const struct weft_prefix *a, const struct weft_prefix *b);
 /* @a/32 or @a/128. */
+/* Every address of @inner is in @outer (same family, @inner at least as long,
+ * the same leading @outer->len bits). A prefix is within itself. */
+bool weft_prefix_within(const struct weft_prefix *inner, const struct weft_prefix *outer);
 struct weft_prefix weft_prefix_host(const struct weft_addr *a);
 
 /* IPv4 in network order, the form the kernel and the BPF maps use. */

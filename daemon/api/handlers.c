@@ -20,6 +20,7 @@
 #include "daemon/datapath/upgrade.h"
 #include "daemon/api/validate.h"
 #include "daemon/host/vethpool.h"
+#include "daemon/policy/engine.h"
 
 #define K8S_FIELD_MAX 253 /* DNS subdomain, the longest k8s name */
 
@@ -104,6 +105,43 @@ static json_t *do_status(struct weftd *d, json_t *req)
 	/* "overlay" only with --cluster-file; a missing key means single node. */
 	if (reply && d->overlay)
 		json_object_set_new(reply, "overlay", overlay_status(d->overlay));
+	if (reply && d->policy)
+		json_object_set_new(reply, "policy", policy_status(d->policy));
+	if (reply)
+		json_object_set_new(reply, "maps", maps_usage_json(&d->maps));
+	return reply;
+}
+
+/* {"endpoint": N} or {"pod": "namespace/name"}: what its policy map holds. */
+static json_t *do_policy(struct weftd *d, json_t *req)
+{
+	json_t *v = json_object_get(req, "endpoint"), *reply;
+	struct weft_api_error e = {0};
+	const char *pod = json_string_value(json_object_get(req, "pod")), *slash;
+	char ns[K8S_FIELD_MAX + 1];
+	json_int_t id = 0;
+
+	if (!d->policy)
+		return api_error_reply(ENOSYS, "no policy engine", "");
+	if (v) {
+		id = json_integer_value(v);
+		if (!json_is_integer(v) || id <= 0 || id >= WEFT_MAX_ENDPOINTS)
+			return bad_arg("endpoint", "must be an endpoint id (1-65535)");
+	} else if (pod) {
+		slash = strchr(pod, '/');
+		if (!slash || slash == pod || (size_t)(slash - pod) > K8S_FIELD_MAX || !slash[1])
+			return bad_arg("pod", "must be namespace/name");
+		snprintf(ns, sizeof(ns), "%.*s", (int)(slash - pod), pod);
+		id = policy_endpoint_of_pod(d->policy, ns, slash + 1);
+		if (!id)
+			return api_error_reply(ENOENT, "no endpoint of that pod on this node", pod);
+	} else {
+		return bad_arg("endpoint", "missing (or give pod)");
+	}
+	reply = policy_show(d->policy, (uint32_t)id, &e);
+	if (!reply)
+		return api_err_reply(&e);
+	json_object_set_new(reply, "ok", json_true());
 	return reply;
 }
 
@@ -512,6 +550,7 @@ static const struct {
 	{"metrics", do_metrics},
 	{"gc", do_gc},
 	{"upgrade", do_upgrade},
+	{"policy", do_policy},
 };
 
 json_t *handlers_dispatch(struct weftd *d, const char *buf, size_t len)

@@ -46,10 +46,10 @@ int maps_set_pins(struct bpf_object *obj, const char *bpffs, const struct maps_l
 void maps_init(struct maps *m, const char *bpffs)
 {
 	snprintf(m->bpffs, sizeof(m->bpffs), "%s", bpffs);
-	for (int i = 0; i < WEFT_MAP_NR; i++)
+	for (int i = 0; i < WEFT_MAP_NR; i++) {
 		m->layout.v[i] = 1;
-	m->endpoints_fd = -1;
-	m->metrics_fd = -1;
+		m->fds[i] = -1;
+	}
 }
 
 void maps_set_layout(struct maps *m, const struct maps_layout *layout)
@@ -60,11 +60,11 @@ void maps_set_layout(struct maps *m, const struct maps_layout *layout)
 
 void maps_close(struct maps *m)
 {
-	if (m->endpoints_fd >= 0)
-		close(m->endpoints_fd);
-	if (m->metrics_fd >= 0)
-		close(m->metrics_fd);
-	m->endpoints_fd = m->metrics_fd = -1;
+	for (int i = 0; i < WEFT_MAP_NR; i++) {
+		if (m->fds[i] >= 0)
+			close(m->fds[i]);
+		m->fds[i] = -1;
+	}
 }
 
 void maps_pin_path_v(const char *bpffs, enum weft_map which, uint32_t version, char *buf, size_t sz)
@@ -80,8 +80,9 @@ void maps_pin_path(const struct maps *m, enum weft_map which, char *buf, size_t 
 	maps_pin_path_v(m->bpffs, which, m->layout.v[which], buf, sz);
 }
 
-static int map_fd(struct maps *m, enum weft_map which, int *cached)
+int maps_fd(struct maps *m, enum weft_map which)
 {
+	int *cached = &m->fds[which];
 	struct bpf_map_info info = {0};
 	char path[PATH_MAX];
 	__u32 len = sizeof(info);
@@ -112,7 +113,7 @@ static int map_fd(struct maps *m, enum weft_map which, int *cached)
 int maps_endpoint_put(struct maps *m, const struct weft_ip_key *key,
 		      const struct weft_endpoint_info *info)
 {
-	int fd = map_fd(m, WEFT_MAP_ENDPOINTS, &m->endpoints_fd);
+	int fd = maps_fd(m, WEFT_MAP_ENDPOINTS);
 	uint8_t buf[EP_VALUE_MAX] = {0};
 
 	if (fd < 0)
@@ -127,7 +128,7 @@ int maps_endpoint_put(struct maps *m, const struct weft_ip_key *key,
 
 int maps_endpoint_delete(struct maps *m, const struct weft_ip_key *key, uint32_t endpoint_id)
 {
-	int fd = map_fd(m, WEFT_MAP_ENDPOINTS, &m->endpoints_fd);
+	int fd = maps_fd(m, WEFT_MAP_ENDPOINTS);
 	uint8_t buf[EP_VALUE_MAX];
 	struct weft_endpoint_info info;
 
@@ -147,9 +148,33 @@ int maps_endpoint_delete(struct maps *m, const struct weft_ip_key *key, uint32_t
 	return 0;
 }
 
+int maps_endpoint_set_identity(struct maps *m, const struct weft_ip_key *key,
+			       uint32_t endpoint_id, uint32_t identity)
+{
+	int fd = maps_fd(m, WEFT_MAP_ENDPOINTS);
+	uint8_t buf[EP_VALUE_MAX];
+	struct weft_endpoint_info info;
+
+	if (fd < 0)
+		return fd;
+	if (m->endpoints_value_size > sizeof(buf) || m->endpoints_value_size < sizeof(info))
+		return -EPROTO;
+	if (bpf_map_lookup_elem(fd, key, buf) < 0)
+		return -errno;
+	memcpy(&info, buf, sizeof(info));
+	if (info.endpoint_id != endpoint_id || info.identity == identity)
+		return 0;
+	info.identity = identity;
+	memcpy(buf, &info, sizeof(info));
+	/* BPF_EXIST: an entry deleted meanwhile is not brought back. */
+	if (bpf_map_update_elem(fd, key, buf, BPF_EXIST) < 0)
+		return -errno;
+	return 0;
+}
+
 int maps_endpoint_foreach(struct maps *m, maps_endpoint_fn fn, void *ctx)
 {
-	int fd = map_fd(m, WEFT_MAP_ENDPOINTS, &m->endpoints_fd);
+	int fd = maps_fd(m, WEFT_MAP_ENDPOINTS);
 	struct weft_ip_key key, next;
 	struct weft_endpoint_info info;
 	uint8_t buf[EP_VALUE_MAX];
@@ -180,7 +205,7 @@ int maps_metrics_foreach(struct maps *m, maps_metrics_fn fn, void *ctx)
 	struct weft_metrics_value *vals;
 	int fd, ncpus, err = 0;
 
-	fd = map_fd(m, WEFT_MAP_METRICS, &m->metrics_fd);
+	fd = maps_fd(m, WEFT_MAP_METRICS);
 	if (fd < 0)
 		return fd;
 	ncpus = libbpf_num_possible_cpus();
@@ -212,4 +237,47 @@ int maps_metrics_foreach(struct maps *m, maps_metrics_fn fn, void *ctx)
 	}
 	free(vals);
 	return err;
+}
+
+/* Entries of a hash-like map, counted by walking its keys. */
+static long count_keys(int fd, uint32_t key_size)
+{
+	uint8_t key[64], next[64];
+	void *prev = NULL;
+	long n = 0;
+
+	if (key_size > sizeof(key))
+		return -1;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+json_t *maps_usage_json(struct maps *m)
+{
+	json_t *out = json_object();
+
+	for (int i = 0; out && i < WEFT_MAP_NR; i++) {
+		const struct maps_def *def = &maps_defs[i];
+		int fd = maps_fd(m, i);
+		json_t *row;
+		long n = -1;
+
+		if (fd < 0)
+			continue;
+		switch (def->type) {
+		case BPF_MAP_TYPE_HASH:
+		case BPF_MAP_TYPE_LRU_HASH:
+		case BPF_MAP_TYPE_LPM_TRIE: n = count_keys(fd, def->key_size); break;
+		default: break; /* arrays: every slot exists */
+		}
+		row = json_pack("{s:I}", "maxEntries", (json_int_t)def->max_entries);
+		if (row && n >= 0)
+			json_object_set_new(row, "entries", json_integer(n));
+		json_object_set_new(out, def->name, row);
+	}
+	return out;
 }

@@ -11,6 +11,7 @@
 #ifndef WEFTD_MAPS_H
 #define WEFTD_MAPS_H
 
+#include <jansson.h>
 #include <limits.h>
 #include <stdint.h>
 
@@ -38,9 +39,8 @@ struct maps_layout {
 struct maps {
 	char bpffs[WEFTD_DIR_MAX];
 	struct maps_layout layout; /* of the maps the running programs use */
-	int endpoints_fd;
+	int fds[WEFT_MAP_NR];	       /* opened on first use (maps_fd), -1 until then */
 	uint32_t endpoints_value_size; /* of the pinned map, >= our struct or not */
-	int metrics_fd;
 };
 
 struct bpf_object;
@@ -61,15 +61,27 @@ void maps_pin_path_v(const char *bpffs, enum weft_map which, uint32_t version, c
 /* Pin path of shared map @which at the current layout. */
 void maps_pin_path(const struct maps *m, enum weft_map which, char *buf, size_t sz);
 
+/* The shared map @which at the current layout, opened from its pin on first
+ * use and kept until the layout changes. -ENOENT before the first load has
+ * pinned it. The fd stays the cache's: do not close it. */
+int maps_fd(struct maps *m, enum weft_map which);
+
 int maps_endpoint_put(struct maps *m, const struct weft_ip_key *key,
 		      const struct weft_endpoint_info *info);
 /* Removes @key only while it still belongs to @endpoint_id, so a stale delete
  * never takes out a newer endpoint's entry. Missing is fine. */
 int maps_endpoint_delete(struct maps *m, const struct weft_ip_key *key, uint32_t endpoint_id);
+/* Set the identity of @key's entry while it belongs to @endpoint_id. */
+int maps_endpoint_set_identity(struct maps *m, const struct weft_ip_key *key,
+			       uint32_t endpoint_id, uint32_t identity);
 /* Calls @fn for every weft_endpoints entry (key, endpoint id); @fn may delete
  * the entry it is given. -ENOENT when the map is not pinned yet. */
 typedef void (*maps_endpoint_fn)(const struct weft_ip_key *key, uint32_t endpoint_id, void *ctx);
 int maps_endpoint_foreach(struct maps *m, maps_endpoint_fn fn, void *ctx);
+
+/* For `status`: {"<map>": {"entries", "maxEntries"}} of every pinned
+ * shared map (entries for the hash-like ones: arrays have every slot). */
+json_t *maps_usage_json(struct maps *m);
 
 /* Calls @fn for every non-zero metrics row, summed over CPUs. -ENOENT when no
  * endpoint was ever loaded (the map is not pinned yet). */

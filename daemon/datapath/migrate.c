@@ -42,6 +42,18 @@ static void convert(struct mig *m)
 		memcpy((char *)m->newv + ns * c, (char *)m->oldv + os * c, common);
 }
 
+/* A map of maps reads back as the inner map's id but is written with an fd:
+ * the same inner map goes into the new outer map. */
+static int inner_id_to_fd(struct mig *m)
+{
+	int fd = bpf_map_get_fd_by_id(*(__u32 *)m->newv);
+
+	if (fd < 0)
+		return -errno;
+	*(int *)m->newv = fd;
+	return 0;
+}
+
 static int copy_all(struct mig *m, unsigned int *copied, char *why, size_t whysz)
 {
 	void *prev = NULL;
@@ -65,8 +77,17 @@ static int copy_all(struct mig *m, unsigned int *copied, char *why, size_t whysz
 			return err;
 		}
 		convert(m);
-		if (bpf_map_update_elem(m->to_fd, m->key, m->newv, BPF_ANY) < 0) {
-			err = -errno;
+		err = m->from.type == BPF_MAP_TYPE_ARRAY_OF_MAPS ? inner_id_to_fd(m) : 0;
+		if (err == -ENOENT) /* the inner map went meanwhile */
+			continue;
+		if (err) {
+			snprintf(why, whysz, "open an inner map of the old map: %s", strerror(-err));
+			return err;
+		}
+		err = bpf_map_update_elem(m->to_fd, m->key, m->newv, BPF_ANY) < 0 ? -errno : 0;
+		if (m->from.type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
+			close(*(int *)m->newv);
+		if (err) {
 			snprintf(why, whysz, "write an entry into the new map: %s", strerror(-err));
 			return err;
 		}

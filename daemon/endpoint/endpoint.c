@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon/endpoint/endpoint.h"
+#include "daemon/policy/engine.h"
 #include "daemon/endpoint/ipam.h"
 #include "daemon/datapath/loader.h"
 #include "addr.h"
@@ -294,6 +295,16 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	}
 	if (err)
 		goto free_ep;
+	/* Until its policy map is in weft_policy_maps the programs drop
+	 * everything (fail closed); ADD has not returned, so nothing in the
+	 * pod runs yet. The map is in before any other pod can route here. */
+	if (d->policy) {
+		err = policy_endpoint_add(d->policy, ep->id, ep->k8s, ep->ips, ep->nr_ips,
+					  &info.identity, e);
+		if (err)
+			goto detach_programs;
+	}
+	steps_mark(steps, "policy");
 
 	info.ifindex = (__u32)ep->host_ifindex;
 	info.endpoint_id = ep->id;
@@ -328,6 +339,9 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 
 delete_entries:
 	map_delete_all(d, ep, i);
+	if (d->policy)
+		policy_endpoint_del(d->policy, ep->id);
+detach_programs:
 	loader_detach(d->loader, ep->id);
 free_ep:
 	pr_warn("endpoint.add %s/%s: %s%s%s", req->cid, req->ifname, e->msg,
@@ -370,6 +384,8 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 		return err;
 	}
 	map_delete_all(d, ep, ep->nr_ips);
+	if (d->policy)
+		policy_endpoint_del(d->policy, ep->id);
 	if (d->loader) {
 		err = loader_detach(d->loader, ep->id);
 		if (err) {
@@ -497,6 +513,22 @@ free_ep:
 free_text:
 	free(text);
 	return err;
+}
+
+void endpoints_policy_at_start(struct weftd *d)
+{
+	struct weft_api_error e = {0};
+	uint32_t identity;
+
+	for (struct endpoint *ep = d->endpoints; ep; ep = ep->next) {
+		/* Gone while weftd was down: reconcile removes the rest. */
+		if (!loader_pins_exist(d->loader, ep->id))
+			continue;
+		if (policy_endpoint_add(d->policy, ep->id, ep->k8s, ep->ips, ep->nr_ips, &identity,
+					&e))
+			pr_warn("endpoint %u: %s: %s (retried when the cluster state changes)",
+				ep->id, e.msg, e.details);
+	}
 }
 
 int endpoints_load(struct weftd *d)

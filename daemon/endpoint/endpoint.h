@@ -43,6 +43,9 @@ int ep_ip_parse(const char *s, struct weft_ip_key *key);
 /* Read the state files back at start; pins are adopted as they are. */
 int endpoints_load(struct weftd *d);
 void endpoints_free(struct weftd *d);
+/* After the policy engine opened: every adopted endpoint's policy map
+ * (adopted and brought up to date) and identity. */
+void endpoints_policy_at_start(struct weftd *d);
 
 struct endpoint *endpoint_find(struct weftd *d, const char *cid, const char *ifname);
 /* @req carries the validated request (id, host_ifindex and host_mac are

@@ -170,24 +170,27 @@ static void map_entry(const struct weft_ip_key *key, uint32_t endpoint_id, void 
 			endpoint_id);
 }
 
-/* Slots of ids no endpoint has: one lookup per id, cheap next to a load. */
-static void reconcile_slots(struct weftd *d)
+/* Slots of ids no endpoint has, in weft_policy_progs and weft_policy_maps:
+ * one lookup per id, cheap next to a load. Both hold an id (program or
+ * map) in a slot that is in use. */
+static void reconcile_slots(struct weftd *d, enum weft_map which)
 {
+	const char *name = maps_defs[which].name;
 	char path[PATH_MAX];
-	__u32 prog_id;
+	__u32 held_id;
 	int fd;
 
-	maps_pin_path(&d->maps, WEFT_MAP_POLICY_PROGS, path, sizeof(path));
+	maps_pin_path(&d->maps, which, path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return;
 	for (uint32_t id = 1; id < WEFT_MAX_ENDPOINTS; id++) {
-		if (bpf_map_lookup_elem(fd, &id, &prog_id) < 0 || by_id(d, id))
+		if (bpf_map_lookup_elem(fd, &id, &held_id) < 0 || by_id(d, id))
 			continue;
 		if (bpf_map_delete_elem(fd, &id) < 0)
-			pr_warn("reconcile: cannot clear weft_policy_progs[%u]", id);
+			pr_warn("reconcile: cannot clear %s[%u]", name, id);
 		else
-			pr_info("reconcile: cleared weft_policy_progs[%u] (no endpoint)", id);
+			pr_info("reconcile: cleared %s[%u] (no endpoint)", name, id);
 	}
 	close(fd);
 }
@@ -226,7 +229,8 @@ void reconcile_orphans(struct weftd *d)
 	err = maps_endpoint_foreach(&d->maps, map_entry, d);
 	if (err && err != -ENOENT)
 		pr_warn("reconcile: cannot walk weft_endpoints: %s", strerror(-err));
-	reconcile_slots(d);
+	reconcile_slots(d, WEFT_MAP_POLICY_PROGS);
+	reconcile_slots(d, WEFT_MAP_POLICY_MAPS);
 }
 
 void reconcile_at_start(struct weftd *d)

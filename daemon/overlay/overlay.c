@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon/overlay/identity.h"
+#include "daemon/policy/identity.h"
 #include "daemon/overlay/ipcache.h"
 #include "log.h"
 #include "daemon/datapath/maps.h"
@@ -426,10 +426,7 @@ static int open_ipcache(struct overlay *ov)
 	err = open_ipcache_map(ov);
 	if (err)
 		return err;
-	err = ipcache_new(&ops, &ov->ic);
-	if (!err)
-		err = identities_new(&ov->ids);
-	return err;
+	return ipcache_new(&ops, &ov->ic);
 }
 
 /* What a previous weftd left in the map (a kept device keeps it working):
@@ -502,6 +499,7 @@ int overlay_open(struct overlay **out, const struct overlay_params *p, struct ne
 	ov->p = *p;
 	snprintf(ov->node_name, sizeof(ov->node_name), "%s", p->node_name);
 	ov->p.node_name = ov->node_name;
+	ov->ids = p->ids;
 	ov->nd = nd;
 	ov->cl = cl;
 	ov->ipcache_fd = -1;
@@ -550,7 +548,6 @@ int overlay_open(struct overlay **out, const struct overlay_params *p, struct ne
 	return 0;
 free_ov:
 	ipcache_free(ov->ic);
-	identities_free(ov->ids);
 	if (ov->ipcache_fd >= 0)
 		close(ov->ipcache_fd);
 	free(ov);
@@ -581,7 +578,6 @@ void overlay_close(struct overlay *ov)
 	if (!ov)
 		return;
 	ipcache_free(ov->ic);
-	identities_free(ov->ids);
 	close(ov->ipcache_fd);
 	free(ov->snat_cidrs);
 	free(ov);

@@ -28,6 +28,7 @@ struct bpf_object;
 struct maps_layout;
 
 struct netdev;
+struct identities;
 
 #define OVERLAY_DEVICE	     "weft_vxlan"
 #define OVERLAY_DEFAULT_PORT 4789 /* IANA VXLAN */
@@ -49,6 +50,9 @@ struct overlay_params {
 	 * (the old build, on the old layout's maps) stay; loading the refused
 	 * build's overlay object would mix builds or layouts. */
 	bool keep_programs;
+	/* The node's pod identities, shared with the policy engine (which
+	 * owns them): the ipcache values use the same numbers. */
+	struct identities *ids;
 };
 
 struct overlay;

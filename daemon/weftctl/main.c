@@ -12,6 +12,7 @@
 #include "api.h"
 #include "flags.h"
 #include "table.h"
+#include "policy.h"
 
 #define CTL_TIMEOUT_MS 10000
 /* An upgrade loads every endpoint's programs: give 65536 of them time. */
@@ -22,6 +23,7 @@ struct ctl {
 	char socket[108];	/* sizeof(sockaddr_un.sun_path) */
 	char bpf_dir[PATH_MAX]; /* upgrade --bpf-dir; "": weftd's own */
 	int output;		/* OUTPUT_* */
+	const char *arg;	/* the command's argument, for those that take one */
 };
 
 enum { OUTPUT_TABLE, OUTPUT_JSON };
@@ -36,6 +38,8 @@ static int call(const struct ctl *ctl, const char *op, json_t **reply)
 
 	if (req && upgrade && ctl->bpf_dir[0])
 		json_object_set_new(req, "bpfDir", json_string(ctl->bpf_dir));
+	if (req && !strcmp(op, "policy"))
+		policy_request(req, ctl->arg);
 	if (!req) {
 		fprintf(stderr, "weftctl: out of memory\n");
 		return 1;
@@ -118,14 +122,14 @@ static int cmd_status(const struct ctl *ctl, json_t *reply)
 		print_datapath(dp);
 	if (!json_is_object(ov)) {
 		printf("%-14s %s\n", "overlay", "none (single node)");
-		return 0;
+		return policy_print_status(reply);
 	}
 	snprintf(line, sizeof(line), "%s (ifindex %lld, UDP %lld, local %s)", str(ov, "device"),
 		 (long long)json_integer_value(json_object_get(ov, "ifindex")),
 		 (long long)json_integer_value(json_object_get(ov, "port")), str(ov, "nodeIP"));
 	printf("%-14s %s\n", "overlay", line);
 	print_keys(ov, okeys, ARRAY_SIZE(okeys));
-	return 0;
+	return policy_print_status(reply);
 }
 
 static int cmd_endpoints(const struct ctl *ctl, json_t *reply)
@@ -244,21 +248,27 @@ static const struct cmd {
 	const char *op; /* weftd's operation (docs/api.md) */
 	const char *help;
 	int (*print)(const struct ctl *ctl, json_t *reply);
+	const char *arg; /* the one argument it takes, or NULL */
 } cmds[] = {
 	{"status", "status",
-	 "weftd's node, pod CIDR, MTU, version, endpoint count, the programs that run and the overlay",
-	 cmd_status},
+	 "weftd's node, pod CIDR, MTU, version, endpoint count, the programs that run, the overlay, "
+	 "the policy engine and how full every map is",
+	 cmd_status, NULL},
 	{"endpoints", "endpoint.list",
 	 "the endpoints weftd manages, their programs and whether they are attached",
-	 cmd_endpoints},
-	{"metrics", "metrics", "datapath verdict counters (non-zero rows)", cmd_metrics},
+	 cmd_endpoints, NULL},
+	{"metrics", "metrics", "datapath verdict counters (non-zero rows)", cmd_metrics, NULL},
 	{"upgrade", "upgrade",
 	 "load weft_pod.bpf.o (weftd's --bpf-dir, or --bpf-dir DIR) for every endpoint, then swap it in everywhere; all or nothing",
-	 cmd_upgrade},
+	 cmd_upgrade, NULL},
+	{"policy", "policy",
+	 "what an endpoint's policy map allows (read back from the kernel): POD as namespace/name, "
+	 "or an endpoint id",
+	 policy_print, "POD|ENDPOINT"},
 };
 
 /* Where a command's help starts in --help: past the longest name. */
-#define CMD_HELP_COL 14
+#define CMD_HELP_COL 22
 
 static const char *const outputs[] = {"table", "json", NULL};
 
@@ -282,7 +292,8 @@ static void usage(const struct flags_prog *p, FILE *fp)
 {
 	fprintf(fp, "Usage: weftctl [OPTIONS] COMMAND\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
-		int at = fprintf(fp, "  %s", cmds[i].name);
+		int at = fprintf(fp, "  %s%s%s", cmds[i].name, cmds[i].arg ? " " : "",
+				 cmds[i].arg ? cmds[i].arg : "");
 
 		flags_print_wrapped(fp, cmds[i].help, CMD_HELP_COL, at);
 	}
@@ -311,7 +322,7 @@ int main(int argc, char **argv)
 	ret = flags_parse(&ctl_prog, argc, argv, &ctl);
 	if (ret)
 		return ret > 0 ? 0 : 2;
-	if (optind != argc - 1) {
+	if (optind >= argc) {
 		usage(&ctl_prog, stderr);
 		return 2;
 	}
@@ -321,6 +332,12 @@ int main(int argc, char **argv)
 		usage(&ctl_prog, stderr);
 		return 2;
 	}
+	if (argc - optind != (cmd->arg ? 2 : 1)) {
+		fprintf(stderr, "weftctl: %s takes %s\n", cmd->name,
+			cmd->arg ? cmd->arg : "no argument");
+		return 2;
+	}
+	ctl.arg = cmd->arg ? argv[optind + 1] : NULL;
 	if (ctl.bpf_dir[0] && strcmp(cmd->name, "upgrade")) {
 		fprintf(stderr, "weftctl: --bpf-dir: only for upgrade\n");
 		return 2;

@@ -109,6 +109,29 @@ static void test_prefix(void)
 	CHECK_INT(q.len, 128, "an IPv6 host prefix is /128");
 }
 
+static bool within(const char *inner, const char *outer)
+{
+	struct weft_prefix i, o;
+
+	if (weft_prefix_parse(inner, &i) || weft_prefix_parse(outer, &o))
+		return false;
+	return weft_prefix_within(&i, &o);
+}
+
+static void test_within(void)
+{
+	CHECK(within("10.1.0.0/16", "10.0.0.0/8"), "a /16 is within its /8");
+	CHECK(within("10.0.0.0/8", "10.0.0.0/8"), "a prefix is within itself");
+	CHECK(within("10.1.2.3/32", "0.0.0.0/0"), "everything is within /0");
+	CHECK(!within("10.0.0.0/8", "10.1.0.0/16"), "a shorter prefix is not within");
+	CHECK(!within("11.0.0.0/16", "10.0.0.0/8"), "another network is not within");
+	CHECK(within("10.0.0.128/25", "10.0.0.0/24"), "a bit boundary inside a byte");
+	CHECK(within("10.0.1.128/25", "10.0.0.0/23"), "a /23 holds both /24s");
+	CHECK(!within("10.0.2.0/24", "10.0.0.0/23"), "the next /24 is not in the /23");
+	CHECK(!within("fd00::/64", "0.0.0.0/0"), "families never mix");
+	CHECK(within("fd00::1/128", "fd00::/64"), "IPv6");
+}
+
 static void test_format_short_buffer(void)
 {
 	struct weft_prefix p;
@@ -123,6 +146,7 @@ int main(void)
 {
 	test_addr();
 	test_prefix();
+	test_within();
 	test_format_short_buffer();
 	return test_done();
 }

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 
 #include "daemon/cluster/cluster.h"
-#include "daemon/overlay/identity.h"
+#include "daemon/policy/identity.h"
 #include "daemon/overlay/ipcache.h"
 #include "testing.h"
 

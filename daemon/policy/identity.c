@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "bpf/datapath.h"
-#include "daemon/overlay/identity.h"
+#include "daemon/policy/identity.h"
 #include "hash.h"
 
 struct ident {

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The policy engine: NetworkPolicies of the cluster model compiled into the
+ * policy maps of this node's endpoints.
+ *
+ * It observes the model (policies, pods, namespaces) and keeps, for the
+ * compiler, the pod identities (peers.c) and ipBlock identities (cidrs.c) of
+ * the whole cluster. A change marks only the endpoints it can affect:
+ *
+ *   policy added/changed/removed  endpoints its old or new podSelector selects
+ *   an identity appears or goes   endpoints whose policies have a peer that
+ *                                 may select it
+ *   named ports of an identity    endpoints whose policies use named ports
+ *   namespace labels              endpoints whose policies may select a pod
+ *                                 of that namespace before or after
+ *   the endpoint's own pod        that endpoint (its identity, its policies)
+ *
+ * policy_flush() then compiles the marked endpoints, writes only the entries
+ * that differ (policy_map.c), the ipBlock trie, and, if anything changed,
+ * bumps the node's policy revision: established flows then get one full
+ * check on their next packet, so a tightened policy cuts them and a still
+ * allowed one never notices.
+ *
+ * Without cluster state (no --cluster-file) there are no policies: every
+ * endpoint is open both ways. An endpoint whose pod the model does not know
+ * yet is open only if its namespace has no policy, else it denies both ways
+ * until the pod appears: its labels decide what selects it.
+ */
+#ifndef WEFTD_POLICY_ENGINE_H
+#define WEFTD_POLICY_ENGINE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "api.h"
+#include "bpf/datapath.h"
+
+struct policy;
+struct maps;
+struct cluster;
+struct identities;
+
+/* @cl may be NULL. The engine registers its observer on @cl; free the
+ * cluster before policy_close(). 0 or -ENOMEM. */
+int policy_open(struct policy **out, struct maps *maps, struct identities *ids,
+		struct cluster *cl);
+/* weftd's side only: the maps keep enforcing. */
+void policy_close(struct policy *pol);
+
+/*
+ * An endpoint appears (ADD, or adopted at start; its programs and so the
+ * shared maps exist): its identity from its pod's labels (@k8s:
+ * {"namespace","name"} or NULL), its policy map compiled and put in
+ * weft_policy_maps (adopting the one a previous weftd left). *@identity is
+ * what its weft_endpoints entries carry. 0 or -errno with @e filled.
+ */
+int policy_endpoint_add(struct policy *pol, uint32_t id, const json_t *k8s,
+			const struct weft_ip_key *ips, int n_ips, uint32_t *identity,
+			struct weft_api_error *e);
+/* The endpoint is gone: its slot emptied, its identity reference dropped. */
+void policy_endpoint_del(struct policy *pol, uint32_t id);
+
+/* Compile and write what the last changes marked. Called after every
+ * batch of model changes and from the tick (retries). */
+void policy_flush(struct policy *pol);
+/* Reopen the shared maps after an upgrade changed their layout. */
+void policy_maps_changed(struct policy *pol);
+
+/* For `status`: counts, revision, each endpoint's map size and state. */
+json_t *policy_status(struct policy *pol);
+/* For `weftctl policy`: endpoint @id's map read back from the kernel, with
+ * identities and policies named. NULL with @e filled when unknown. */
+json_t *policy_show(struct policy *pol, uint32_t id, struct weft_api_error *e);
+/* The endpoint id of pod @ns/@name on this node, 0 when none. */
+uint32_t policy_endpoint_of_pod(struct policy *pol, const char *ns, const char *name);
+
+#endif
