@@ -21,11 +21,14 @@ struct compile {
 	const struct policy_endpoint *ep;
 	struct policy_entries *out;
 	uint32_t shapes[NETPOL_DIRS];
-	/* The rule being compiled, and the peer identities it allows. */
+	/* The rule being compiled, and the peer identities it allows (in
+	 * scratch, or the rule's memo). */
 	const struct netpol *pol;
-	const struct netpol_rule *rule;
+	struct netpol_rule *rule;
 	enum weft_policy_dir dir;
-	struct id_list peers;
+	struct id_list scratch;
+	const uint32_t *ids;
+	size_t n_ids;
 	/* A named port's protocol, while walking its numbers. */
 	uint8_t protocol;
 	uint32_t named_port_peer;
@@ -88,7 +91,7 @@ static int add_if_selected(void *fctx, const struct policy_peer *p)
 
 	for (size_t i = 0; i < c->rule->n_peers; i++) {
 		if (netpol_peer_selects(c->pol, &c->rule->peers[i], p))
-			return id_list_add(&c->peers, p->identity);
+			return id_list_add(&c->scratch, p->identity);
 	}
 	return 0;
 }
@@ -108,19 +111,19 @@ static int add_unless_excepted(void *fctx, const struct weft_prefix *q, uint32_t
 		if (policy_prefix_within(q, &w->block->except[i]))
 			return 0;
 	}
-	return id_list_add(&w->c->peers, identity);
+	return id_list_add(&w->c->scratch, identity);
 }
 
-/* The identities c->rule allows into c->peers. */
+/* The identities c->rule allows into c->scratch. */
 static int collect_peers(struct compile *c)
 {
 	const struct policy_view *v = c->view;
 	bool has_pod_peers = false;
 	int ret;
 
-	c->peers.n = 0;
+	c->scratch.n = 0;
 	if (!c->rule->n_peers)
-		return id_list_add(&c->peers, WEFT_POLICY_ANY_PEER);
+		return id_list_add(&c->scratch, WEFT_POLICY_ANY_PEER);
 	for (size_t i = 0; i < c->rule->n_peers; i++) {
 		const struct netpol_peer *np = &c->rule->peers[i];
 		struct ipblock_walk w = {c, np};
@@ -134,6 +137,33 @@ static int collect_peers(struct compile *c)
 			return ret;
 	}
 	return has_pod_peers ? v->for_each_peer(v->ctx, add_if_selected, c) : 0;
+}
+
+/* c->ids: the rule's memo when the view has not changed since it was made,
+ * else collected anew (and kept as the memo when the view has a generation). */
+static int rule_peers(struct compile *c)
+{
+	struct netpol_rule *r = c->rule;
+	uint64_t generation = c->view->generation;
+	int ret;
+
+	if (!generation || r->memo_generation != generation) {
+		ret = collect_peers(c);
+		if (ret)
+			return ret;
+		c->ids = c->scratch.v;
+		c->n_ids = c->scratch.n;
+		if (!generation)
+			return 0;
+		free(r->memo_ids);
+		r->memo_ids = c->scratch.v;
+		r->n_memo_ids = c->scratch.n;
+		r->memo_generation = generation;
+		c->scratch = (struct id_list){};
+	}
+	c->ids = r->memo_ids;
+	c->n_ids = r->n_memo_ids;
+	return 0;
 }
 
 /* ---- ports ---------------------------------------------------------------- */
@@ -175,16 +205,16 @@ static int emit_named(struct compile *c, const struct netpol_port *pp)
 			if (!ep->ports[i].name || strcmp(ep->ports[i].name, pp->name) ||
 			    ep->ports[i].protocol != pp->protocol)
 				continue;
-			for (size_t j = 0; !ret && j < c->peers.n; j++)
-				ret = emit(c, c->peers.v[j], c->pol->cookie, pp->protocol,
+			for (size_t j = 0; !ret && j < c->n_ids; j++)
+				ret = emit(c, c->ids[j], c->pol->cookie, pp->protocol,
 					   ep->ports[i].port, PORT_BITS);
 		}
 		return ret;
 	}
 	if (!c->rule->n_peers)
 		return c->view->for_each_peer(c->view->ctx, emit_named_for_any, c);
-	for (size_t j = 0; !ret && j < c->peers.n; j++)
-		ret = emit_named_for_peer(c, c->peers.v[j]);
+	for (size_t j = 0; !ret && j < c->n_ids; j++)
+		ret = emit_named_for_peer(c, c->ids[j]);
 	return ret;
 }
 
@@ -194,9 +224,9 @@ static int emit_range(struct compile *c, const struct netpol_port *pp)
 	size_t n = port_range_split(pp->port, pp->end_port, prefixes);
 	int ret = 0;
 
-	for (size_t j = 0; !ret && j < c->peers.n; j++) {
+	for (size_t j = 0; !ret && j < c->n_ids; j++) {
 		for (size_t i = 0; !ret && i < n; i++)
-			ret = emit(c, c->peers.v[j], c->pol->cookie, pp->protocol, prefixes[i].port,
+			ret = emit(c, c->ids[j], c->pol->cookie, pp->protocol, prefixes[i].port,
 				   prefixes[i].prefixlen);
 	}
 	return ret;
@@ -207,12 +237,12 @@ static int compile_rule(struct compile *c)
 	const struct netpol_rule *r = c->rule;
 	int ret;
 
-	ret = collect_peers(c);
+	ret = rule_peers(c);
 	if (ret)
 		return ret;
 	if (!r->n_ports) {
-		for (size_t j = 0; !ret && j < c->peers.n; j++)
-			ret = emit(c, c->peers.v[j], c->pol->cookie, 0, 0, 0);
+		for (size_t j = 0; !ret && j < c->n_ids; j++)
+			ret = emit(c, c->ids[j], c->pol->cookie, 0, 0, 0);
 		return ret;
 	}
 	for (size_t i = 0; !ret && i < r->n_ports; i++)
@@ -262,7 +292,7 @@ int policy_compile(const struct policy_view *v, struct netpol *const *pols, size
 		if (!ret)
 			ret = policy_entries_add(out, &meta, &shapes);
 	}
-	free(c.peers.v);
+	free(c.scratch.v);
 	if (ret)
 		policy_entries_clear(out);
 	return ret;

@@ -56,6 +56,15 @@ struct policy_view {
 					      uint32_t identity),
 				    void *fctx);
 	void *ctx;
+	/*
+	 * 0, or a number the engine changes whenever anything the walks above
+	 * return changes (peers, their labels, namespace labels, registered
+	 * prefixes). While it stays the same, each rule's peer identities are
+	 * computed once and reused for every endpoint the rule applies to: a
+	 * cold start compiles the node's endpoints at the cost of one selector
+	 * pass per rule, not one per rule and endpoint.
+	 */
+	uint64_t generation;
 };
 
 struct policy_endpoint {

@@ -364,6 +364,7 @@ static void rules_free(struct netpol_rule *rules, size_t n)
 		}
 		free(rules[i].peers);
 		free(rules[i].ports);
+		free(rules[i].memo_ids);
 	}
 	free(rules);
 }

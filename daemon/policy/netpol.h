@@ -48,6 +48,11 @@ struct netpol_rule {
 	size_t n_peers;
 	struct netpol_port *ports; /* none: every protocol and port */
 	size_t n_ports;
+	/* The compiler's memo of the identities the peers allow, good while the
+	 * view's generation is memo_generation (compile.h). */
+	uint64_t memo_generation;
+	uint32_t *memo_ids;
+	size_t n_memo_ids;
 };
 
 struct netpol {

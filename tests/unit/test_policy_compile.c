@@ -434,11 +434,11 @@ static int make_policies(const struct policy_src *src, struct netpol **pols, siz
 	return 0;
 }
 
-static void compile_to_text(struct netpol **pols, size_t n, struct policy_entries *out, char *buf,
-			    size_t len)
+static void compile_to_text_with(const struct policy_view *v, struct netpol **pols, size_t n,
+				 struct policy_entries *out, char *buf, size_t len)
 {
 	struct words w = {};
-	int ret = policy_compile(&view, pols, n, &endpoint, out);
+	int ret = policy_compile(v, pols, n, &endpoint, out);
 
 	if (ret) {
 		snprintf(buf, len, "error %d", ret);
@@ -446,6 +446,12 @@ static void compile_to_text(struct netpol **pols, size_t n, struct policy_entrie
 	}
 	policy_entries_for_each(out, render, &w);
 	join_sorted(&w, buf, len);
+}
+
+static void compile_to_text(struct netpol **pols, size_t n, struct policy_entries *out, char *buf,
+			    size_t len)
+{
+	compile_to_text_with(&view, pols, n, out, buf, len);
 }
 
 static void test_table(struct policy_entries *out)
@@ -493,6 +499,33 @@ static void test_view_error(struct policy_entries *out)
 	netpol_free(pols[0]);
 }
 
+/* With a generation, a rule's peers are walked once and reused until the
+ * generation moves. */
+static void test_generation(struct policy_entries *out)
+{
+	static const struct policy_src src[MAX_POLS] = {
+		{NULL, "{'ingress':[{'from':[{'podSelector':{}}]}]}"}};
+	struct policy_view cached = view;
+	struct netpol *pols[MAX_POLS];
+	char first[1024], again[1024];
+	size_t n;
+
+	if (make_policies(src, pols, &n))
+		return;
+	cached.generation = 1;
+	compile_to_text_with(&cached, pols, n, out, first, sizeof(first));
+	peer_walk_error = -EIO;
+	compile_to_text_with(&cached, pols, n, out, again, sizeof(again));
+	CHECK_STR(again, first, "the same generation reuses the rule's peers (no walk)");
+	cached.generation = 2;
+	CHECK_INT(policy_compile(&cached, pols, n, &endpoint, out), -EIO,
+		  "a new generation walks the peers again");
+	peer_walk_error = 0;
+	compile_to_text_with(&cached, pols, n, out, again, sizeof(again));
+	CHECK_STR(again, first, "and compiles the same");
+	netpol_free(pols[0]);
+}
+
 int main(void)
 {
 	struct policy_entries *out;
@@ -506,6 +539,7 @@ int main(void)
 		return 1;
 	test_table(out);
 	test_view_error(out);
+	test_generation(out);
 	policy_entries_free(out);
 	for (size_t i = 0; i < ARRAY_SIZE(namespaces); i++)
 		cl_labels_clear(&ns_labels[i]);
