@@ -211,36 +211,28 @@ static int parse_peer(const json_t *v, const char *path, struct netpol_peer *out
 		      struct cluster_k8s_err *err)
 {
 	char sub[PATH_LEN], q[VALUE_QUOTE_MAX + 8];
-	json_t *pods, *nss, *block;
+	json_t *block;
 	int ret;
 
 	if (!json_is_object(v))
 		return k8s_bad(err, "%s: must be an object, got %s", path,
 			       k8s_quote(v, q, sizeof(q)));
-	field_path(sub, sizeof(sub), "%s.podSelector", path);
-	ret = k8s_get_object(v, "podSelector", sub, &pods, err);
-	if (!ret && pods)
-		ret = selector_parse(pods, sub, &out->pod_sel, err);
+	ret = selector_parse_member(v, "podSelector", path, &out->pod_sel, &out->has_pod_sel, err);
+	if (!ret)
+		ret = selector_parse_member(v, "namespaceSelector", path, &out->ns_sel,
+					    &out->has_ns_sel, err);
 	if (ret)
 		return ret;
-	out->has_pod_sel = pods;
-	field_path(sub, sizeof(sub), "%s.namespaceSelector", path);
-	ret = k8s_get_object(v, "namespaceSelector", sub, &nss, err);
-	if (!ret && nss)
-		ret = selector_parse(nss, sub, &out->ns_sel, err);
-	if (ret)
-		return ret;
-	out->has_ns_sel = nss;
 	field_path(sub, sizeof(sub), "%s.ipBlock", path);
 	ret = k8s_get_object(v, "ipBlock", sub, &block, err);
 	if (ret)
 		return ret;
-	if (block && (pods || nss))
+	if (block && (out->has_pod_sel || out->has_ns_sel))
 		return k8s_bad(err,
 			       "%s: ipBlock may not be combined with podSelector or "
 			       "namespaceSelector",
 			       path);
-	if (!block && !pods && !nss)
+	if (!block && !out->has_pod_sel && !out->has_ns_sel)
 		return k8s_bad(err, "%s: needs podSelector, namespaceSelector or ipBlock", path);
 	return block ? parse_ipblock(block, sub, out, err) : 0;
 }
@@ -371,20 +363,16 @@ static void rules_free(struct netpol_rule *rules, size_t n)
 
 static int parse_spec(struct netpol *pol, struct cluster_k8s_err *err)
 {
-	json_t *pods;
+	bool present;
 	int ret;
 
 	if (!json_is_object(pol->spec))
 		return k8s_bad(err, "spec: must be an object");
 	/* Absent is the empty selector: every pod of the namespace, as the API's
 	 * zero value means. */
-	pods = k8s_get(pol->spec, "podSelector");
-	if (pods) {
-		ret = selector_parse(pods, "spec.podSelector", &pol->pod_sel, err);
-		if (ret)
-			return ret;
-	}
-	ret = parse_policy_types(pol, err);
+	ret = selector_parse_member(pol->spec, "podSelector", "spec", &pol->pod_sel, &present, err);
+	if (!ret)
+		ret = parse_policy_types(pol, err);
 	if (ret)
 		return ret;
 	for (int dir = 0; dir < NETPOL_DIRS; dir++) {

@@ -224,6 +224,21 @@ free_reqs:
 	return ret;
 }
 
+int selector_parse_member(const json_t *obj, const char *key, const char *path,
+			  struct selector *out, bool *present, struct cluster_k8s_err *err)
+{
+	char sub[PATH_MAX_LEN];
+	json_t *v;
+	int ret;
+
+	field_path(sub, sizeof(sub), "%s.%s", path, key);
+	ret = k8s_get_object(obj, key, sub, &v, err);
+	if (!ret && v)
+		ret = selector_parse(v, sub, out, err);
+	*present = !ret && v;
+	return ret;
+}
+
 void selector_free(struct selector *sel)
 {
 	free(sel->reqs);

@@ -45,6 +45,10 @@ struct selector {
  */
 int selector_parse(const json_t *v, const char *path, struct selector *out,
 		   struct cluster_k8s_err *err);
+/* The optional member @key of @obj (at @path) as above; *@present tells
+ * whether it was there (absent: @out untouched). */
+int selector_parse_member(const json_t *obj, const char *key, const char *path,
+			  struct selector *out, bool *present, struct cluster_k8s_err *err);
 void selector_free(struct selector *sel);
 
 /*

@@ -16,6 +16,7 @@
 #include "array.h"
 #include "daemon/policy/compile.h"
 #include "testing.h"
+#include "testing_labels.h"
 
 /* ---- the fake cluster -------------------------------------------------------- */
 
@@ -49,19 +50,6 @@ static const struct {
 };
 
 static struct cl_labels ns_labels[ARRAY_SIZE(namespaces)], pod_labels[ARRAY_SIZE(pods)];
-
-static void labels_from(const char *s, struct cl_labels *out)
-{
-	char *copy = strdup(s), *save = NULL;
-
-	for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(kv, '=');
-
-		*eq = '\0';
-		cl_labels_add(out, kv, eq + 1);
-	}
-	free(copy);
-}
 
 static const struct cl_labels *fake_ns_labels(void *ctx, const char *ns)
 {

@@ -11,23 +11,9 @@
 #include "array.h"
 #include "daemon/policy/selector.h"
 #include "testing.h"
+#include "testing_labels.h"
 
 #define KEY_RULE "([prefix/]name, name at most 63 of [A-Za-z0-9_.-] alphanumeric at both ends)"
-
-/* "app=web,tier=db" (empty: no labels) into @out. */
-static void labels_from(const char *s, struct cl_labels *out)
-{
-	char *copy = strdup(s), *save = NULL;
-
-	*out = (struct cl_labels){};
-	for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(kv, '=');
-
-		*eq = '\0';
-		cl_labels_add(out, kv, eq + 1);
-	}
-	free(copy);
-}
 
 static void test_matching(void)
 {
@@ -91,7 +77,7 @@ static void test_matching(void)
 		struct cluster_k8s_err err = {};
 		json_t *j = json_loads(cases[i].selector, 0, NULL);
 		struct selector sel;
-		struct cl_labels l;
+		struct cl_labels l = {};
 		int ret;
 
 		labels_from(cases[i].labels, &l);
