@@ -108,7 +108,7 @@ static int add_unless_excepted(void *fctx, const struct weft_prefix *q, uint32_t
 	if (!is_cidr_identity(identity))
 		return 0;
 	for (size_t i = 0; i < w->block->n_except; i++) {
-		if (policy_prefix_within(q, &w->block->except[i]))
+		if (weft_prefix_within(q, &w->block->except[i]))
 			return 0;
 	}
 	return id_list_add(&w->c->scratch, identity);

@@ -202,6 +202,8 @@ static void on_policy(void *ctx, enum cluster_event ev, const struct cl_policy *
 	uint32_t cookie = prev >= 0 ? pol->items[prev].cookie : 0;
 	int err;
 
+	pol->view_gen++; /* its ipBlock prefixes */
+
 	/* The new version goes in before the old comes out, so the ipBlock
 	 * prefixes both name keep their identity; it takes over the old
 	 * cookie (item_add appends, so @prev stays valid). */
@@ -270,6 +272,8 @@ static void on_pod(void *ctx, enum cluster_event ev, const struct cl_pod *old,
 	struct policy *pol = ctx;
 	const struct cl_pod *any = cur ? cur : old;
 
+	pol->view_gen++;
+
 	/* New reference first: an unchanged label set keeps its number. */
 	if (ev != CLUSTER_DELETE && is_peer(cur))
 		peer_add(pol, cur);
@@ -310,6 +314,7 @@ static void on_namespace(void *ctx, enum cluster_event ev, const struct cl_names
 	/* Only a change of labels moves namespaceSelector matches; a new
 	 * namespace has no pods yet, a deleted one none left. Its pods are
 	 * matched with the labels before and after. */
+	w.pol->view_gen++;
 	if (ev == CLUSTER_UPDATE)
 		peers_for_each(w.pol->peers, w.pol->cl, mark_ns_peer, &w);
 }
@@ -377,6 +382,7 @@ static int compile_ep(struct policy *pol, struct pol_ep *ep)
 		.for_each_named_port = view_named_ports,
 		.for_each_cidr_within = view_cidrs,
 		.ctx = pol,
+		.generation = pol->view_gen,
 	};
 	const struct cl_pod *p = ep_pod(pol, ep);
 	struct cl_labels none = {0};
@@ -636,6 +642,7 @@ int policy_open(struct policy **out, struct maps *maps, struct identities *ids,
 		return -ENOMEM;
 	pol->maps = maps;
 	pol->ids = ids;
+	pol->view_gen = 1;
 	pol->cl = cl;
 	if (peers_new(&pol->peers) || cidrs_new(&pol->cidrs) ||
 	    policy_entries_new(&pol->scratch))

@@ -56,6 +56,10 @@ struct policy {
 	struct pol_ep *eps;
 	struct policy_entries *scratch;
 	uint32_t revision;
+	/* Bumped by every model change the compiler's view shows (policy_view
+	 * generation): the compiler reuses the peers it matched per rule
+	 * until it moves. Never 0, which turns the reuse off. */
+	uint64_t view_gen;
 	bool any_dirty;
 	uint64_t last_flush_us; /* how long the last flush with work took */
 	unsigned int last_flush_eps;

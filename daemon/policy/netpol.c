@@ -30,18 +30,6 @@ static const char *const type_names[NETPOL_DIRS] = {"Ingress", "Egress"};
 static const char *const rules_keys[NETPOL_DIRS] = {"ingress", "egress"};
 static const char *const peers_keys[NETPOL_DIRS] = {"from", "to"};
 
-bool policy_prefix_within(const struct weft_prefix *inner, const struct weft_prefix *outer)
-{
-	unsigned int whole = outer->len / 8, rest = outer->len % 8;
-
-	if (inner->addr.family != outer->addr.family || inner->len < outer->len)
-		return false;
-	if (memcmp(inner->addr.addr, outer->addr.addr, whole))
-		return false;
-	return !rest || !((inner->addr.addr[whole] ^ outer->addr.addr[whole]) &
-			  (uint8_t)(0xff << (8 - rest)));
-}
-
 static void prefix_clear_host_bits(struct weft_prefix *p)
 {
 	for (unsigned int byte = 0; byte < sizeof(p->addr.addr); byte++) {
@@ -197,7 +185,7 @@ static int parse_ipblock(const json_t *v, const char *path, struct netpol_peer *
 		ret = parse_cidr(e, sub, x, err);
 		if (ret)
 			return ret;
-		if (x->len <= out->cidr.len || !policy_prefix_within(x, &out->cidr))
+		if (x->len <= out->cidr.len || !weft_prefix_within(x, &out->cidr))
 			return k8s_bad(err, "%s: %s is not strictly inside cidr %s", sub,
 				       k8s_quote(e, q, sizeof(q)),
 				       weft_prefix_format(&out->cidr, in, sizeof(in)));

@@ -108,8 +108,4 @@ int netpol_for_each_cidr(const struct netpol *pol,
 /* Some rule names a port (its entries then follow pods' container ports). */
 bool netpol_has_named_ports(const struct netpol *pol);
 
-/* @inner lies within @outer (same family, at least as long, same leading bits);
- * lib/addr has no such test yet. */
-bool policy_prefix_within(const struct weft_prefix *inner, const struct weft_prefix *outer);
-
 #endif

@@ -142,26 +142,19 @@ static int count_add(void *ctx, const struct weft_policy_key *k, const struct we
 	return 0;
 }
 
-static int put_changed(void *ctx, const struct weft_policy_key *k, const struct weft_policy_value *v)
+static int put_entry(void *ctx, const struct weft_policy_key *k, const struct weft_policy_value *v)
 {
 	struct diff *d = ctx;
-	const struct weft_policy_value *old = policy_entries_get(d->other, k);
 
-	if (old && !memcmp(old, v, sizeof(*v)))
-		return 0;
 	d->writes++;
 	return bpf_map_update_elem(d->fd, k, v, BPF_ANY);
 }
 
-static int delete_gone(void *ctx, const struct weft_policy_key *k,
-		       const struct weft_policy_value *v)
+static int delete_entry(void *ctx, const struct weft_policy_key *k)
 {
 	struct diff *d = ctx;
 	int err;
 
-	(void)v;
-	if (policy_entries_get(d->other, k))
-		return 0;
 	d->writes++;
 	err = bpf_map_delete_elem(d->fd, k);
 	return err == -ENOENT ? 0 : err;
@@ -189,11 +182,8 @@ int policy_map_apply(struct policy_map *pm, int outer_fd, uint32_t ep_id,
 		*changed = true;
 		goto swap;
 	}
-	err = policy_entries_for_each(*want, put_changed, &d);
-	if (!err) {
-		d.other = *want;
-		err = policy_entries_for_each(pm->cur, delete_gone, &d);
-	}
+	/* New and changed entries (meta entries last), then removals. */
+	err = policy_entries_diff(pm->cur, *want, put_entry, delete_entry, &d);
 	*changed = d.writes > 0;
 	if (err) {
 		/* weftd's copy no longer says what the map holds: read it back,

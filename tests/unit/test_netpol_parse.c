@@ -384,7 +384,7 @@ static void test_prefix_within(void)
 
 		weft_prefix_parse(cases[i].inner, &a);
 		weft_prefix_parse(cases[i].outer, &b);
-		CHECK(policy_prefix_within(&a, &b) == cases[i].want, "%s %s within %s",
+		CHECK(weft_prefix_within(&a, &b) == cases[i].want, "%s %s within %s",
 		      cases[i].inner, cases[i].want ? "is" : "is not", cases[i].outer);
 	}
 }

@@ -120,7 +120,7 @@ static int fake_for_each_cidr_within(void *ctx, const struct weft_prefix *p,
 		int ret;
 
 		weft_prefix_parse(cidrs[i].prefix, &q);
-		if (!policy_prefix_within(&q, p))
+		if (!weft_prefix_within(&q, p))
 			continue;
 		ret = fn(fctx, &q, cidrs[i].identity);
 		if (ret)
