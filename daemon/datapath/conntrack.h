@@ -3,8 +3,8 @@
  * weftd's side of weft_conntrack (bpf/datapath.h, "Conntrack"): the
  * programs create and refresh entries and treat expired ones as missing;
  * weftd removes the expired ones, so the LRU map holds live flows and its
- * fill level means something. The programs' clock is bpf_ktime_get_ns(),
- * CLOCK_MONOTONIC: pass now_ns() (lib/clock.h).
+ * fill level means something. The programs' clock is CLOCK_MONOTONIC (read
+ * at tick resolution, bpf_ktime_get_coarse_ns()): pass now_ns() (lib/clock.h).
  */
 #ifndef WEFTD_CONNTRACK_H
 #define WEFTD_CONNTRACK_H
