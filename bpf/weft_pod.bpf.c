@@ -54,16 +54,19 @@ static __always_inline int flow_policy(enum weft_policy_dir dir, const struct l4
 				       const struct weft_endpoint_info *peer_ep, bool from_host)
 {
 	__be32 peer = dir == WEFT_POLICY_EGRESS ? l4->tuple.daddr[0] : l4->tuple.saddr[0];
-	__u32 id, rule = 0;
+	long verdict;
+	__u32 id;
 
 	if (dir == WEFT_POLICY_INGRESS && from_host)
 		return 0;
 	id = policy_peer_identity(peer, peer_ep);
 	if (dir == WEFT_POLICY_INGRESS && id == WEFT_IDENTITY_HOST)
 		return 0;
-	/* rule is for the flow events to come; the verdict is all that is
-	 * used today. */
-	return policy_check(weft_endpoint_id, dir, id, peer, &l4->tuple, &rule);
+	/* The allowing rule is for the flow events to come; the verdict is
+	 * all that is used today. */
+	verdict = policy_check(weft_endpoint_id, dir, id, peer,
+			       POLICY_PROTO_PORT(l4->tuple.protocol, bpf_ntohs(l4->tuple.dport)));
+	return verdict < 0 ? verdict : 0;
 }
 
 /*
@@ -93,7 +96,7 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 	struct weft_ct_entry *e;
 	struct l4_info l4;
 	enum ct_dir ctdir;
-	__u32 rev, checked;
+	__u32 rev, checked = 0;
 	__u64 now;
 	int verdict;
 
@@ -103,38 +106,41 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 	 * lifetimes counted in seconds need, for 13 ns less per packet than
 	 * bpf_ktime_get_ns() (bench/policy_cost.c). */
 	now = bpf_ktime_get_coarse_ns();
+	rev = policy_revision();
 	e = ct_lookup(&l4, now, &ctdir);
 	if (e) {
-		if (ctdir == CT_FORWARD) {
-			rev = policy_revision();
-			checked = dir == WEFT_POLICY_EGRESS ? e->rev_egress : e->rev_ingress;
-			if (!rev || checked != rev) {
-				verdict = flow_policy(dir, &l4, peer_ep, from_host);
-				if (verdict < 0) {
-					ct_delete(&l4, CT_FORWARD);
-					if (verdict == WEFT_DROP_POLICY_DENIED && checked)
-						return WEFT_DROP_POLICY_REVOKED;
-					return verdict;
-				}
-				if (dir == WEFT_POLICY_EGRESS)
-					e->rev_egress = rev;
-				else
-					e->rev_ingress = rev;
-			}
-		}
-		ct_update(e, &l4, ctdir, skb->len, now, count);
+		if (ctdir == CT_REPLY)
+			goto track;
+		checked = dir == WEFT_POLICY_EGRESS ? e->rev_egress : e->rev_ingress;
+		if (rev && checked == rev)
+			goto track;
+	} else if (ct_related(&l4, weft_pod_ipv4, dir == WEFT_POLICY_EGRESS, now)) {
 		return 0;
 	}
-	if (ct_related(&l4, weft_pod_ipv4, dir == WEFT_POLICY_EGRESS, now))
-		return 0;
+
+	/* One call site for the full check: the verifier walks an inlined
+	 * policy check once per call site, and it is most of what it walks. */
 	verdict = flow_policy(dir, &l4, peer_ep, from_host);
-	if (verdict < 0)
-		return verdict;
-	rev = policy_revision();
+	if (verdict < 0) {
+		if (!e)
+			return verdict;
+		ct_delete(&l4, CT_FORWARD);
+		return verdict == WEFT_DROP_POLICY_DENIED && checked ? WEFT_DROP_POLICY_REVOKED
+								     : verdict;
+	}
+	if (!e) {
+		if (dir == WEFT_POLICY_EGRESS)
+			ct_create(&l4, skb->len, now, rev, 0, count);
+		else
+			ct_create(&l4, skb->len, now, 0, rev, count);
+		return 0;
+	}
 	if (dir == WEFT_POLICY_EGRESS)
-		ct_create(&l4, skb->len, now, rev, 0, count);
+		e->rev_egress = rev;
 	else
-		ct_create(&l4, skb->len, now, 0, rev, count);
+		e->rev_ingress = rev;
+track:
+	ct_update(e, &l4, ctdir, skb->len, now, count);
 	return 0;
 }
 

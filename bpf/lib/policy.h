@@ -75,15 +75,17 @@ static __always_inline bool policy_has_ports(__u8 protocol)
 }
 
 /*
- * Does some entry of @map allow @peer in @key's direction (set by the caller), for @protocol and
- * destination port @port (host order), under
+ * Does some entry of @map allow @peer in @key's direction (set by the
+ * caller), for @protocol and destination port @port (host order), under
  * @shapes? The allowing entry's rule goes to @rule.
  *
- * A bounded loop over the 17 prefix lengths, most specific first: clang 14
- * keeps it a loop or unrolls it, and the verifier walks every iteration
- * either way (bounded loops, kernel >= 5.3); a shape not in @shapes costs a
- * bit test, no lookup. Every byte of @key is set before each lookup: the
- * hash covers the padding too.
+ * A bounded loop over the 17 prefix lengths, most specific first (clang 14
+ * keeps it a loop; the verifier walks each iteration, bounded loops being
+ * fine since 5.3); a shape not in @shapes costs a bit test, no lookup. The
+ * key is written before the shape test so that both ways through an
+ * iteration leave the same stack, and the verifier prunes the one it meets
+ * second. Every byte of @key is set before each lookup: the hash covers
+ * the padding too.
  */
 static __always_inline bool policy_match_peer(void *map, struct weft_policy_key *key, __u32 peer,
 					      __u32 shapes, __u8 protocol, __u16 port, __u32 *rule)
@@ -106,11 +108,11 @@ static __always_inline bool policy_match_peer(void *map, struct weft_policy_key 
 		return false;
 	key->protocol = protocol;
 	for (len = POLICY_PORT_BITS + 1; len-- > 0;) {
-		if (!(shapes & WEFT_POLICY_SHAPE_PREFIX(len)))
-			continue;
 		key->port_prefixlen = len;
 		/* The len leading bits of the port; 0xffff0000 >> 0 keeps none. */
 		key->port = bpf_htons(port & (__u16)(0xffff0000u >> len));
+		if (!(shapes & WEFT_POLICY_SHAPE_PREFIX(len)))
+			continue;
 		v = bpf_map_lookup_elem(map, key);
 		if (v) {
 			*rule = v->rule;
@@ -120,25 +122,41 @@ static __always_inline bool policy_match_peer(void *map, struct weft_policy_key 
 	return false;
 }
 
+/* A flow's protocol and destination port (host order) as one argument of
+ * policy_check(): a BPF function takes at most five. */
+#define POLICY_PROTO_PORT(protocol, port) ((__u32)(protocol) << 16 | (port))
+
 /*
- * May endpoint @ep_id open the flow @t in direction @dir with the peer at
- * @peer_addr, whose identity is @peer_id? Returns 0 and the allowing rule in
- * @rule, or the drop reason: WEFT_DROP_NO_POLICY_MAP when the endpoint has
- * no policy map (fail closed: an endpoint weftd has not given one yet, or
- * whose map is being replaced wrongly, allows nothing), and
+ * May endpoint @ep_id open a flow of @proto_port (POLICY_PROTO_PORT()) in
+ * direction @dir with the peer at @peer_addr, whose identity is @peer_id?
+ * Returns the allowing entry's rule cookie (>= 0), or the drop
+ * reason (< 0): WEFT_DROP_NO_POLICY_MAP when the endpoint has no policy map
+ * (fail closed: an endpoint weftd has not given one yet allows nothing),
  * WEFT_DROP_POLICY_DENIED when no entry allows the flow, including a
  * direction without a meta entry.
  *
  * The port is the packet's destination port in both directions: the port
  * the flow's opener connects to, which NetworkPolicy's ports name.
+ *
+ * A global function, the one exception to lib/'s static __always_inline,
+ * for the verifier: it checks a global function once, on its own and for
+ * any argument values, where it walks an inlined copy (and its 3 x 17
+ * iteration loops) again for every distinct state a caller reaches it in,
+ * and the transport parser leaves many (each protocol, ICMP error or not,
+ * a new or a stale flow). weft_from_pod went from 140,000 instructions
+ * verified to a tenth of that. The arguments are scalars because a global
+ * function cannot take the pointers its callers hold. It is only defined in
+ * weft_pod.bpf.c, the one object that includes this header; the call costs a
+ * few ns, and only on the full check, never on an established flow.
  */
-static __always_inline int policy_check(__u32 ep_id, enum weft_policy_dir dir, __u32 peer_id,
-					__be32 peer_addr, const struct weft_ct_key *t, __u32 *rule)
+__noinline long policy_check(__u32 ep_id, __u32 dir, __u32 peer_id, __be32 peer_addr,
+			     __u32 proto_port)
 {
+	__u8 protocol = proto_port >> 16;
+	__u16 dport = proto_port;
 	struct weft_policy_value *meta;
 	struct weft_policy_key key;
-	__u32 shapes, cidr;
-	__u16 port;
+	__u32 shapes, cidr, rule = 0;
 	void *map;
 
 	map = bpf_map_lookup_elem(&weft_policy_maps, &ep_id);
@@ -151,22 +169,21 @@ static __always_inline int policy_check(__u32 ep_id, enum weft_policy_dir dir, _
 	if (!meta)
 		return WEFT_DROP_POLICY_DENIED;
 	shapes = meta->shapes;
-	port = bpf_ntohs(t->dport);
 
 	/* The candidates one after the other rather than a loop over an
 	 * array of them: a variable index into the stack is harder on the
-	 * verifier than three inlined copies. Most specific peer first, so
-	 * the rule reported is the one naming the peer when there is one. */
-	if (policy_match_peer(map, &key, peer_id, shapes, t->protocol, port, rule))
-		return 0;
+	 * verifier than three copies. Most specific peer first, so the rule
+	 * reported is the one naming the peer when there is one. */
+	if (policy_match_peer(map, &key, peer_id, shapes, protocol, dport, &rule))
+		return rule;
 	if (shapes & WEFT_POLICY_SHAPE_CIDR_PEER) {
 		cidr = policy_cidr_identity(peer_addr);
-		if (cidr && policy_match_peer(map, &key, cidr, shapes, t->protocol, port, rule))
-			return 0;
+		if (cidr && policy_match_peer(map, &key, cidr, shapes, protocol, dport, &rule))
+			return rule;
 	}
 	if ((shapes & WEFT_POLICY_SHAPE_ANY_PEER) &&
-	    policy_match_peer(map, &key, WEFT_POLICY_ANY_PEER, shapes, t->protocol, port, rule))
-		return 0;
+	    policy_match_peer(map, &key, WEFT_POLICY_ANY_PEER, shapes, protocol, dport, &rule))
+		return rule;
 	return WEFT_DROP_POLICY_DENIED;
 }
 
