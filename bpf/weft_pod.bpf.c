@@ -118,13 +118,13 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 		return 0;
 	}
 
-	/* One call site for the full check: the verifier walks an inlined
-	 * policy check once per call site, and it is most of what it walks. */
+	/* A new flow, or one whose check is stale: one call site for both
+	 * keeps the inlined identity lookups one copy. */
 	verdict = flow_policy(dir, &l4, peer_ep, from_host);
 	if (verdict < 0) {
 		if (!e)
 			return verdict;
-		ct_delete(&l4, CT_FORWARD);
+		ct_delete(&l4);
 		return verdict == WEFT_DROP_POLICY_DENIED && checked ? WEFT_DROP_POLICY_REVOKED
 								     : verdict;
 	}

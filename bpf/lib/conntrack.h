@@ -192,17 +192,11 @@ static __always_inline void ct_create(const struct l4_info *l4, __u32 bytes, __u
 	bpf_map_update_elem(&weft_conntrack, &l4->tuple, &e, BPF_ANY);
 }
 
-/* The flow @e leaves the table: policy no longer allows it. */
-static __always_inline void ct_delete(const struct l4_info *l4, enum ct_dir dir)
+/* The flow the packet @l4 opened leaves the table: policy no longer allows
+ * it, so its replies must not pass either. */
+static __always_inline void ct_delete(const struct l4_info *l4)
 {
-	struct weft_ct_key rev;
-
-	if (dir == CT_FORWARD) {
-		bpf_map_delete_elem(&weft_conntrack, &l4->tuple);
-		return;
-	}
-	ct_tuple_swap(&rev, &l4->tuple);
-	bpf_map_delete_elem(&weft_conntrack, &rev);
+	bpf_map_delete_elem(&weft_conntrack, &l4->tuple);
 }
 
 /*
