@@ -67,6 +67,9 @@ BPFTEST_LIB_SRCS := $(filter-out $(BPFTEST_SRCS),$(wildcard tests/bpf/*.c))
 TESTBPF_SRCS := $(wildcard tests/bpf/*/*.bpf.c)
 # Small programs the bats suites drive (e.g. a sequenced traffic stream).
 TOOL_SRCS := $(wildcard tests/tools/*.c)
+# Benchmark programs (figures, not tests); they drive the BPF objects through
+# the BPF tests' harness.
+BENCH_SRCS := $(wildcard bench/*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/%.o)
 CNI_OBJS := $(CNI_SRCS:%.c=$(OUT)/%.o)
@@ -79,6 +82,7 @@ BPFTEST_BINS := $(BPFTEST_SRCS:tests/bpf/%.c=$(OUT)/tests/bpf/%)
 BPFTEST_LIB_OBJS := $(BPFTEST_LIB_SRCS:%.c=$(OUT)/%.o)
 TESTBPF_OBJS := $(TESTBPF_SRCS:%.bpf.c=$(OUT)/%.bpf.o)
 TOOL_BINS := $(TOOL_SRCS:%.c=$(OUT)/%)
+BENCH_BINS := $(BENCH_SRCS:%.c=$(OUT)/%)
 
 LIBWEFT := $(OUT)/libweft.a
 LIBCNI := $(OUT)/libweft-cni.a
@@ -133,8 +137,14 @@ $(OUT)/%.o: %.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-# Only the BPF tests include skeletons (weftd loads objects from --bpf-dir).
+# Only the BPF tests and benchmarks include skeletons (weftd loads objects
+# from --bpf-dir).
 $(BPFTEST_BINS:%=%.o) $(BPFTEST_LIB_OBJS): $(OUT)/tests/bpf/%.o: tests/bpf/%.c $(BPF_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BENCH_BINS:%=%.o): $(OUT)/bench/%.o: bench/%.c $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -171,7 +181,12 @@ $(OUT)/tests/tools/%: $(OUT)/tests/tools/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
-unit-tests: $(UNIT_BINS) $(BPFTEST_BINS) $(TESTBPF_OBJS) $(TOOL_BINS) ## Build the C unit and BPF tests and the test tools
+$(OUT)/bench/%: $(OUT)/bench/%.o $(BPFTEST_LIB_OBJS) $(LIBWEFT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF)
+
+# The benchmark programs are built with the tests so they do not rot.
+unit-tests: $(UNIT_BINS) $(BPFTEST_BINS) $(TESTBPF_OBJS) $(TOOL_BINS) $(BENCH_BINS) ## Build the C unit and BPF tests, the test tools and the benchmark programs
 
 # deps first, then the build in a second make that sees what deps installed.
 SUBMAKE = $(MAKE) --no-print-directory OUTPUT=$(OUT)
@@ -184,8 +199,8 @@ demo: deps ## Single-node demo: weftd + two pods in namespaces, ping, clean up
 	$(Q)$(SUBMAKE) all
 	$(Q)OUTPUT=$(OUT) scripts/demo.sh
 
-bench: deps ## Benchmarks (figures, not tests): CNI ADD latency, same-node and cross-node throughput, live upgrade
-	$(Q)$(SUBMAKE) all $(TOOL_BINS)
+bench: deps ## Benchmarks (figures, not tests): CNI ADD latency, same-node and cross-node throughput, live upgrade, policy cost per packet
+	$(Q)$(SUBMAKE) all $(TOOL_BINS) $(BENCH_BINS)
 	$(Q)OUTPUT=$(OUT) bench/run.sh
 
 # A fresh Debian 12 root (debootstrap, cached) runs `make demo` from a clean

@@ -10,3 +10,6 @@ echo
 bench/cross_node.sh
 echo
 bench/upgrade.sh
+echo
+# Per-packet cost of policy and conntrack (BPF_PROG_TEST_RUN, no namespaces).
+"$(realpath -m "${OUTPUT:-.output}")/bench/policy_cost"

@@ -216,7 +216,8 @@ enum weft_ct_flags {
 };
 
 struct weft_ct_entry {
-	__u64 expires_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) after which it is gone */
+	__u64 expires_ns; /* CLOCK_MONOTONIC ns after which it is gone; the programs
+			   * read it at tick resolution (bpf_ktime_get_coarse_ns()) */
 	__u64 packets_fwd;
 	__u64 bytes_fwd;
 	__u64 packets_rev;

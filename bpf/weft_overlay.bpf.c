@@ -82,7 +82,15 @@ int weft_from_overlay(struct __sk_buff *skb)
 	/* As in weft_from_pod: counted once here, then the destination's
 	 * weft_to_pod_local (same program type and attach type, as the
 	 * program array requires), or the redirect to its host veth when the
-	 * slot is empty. */
+	 * slot is empty.
+	 *
+	 * The destination's ingress policy runs on every one of these paths:
+	 * weft_to_pod_local and the host veth's weft_to_pod both run
+	 * to_pod(), conntrack and policy included, and a packet handed to
+	 * the host stack (forward-host) that the host routes on to a pod
+	 * leaves through that pod's host veth, so its weft_to_pod. None of
+	 * them is taken for the node's own traffic: skb->ingress_ifindex is
+	 * the VXLAN device's, and the source is a remote pod or node. */
 	ret = weft_verdict(skb, WEFT_DIR_OVERLAY, reason, action);
 	if (reason == WEFT_FWD_LOCAL && ret == TC_ACT_REDIRECT)
 		bpf_tail_call(skb, &weft_policy_progs, dst_id);

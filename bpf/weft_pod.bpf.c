@@ -3,9 +3,11 @@
  * The per-pod programs, attached by weftd with tcx on the pod's host-side veth:
  *
  *   weft_from_pod      tcx ingress = frames the pod sends: anti-spoofing, the
- *                      gateway's ARP answer, local delivery, remote pods
- *                      through the VXLAN device, else the host stack
- *   weft_to_pod        tcx egress  = frames going into the pod
+ *                      gateway's ARP answer, conntrack and egress policy,
+ *                      local delivery, remote pods through the VXLAN
+ *                      device, else the host stack
+ *   weft_to_pod        tcx egress  = frames going into the pod: conntrack
+ *                      and ingress policy
  *   weft_to_pod_local  never attached: weft_from_pod of another local pod
  *                      tail-calls it through weft_policy_progs[weft_endpoint_id]
  *                      to deliver straight into this pod (bpf_redirect_peer)
@@ -25,6 +27,9 @@
 #include "lib/ipv4.h"
 #include "lib/endpoint.h"
 #include "lib/overlay.h"
+#include "lib/l4.h"
+#include "lib/conntrack.h"
+#include "lib/policy.h"
 
 /*
  * Per-endpoint constants (weft_endpoint_id, weft_pod_ipv4, weft_pod_mac,
@@ -32,6 +37,112 @@
  * is WEFT_RODATA_ENDPOINT in datapath.h.
  */
 WEFT_RODATA_ENDPOINT(WEFT_RODATA_DECLARE)
+
+/* --- conntrack and policy ------------------------------------------------ */
+
+/*
+ * The full check of a packet in direction @dir that conntrack does not
+ * already know to be allowed. The peer is the destination on egress and the
+ * source on ingress; @peer_ep is its weft_endpoints entry when the caller
+ * has looked it up (from-pod: the destination), NULL otherwise.
+ *
+ * The node can always reach its pods (kubelet probes): on ingress, a packet
+ * the host sent (@from_host) or whose source has the host identity is
+ * allowed before any policy is read, even without a policy map.
+ */
+static __always_inline int flow_policy(enum weft_policy_dir dir, const struct l4_info *l4,
+				       const struct weft_endpoint_info *peer_ep, bool from_host)
+{
+	__be32 peer = dir == WEFT_POLICY_EGRESS ? l4->tuple.daddr[0] : l4->tuple.saddr[0];
+	long verdict;
+	__u32 id;
+
+	if (dir == WEFT_POLICY_INGRESS && from_host)
+		return 0;
+	id = policy_peer_identity(peer, peer_ep);
+	if (dir == WEFT_POLICY_INGRESS && id == WEFT_IDENTITY_HOST)
+		return 0;
+	/* The allowing rule is for the flow events to come; the verdict is
+	 * all that is used today. */
+	verdict = policy_check(weft_endpoint_id, dir, id, peer,
+			       POLICY_PROTO_PORT(l4->tuple.protocol, bpf_ntohs(l4->tuple.dport)));
+	return verdict < 0 ? verdict : 0;
+}
+
+/*
+ * Conntrack and policy for an IPv4 packet of this endpoint, in direction
+ * @dir. Returns 0 when the packet may go on, or a drop reason.
+ *
+ *   forward hit, checked in @dir at the current revision: pass (an
+ *     established flow costs the conntrack lookup and the revision read);
+ *   forward hit, checked at an older revision or never in @dir: the full
+ *     check; allowed: the revision is recorded; denied: the entry is
+ *     removed and the packet dropped, WEFT_DROP_POLICY_REVOKED for a flow
+ *     this direction had allowed, WEFT_DROP_POLICY_DENIED for one it sees
+ *     first (a local flow the peer's egress has just let out);
+ *   reply hit: pass, replies to an allowed connection are always allowed;
+ *   miss: an ICMP error about a tracked flow of this endpoint passes; any
+ *     other packet gets the full check, and an allowed one opens a flow
+ *     checked in @dir at the current revision.
+ *
+ * The packet counts toward its flow's counters when @count (see
+ * ct_update()). Packet pointers are invalid afterwards (l4_parse_ipv4()
+ * may pull headers).
+ */
+static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir dir,
+				    const struct weft_endpoint_info *peer_ep, bool from_host,
+				    bool count)
+{
+	struct weft_ct_entry *e;
+	struct l4_info l4;
+	enum ct_dir ctdir;
+	__u32 rev, checked = 0;
+	__u64 now;
+	int verdict;
+
+	if (!l4_parse_ipv4(skb, &l4))
+		return WEFT_DROP_INVALID_PACKET;
+	/* The coarse clock: CLOCK_MONOTONIC at tick resolution, which is all
+	 * lifetimes counted in seconds need, for 13 ns less per packet than
+	 * bpf_ktime_get_ns() (bench/policy_cost.c). */
+	now = bpf_ktime_get_coarse_ns();
+	rev = policy_revision();
+	e = ct_lookup(&l4, now, &ctdir);
+	if (e) {
+		if (ctdir == CT_REPLY)
+			goto track;
+		checked = dir == WEFT_POLICY_EGRESS ? e->rev_egress : e->rev_ingress;
+		if (rev && checked == rev)
+			goto track;
+	} else if (ct_related(&l4, weft_pod_ipv4, dir == WEFT_POLICY_EGRESS, now)) {
+		return 0;
+	}
+
+	/* A new flow, or one whose check is stale: one call site for both
+	 * keeps the inlined identity lookups one copy. */
+	verdict = flow_policy(dir, &l4, peer_ep, from_host);
+	if (verdict < 0) {
+		if (!e)
+			return verdict;
+		ct_delete(&l4);
+		return verdict == WEFT_DROP_POLICY_DENIED && checked ? WEFT_DROP_POLICY_REVOKED
+								     : verdict;
+	}
+	if (!e) {
+		if (dir == WEFT_POLICY_EGRESS)
+			ct_create(&l4, skb->len, now, rev, 0, count);
+		else
+			ct_create(&l4, skb->len, now, 0, rev, count);
+		return 0;
+	}
+	if (dir == WEFT_POLICY_EGRESS)
+		e->rev_egress = rev;
+	else
+		e->rev_ingress = rev;
+track:
+	ct_update(e, &l4, ctdir, skb->len, now, count);
+	return 0;
+}
 
 /* --- from-pod ------------------------------------------------------------ */
 
@@ -106,13 +217,23 @@ static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int
 	struct weft_endpoint_info *ep;
 	struct ethhdr *eth;
 	struct iphdr *ip;
+	int verdict;
 
 	if (!ipv4_parse(skb, &eth, &ip))
 		return WEFT_DROP_INVALID_PACKET;
 	if (ip->saddr != weft_pod_ipv4)
 		return WEFT_DROP_SPOOFED_IP;
 
+	/* Looked up before the egress check, which needs the destination's
+	 * identity for a new flow, and kept for the routing after it. A
+	 * packet for a local pod is counted in its flow by that pod's
+	 * to-pod, which always runs next (tail call or host veth). */
 	ep = endpoint_lookup_ipv4(ip->daddr);
+	verdict = pod_flow(skb, WEFT_POLICY_EGRESS, ep, false, !ep);
+	if (verdict < 0)
+		return verdict;
+	if (!ipv4_parse(skb, &eth, &ip))
+		return WEFT_DROP_INVALID_PACKET;
 	if (!ep)
 		return from_pod_remote_ipv4(skb, ip, action);
 	/* ep is only read here: the tail call happens after weft_verdict(),
@@ -170,14 +291,25 @@ int weft_from_pod(struct __sk_buff *skb)
 
 /*
  * The checks on every frame entering this pod, whichever way it comes:
- * weft_to_pod on the host veth's egress, or weft_to_pod_local tail-called
- * from another local pod's weft_from_pod. Both count under WEFT_DIR_TO_POD
- * with the reasons returned here.
+ * weft_to_pod on the host veth's egress (the host stack: the node itself,
+ * the world through the node, and the fallback redirects of weft_from_pod
+ * and weft_from_overlay), or weft_to_pod_local tail-called from another
+ * local pod's weft_from_pod or from weft_from_overlay. Both count under
+ * WEFT_DIR_TO_POD with the reasons returned here, and both run the ingress
+ * policy.
+ *
+ * @host_veth: running on the host veth's egress, where a packet the node
+ * itself sent has skb->ingress_ifindex 0 (skb_iif is only set when a device
+ * receives a packet; measured on this kernel with a veth: 0 for the node's
+ * own ping, the ifindex of the ingress device for a forwarded one). On the
+ * tail-call path the packet was received by a pod's or the VXLAN device, so
+ * it never is the node's own.
  */
-static __always_inline enum weft_reason to_pod(struct __sk_buff *skb)
+static __always_inline enum weft_reason to_pod(struct __sk_buff *skb, bool host_veth)
 {
 	struct ethhdr *eth = eth_hdr(skb);
 	struct iphdr *ip;
+	int verdict;
 
 	if (!eth)
 		return WEFT_DROP_INVALID_PACKET;
@@ -192,7 +324,10 @@ static __always_inline enum weft_reason to_pod(struct __sk_buff *skb)
 			return WEFT_DROP_INVALID_PACKET;
 		if (ip->daddr != weft_pod_ipv4)
 			return WEFT_DROP_NOT_FOR_POD;
-		/* Ingress policy and conntrack replies go here. */
+		verdict = pod_flow(skb, WEFT_POLICY_INGRESS, NULL,
+				   host_veth && skb->ingress_ifindex == 0, true);
+		if (verdict < 0)
+			return verdict;
 		return WEFT_FWD_TO_POD;
 	default: return WEFT_DROP_UNSUPPORTED_L3;
 	}
@@ -201,7 +336,7 @@ static __always_inline enum weft_reason to_pod(struct __sk_buff *skb)
 SEC("tcx/egress")
 int weft_to_pod(struct __sk_buff *skb)
 {
-	return weft_verdict(skb, WEFT_DIR_TO_POD, to_pod(skb), TC_ACT_OK);
+	return weft_verdict(skb, WEFT_DIR_TO_POD, to_pod(skb, true), TC_ACT_OK);
 }
 
 /*
@@ -225,7 +360,7 @@ int weft_to_pod(struct __sk_buff *skb)
 SEC("tcx/ingress")
 int weft_to_pod_local(struct __sk_buff *skb)
 {
-	enum weft_reason reason = to_pod(skb);
+	enum weft_reason reason = to_pod(skb, false);
 	int action = TC_ACT_OK;
 
 	if (reason > 0)

@@ -6,4 +6,9 @@
  * jump when the wall clock is set. */
 long long now_ms(void);
 
+/* Nanoseconds on CLOCK_MONOTONIC: the clock of the BPF programs'
+ * bpf_ktime_get_ns() and bpf_ktime_get_coarse_ns(), so their timestamps
+ * (conntrack expiry) compare with it. */
+unsigned long long now_ns(void);
+
 #endif

@@ -114,9 +114,16 @@ void pkt_ipv4(struct pkt *p, const char *src, const char *dst, uint8_t ttl, size
 
 struct run run_prog(const struct bpf_program *prog, const struct pkt *in)
 {
+	return run_prog_iif(prog, in, 0);
+}
+
+struct run run_prog_iif(const struct bpf_program *prog, const struct pkt *in, uint32_t iif)
+{
+	struct __sk_buff ctx = {.ingress_ifindex = iif};
 	struct run r = {0};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->buf, .data_size_in = in->len,
-		    .data_out = r.out.buf, .data_size_out = sizeof(r.out.buf), .repeat = 1);
+		    .data_out = r.out.buf, .data_size_out = sizeof(r.out.buf), .repeat = 1,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
 
 	r.err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
 	r.retval = opts.retval;
@@ -151,8 +158,15 @@ struct weft_metrics_value metric(const struct weft_pod_bpf *skel, int dir, int r
 struct run expect(const struct weft_pod_bpf *skel, const struct bpf_program *prog, int dir,
 		  const struct pkt *in, int want_ret, int reason, const char *what)
 {
+	return expect_iif(skel, prog, dir, in, 0, want_ret, reason, what);
+}
+
+struct run expect_iif(const struct weft_pod_bpf *skel, const struct bpf_program *prog, int dir,
+		      const struct pkt *in, uint32_t iif, int want_ret, int reason,
+		      const char *what)
+{
 	struct weft_metrics_value before = metric(skel, dir, reason), after;
-	struct run r = run_prog(prog, in);
+	struct run r = run_prog_iif(prog, in, iif);
 
 	after = metric(skel, dir, reason);
 	CHECK(r.err == 0 && r.retval == want_ret, "%s: returns %d (got err %d, ret %d)", what,
@@ -202,8 +216,10 @@ struct run expect_local(const struct weft_pod_bpf *a, const struct pkt *in, int 
 
 int put_peer_endpoint(struct weft_pod_bpf *a, const char *ip)
 {
-	struct weft_endpoint_info ep = {
-		.ifindex = PEER_IFINDEX, .endpoint_id = PEER_ID, .flags = WEFT_EP_F_LOCAL};
+	struct weft_endpoint_info ep = {.ifindex = PEER_IFINDEX,
+					.endpoint_id = PEER_ID,
+					.identity = PEER_IDENTITY,
+					.flags = WEFT_EP_F_LOCAL};
 	struct weft_ip_key key = {.family = WEFT_FAMILY_IPV4};
 
 	key.addr[0] = ip4(ip);
@@ -297,6 +313,8 @@ struct weft_pod_bpf *load_peer(struct weft_pod_bpf *a)
 	if (!err)
 		err = weft_pod_bpf__load(b);
 	CHECK_INT(err, 0, "load the peer copy with its constants (verifier)");
+	if (!err)
+		err = policy_open(a, PEER_ID);
 	if (err) {
 		weft_pod_bpf__destroy(b);
 		return NULL;
@@ -326,15 +344,15 @@ struct weft_overlay_bpf *load_overlay(struct weft_pod_bpf *a)
 
 /* --- the runner ---------------------------------------------------------- */
 
-/* Endpoint A with its constants patched in, as weftd loads it for a pod. */
-static struct weft_pod_bpf *load_pod(void)
+/* Endpoint A with its constants patched in, as weftd loads it for a pod,
+ * and the policy weftd gives an endpoint no policy selects. */
+int load_pod_quiet(struct weft_pod_bpf **out)
 {
 	struct weft_pod_bpf *skel = weft_pod_bpf__open();
 	int err;
 
-	CHECK(skel != NULL, "open the weft_pod skeleton");
 	if (!skel)
-		return NULL;
+		return -errno;
 	skel->rodata->weft_endpoint_id = POD_ID;
 	skel->rodata->weft_pod_ipv4 = ip4(POD_IP);
 	memcpy(skel->rodata->weft_pod_mac, pod_mac, ETH_ALEN);
@@ -342,11 +360,24 @@ static struct weft_pod_bpf *load_pod(void)
 	skel->rodata->weft_host_ifindex = HOST_IFINDEX;
 
 	err = weft_pod_bpf__load(skel);
-	CHECK_INT(err, 0, "load weft_pod with endpoint constants (verifier)");
+	if (!err)
+		err = policy_open(skel, POD_ID);
+	if (!err)
+		err = policy_revision_set(skel, 1);
 	if (err) {
 		weft_pod_bpf__destroy(skel);
-		return NULL;
+		return err;
 	}
+	*out = skel;
+	return 0;
+}
+
+static struct weft_pod_bpf *load_pod(void)
+{
+	struct weft_pod_bpf *skel = NULL;
+	int err = load_pod_quiet(&skel);
+
+	CHECK_INT(err, 0, "load weft_pod with endpoint constants (verifier), open policy");
 	return skel;
 }
 

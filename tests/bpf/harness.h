@@ -24,6 +24,7 @@
 #include "weft_overlay.skel.h"
 #include "weft_pod.skel.h"
 #include "tests/unit/testing.h"
+#include "tests/bpf/harness_policy.h"
 
 /* The endpoint under test (A), and a second local pod (B, the peer). */
 extern const uint8_t pod_mac[ETH_ALEN], host_mac[ETH_ALEN];
@@ -81,6 +82,12 @@ struct run {
 };
 
 struct run run_prog(const struct bpf_program *prog, const struct pkt *in);
+/*
+ * The same with skb->ingress_ifindex = @iif. BPF_PROG_TEST_RUN otherwise
+ * leaves it 0, which weft_to_pod reads as a packet the node itself sent
+ * (allowed by policy); a forwarded packet has the ifindex it came in on.
+ */
+struct run run_prog_iif(const struct bpf_program *prog, const struct pkt *in, uint32_t iif);
 /* One counter of weft_metrics, summed over the CPUs. */
 struct weft_metrics_value metric(const struct weft_pod_bpf *skel, int dir, int reason);
 
@@ -90,6 +97,10 @@ struct weft_metrics_value metric(const struct weft_pod_bpf *skel, int dir, int r
  */
 struct run expect(const struct weft_pod_bpf *skel, const struct bpf_program *prog, int dir,
 		  const struct pkt *in, int want_ret, int reason, const char *what);
+/* expect() through run_prog_iif(). */
+struct run expect_iif(const struct weft_pod_bpf *skel, const struct bpf_program *prog, int dir,
+		      const struct pkt *in, uint32_t iif, int want_ret, int reason,
+		      const char *what);
 
 /* Packets and bytes of one counter, before and after a run. */
 struct delta {
@@ -129,6 +140,13 @@ int put_overlay_ipcache(struct weft_pod_bpf *a);
 struct weft_pod_bpf *load_peer(struct weft_pod_bpf *a);
 /* weft_overlay.bpf.o on A's maps, as weftd loads it on the pinned ones. */
 struct weft_overlay_bpf *load_overlay(struct weft_pod_bpf *a);
+
+/*
+ * Endpoint A (POD_ID, POD_IP, ...) loaded with its constants, with an open
+ * policy map and policy revision 1: 0 and *out, or -errno. Prints nothing
+ * (the benchmark uses it too); the runner checks it.
+ */
+int load_pod_quiet(struct weft_pod_bpf **out);
 
 /* --- the runner ---------------------------------------------------------- */
 

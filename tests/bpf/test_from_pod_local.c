@@ -38,7 +38,7 @@ static void test_local(struct weft_pod_bpf *a)
 
 	/* A TTL whose checksum update carries around the 16-bit boundary. */
 	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
-	pkt_ipv4(&p, POD_IP, PEER_IP, 255, 0);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 255, 8);
 	r = run_prog(prog, &p);
 	ip = (const void *)(r.out.buf + sizeof(*eth));
 	CHECK(r.retval == TC_ACT_REDIRECT && ip->ttl == 254 && csum16(ip, sizeof(*ip)) == 0,
