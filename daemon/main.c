@@ -130,7 +130,7 @@ static void tick(void *ctx)
 	/* DELs the plugin recorded while a call to us timed out. */
 	reconcile_pending(d);
 	overlay_tick(d->overlay);
-	policy_flush(d->policy);
+	policy_tick(d->policy);
 }
 
 static void on_cluster_file(void *ctx)

@@ -18,18 +18,51 @@ struct ct_batch {
 	struct weft_ct_entry vals[CT_BATCH];
 };
 
-/* Delete @key if it is still expired at @now_ns: true when it went. */
-static bool ct_remove_expired(int map_fd, const struct weft_ct_key *key, uint64_t now_ns)
+/* Which entries a walk counts as doomed (and removes, if asked). */
+struct ct_filter {
+	bool (*doomed)(const struct ct_filter *f, const struct weft_ct_key *k,
+		       const struct weft_ct_entry *e);
+	uint64_t now_ns;
+	const struct weft_ip_key *addrs;
+	int n_addrs;
+};
+
+static bool is_expired(const struct ct_filter *f, const struct weft_ct_key *k,
+		       const struct weft_ct_entry *e)
+{
+	(void)k;
+	return e->expires_ns < f->now_ns;
+}
+
+static bool addr_is(const struct weft_ip_key *a, uint8_t family, const __u32 *addr)
+{
+	return a->family == family && !memcmp(a->addr, addr, sizeof(a->addr));
+}
+
+static bool has_addr(const struct ct_filter *f, const struct weft_ct_key *k,
+		     const struct weft_ct_entry *e)
+{
+	(void)e;
+	for (int i = 0; i < f->n_addrs; i++)
+		if (addr_is(&f->addrs[i], k->family, k->saddr) ||
+		    addr_is(&f->addrs[i], k->family, k->daddr))
+			return true;
+	return false;
+}
+
+/* Delete @key if it is still doomed now (re-read: the datapath may have
+ * refreshed it since the batch): true when it went. */
+static bool ct_remove(int map_fd, const struct weft_ct_key *key, const struct ct_filter *f)
 {
 	struct weft_ct_entry e;
 
-	if (bpf_map_lookup_elem(map_fd, key, &e) || e.expires_ns >= now_ns)
+	if (bpf_map_lookup_elem(map_fd, key, &e) || !f->doomed(f, key, &e))
 		return false;
 	/* ENOENT: the LRU evicted it first, which is the same outcome. */
 	return bpf_map_delete_elem(map_fd, key) == 0;
 }
 
-static int ct_walk(int map_fd, uint64_t now_ns, bool remove, struct ct_gc_stats *out)
+static int ct_walk(int map_fd, const struct ct_filter *f, bool remove, struct ct_gc_stats *out)
 {
 	/* The batch cursor of a hash map is a bucket index; room for a key
 	 * keeps it valid for any map type's cursor. */
@@ -57,12 +90,12 @@ static int ct_walk(int map_fd, uint64_t now_ns, bool remove, struct ct_gc_stats 
 		}
 		first = false;
 		for (__u32 i = 0; i < n; i++) {
-			if (b->vals[i].expires_ns >= now_ns) {
+			if (!f->doomed(f, &b->keys[i], &b->vals[i])) {
 				out->live++;
 				continue;
 			}
 			out->expired++;
-			if (remove && ct_remove_expired(map_fd, &b->keys[i], now_ns))
+			if (remove && ct_remove(map_fd, &b->keys[i], f))
 				out->removed++;
 		}
 	}
@@ -73,10 +106,21 @@ out_free:
 
 int ct_gc(int map_fd, uint64_t now_ns, struct ct_gc_stats *out)
 {
-	return ct_walk(map_fd, now_ns, true, out);
+	struct ct_filter f = {.doomed = is_expired, .now_ns = now_ns};
+
+	return ct_walk(map_fd, &f, true, out);
 }
 
 int ct_count(int map_fd, uint64_t now_ns, struct ct_gc_stats *out)
 {
-	return ct_walk(map_fd, now_ns, false, out);
+	struct ct_filter f = {.doomed = is_expired, .now_ns = now_ns};
+
+	return ct_walk(map_fd, &f, false, out);
+}
+
+int ct_purge_addrs(int map_fd, const struct weft_ip_key *addrs, int n, struct ct_gc_stats *out)
+{
+	struct ct_filter f = {.doomed = has_addr, .addrs = addrs, .n_addrs = n};
+
+	return ct_walk(map_fd, &f, true, out);
 }

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "bpf/datapath.h"
+
 struct ct_gc_stats {
 	unsigned int live;    /* entries not expired at now_ns */
 	unsigned int expired; /* entries expired at now_ns */
@@ -27,5 +29,9 @@ int ct_gc(int map_fd, uint64_t now_ns, struct ct_gc_stats *out);
 
 /* The same walk without deleting: live and expired entries (removed 0). */
 int ct_count(int map_fd, uint64_t now_ns, struct ct_gc_stats *out);
+/* Remove every flow from or to one of @addrs (an endpoint that went: a new
+ * pod given its address must not inherit its flows, replies included).
+ * "expired" counts the matching entries here. */
+int ct_purge_addrs(int map_fd, const struct weft_ip_key *addrs, int n, struct ct_gc_stats *out);
 
 #endif

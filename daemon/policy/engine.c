@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon/cluster/cluster.h"
+#include "daemon/datapath/conntrack.h"
 #include "daemon/datapath/maps.h"
 #include "daemon/policy/cidrs.h"
 #include "daemon/policy/compile.h"
@@ -14,6 +15,7 @@
 #include "daemon/policy/identity.h"
 #include "daemon/policy/netpol.h"
 #include "daemon/policy/peers.h"
+#include "clock.h"
 #include "hash.h"
 #include "log.h"
 #include "steps.h"
@@ -583,14 +585,39 @@ free_ep:
 
 void policy_endpoint_del(struct policy *pol, uint32_t id)
 {
+	int ct = maps_fd(pol->maps, WEFT_MAP_CONNTRACK);
+	struct ct_gc_stats st;
+
 	for (struct pol_ep **pp = &pol->eps; *pp; pp = &(*pp)->next) {
 		struct pol_ep *ep = *pp;
 
 		if (ep->id != id)
 			continue;
 		*pp = ep->next;
+		/* Its flows go with it: the next pod given its address must
+		 * not inherit them (a reply passes without any policy check). */
+		if (ct >= 0 && !ct_purge_addrs(ct, ep->ips, ep->n_ips, &st) && st.removed)
+			pr_debug("endpoint %u: %u conntrack entries removed", id, st.removed);
 		ep_free(pol, ep, true);
 		return;
+	}
+}
+
+void policy_tick(struct policy *pol)
+{
+	uint64_t now = now_ns();
+	int ct = maps_fd(pol->maps, WEFT_MAP_CONNTRACK);
+	struct ct_gc_stats st;
+
+	policy_flush(pol);
+	if (ct < 0 || now - pol->last_ct_gc_ns < POLICY_CT_GC_INTERVAL_NS)
+		return;
+	pol->last_ct_gc_ns = now;
+	if (!ct_gc(ct, now, &st)) {
+		pol->ct_live = st.live;
+		if (st.removed)
+			pr_debug("conntrack: %u expired entries removed, %u live", st.removed,
+				 st.live);
 	}
 }
 

@@ -63,6 +63,9 @@ void policy_endpoint_del(struct policy *pol, uint32_t id);
 /* Compile and write what the last changes marked. Called after every
  * batch of model changes and from the tick (retries). */
 void policy_flush(struct policy *pol);
+/* From weftd's 1 s tick: policy_flush() (retries), and every
+ * POLICY_CT_GC_INTERVAL_NS the conntrack GC. */
+void policy_tick(struct policy *pol);
 /* Reopen the shared maps after an upgrade changed their layout. */
 void policy_maps_changed(struct policy *pol);
 

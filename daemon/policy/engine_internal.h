@@ -14,6 +14,10 @@
 
 struct netpol;
 
+/* Expired conntrack entries are removed this often; the LRU evicts the
+ * oldest first anyway when the table fills between two runs. */
+#define POLICY_CT_GC_INTERVAL_NS (10ULL * 1000 * 1000 * 1000)
+
 /* How an endpoint's map was last built. */
 enum ep_state {
 	EP_OPEN,	  /* no policy selects it */
@@ -61,6 +65,8 @@ struct policy {
 	 * until it moves. Never 0, which turns the reuse off. */
 	uint64_t view_gen;
 	bool any_dirty;
+	uint64_t last_ct_gc_ns; /* CLOCK_MONOTONIC of the last conntrack GC */
+	unsigned int ct_live;	/* live entries the last GC saw */
 	uint64_t last_flush_us; /* how long the last flush with work took */
 	unsigned int last_flush_eps;
 };
