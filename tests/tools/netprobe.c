@@ -7,13 +7,19 @@
  *	addresses; greet each TCP/SCTP connection with "NAME\n" and then echo
  *	what it sends; answer each UDP datagram with "NAME\n". Prints "ready"
  *	once every socket is bound, then runs until killed.
- *   netprobe probe [--timeout-ms N] TARGET...      TARGET = IP/tcp|udp|sctp/PORT
- *	probe every TARGET at once (non-blocking sockets, one poll loop) and
- *	print one line per target, in the order given:
+ *   netprobe probe [--timeout-ms N] [--from LABEL=NETNS] TARGET... [--from ...]
+ *	TARGET = IP/tcp|udp|sctp/PORT. Probe every TARGET at once
+ *	(non-blocking sockets, one poll loop) and print one line per target, in
+ *	the order given:
  *	  TARGET ok NAME         the server answered, NAME is who answered
  *	  TARGET fail REASON     timeout, refused, reset, unreachable, unsupported, ...
  *	TCP and SCTP: connect and read the greeting; UDP: send, wait for the
  *	answer, send once more half-way through the timeout. Exit 0 when it ran.
+ *	--from: the targets after it are probed from the network namespace
+ *	NETNS (a path such as /run/netns/NAME; a socket stays in the namespace
+ *	it was made in), and their lines start with "LABEL ". One process then
+ *	probes a whole matrix: one start-up instead of one per pod, and every
+ *	probe truly at once.
  *   netprobe hold [--interval-ms N] [--duration-ms N] IP PORT
  *	one TCP connection kept open: one small message every interval, one
  *	line per message: "MS ok SEQ" when its echo came back before the next
@@ -32,13 +38,16 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,7 +58,8 @@
 
 #define NAME_MAX_LEN	 63
 #define MAX_PORTS	 16
-#define MAX_TARGETS	 1024
+#define MAX_TARGETS	 4096
+#define MAX_SOURCES	 64
 #define MAX_FDS		 1024 /* serve: listeners + open connections */
 #define DEFAULT_TIMEOUT	 1000
 #define DEFAULT_INTERVAL 100
@@ -318,6 +328,7 @@ enum probe_state { P_CONNECT, P_READ, P_DONE };
 
 struct target {
 	const char *text;
+	int source; /* index into the --from namespaces, -1: this process's */
 	struct sockaddr_in sa;
 	int proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
 	int fd;
@@ -450,15 +461,48 @@ static void target_read(struct target *t)
 	}
 }
 
+struct source {
+	char label[NAME_MAX_LEN + 1];
+	int fd; /* the namespace, open */
+};
+
+/* --from LABEL=NETNS: the namespace opened now, entered when its targets start. */
+static int parse_source(const char *arg, struct source *src)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg || (size_t)(eq - arg) > NAME_MAX_LEN)
+		return -EINVAL;
+	memcpy(src->label, arg, (size_t)(eq - arg));
+	src->label[eq - arg] = '\0';
+	src->fd = open(eq + 1, O_RDONLY | O_CLOEXEC);
+	if (src->fd < 0)
+		return -errno;
+	return 0;
+}
+
+/* A matrix opens a socket per probe: as many descriptors as the hard limit
+ * allows. */
+static void raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 static int probe(int argc, char **argv)
 {
 	static struct target targets[MAX_TARGETS];
 	static struct pollfd pfd[MAX_TARGETS];
 	static size_t idx[MAX_TARGETS];
+	static struct source sources[MAX_SOURCES];
 	long timeout = DEFAULT_TIMEOUT;
 	int64_t start, now, next;
 	size_t n = 0, i, np;
-	int a, ret;
+	int a, ret, nsrc = 0, cur = -1;
 
 	for (a = 0; a < argc; a++) {
 		if (!strcmp(argv[a], "--timeout-ms") && a + 1 < argc) {
@@ -468,21 +512,44 @@ static int probe(int argc, char **argv)
 			}
 			continue;
 		}
+		if (!strcmp(argv[a], "--from") && a + 1 < argc) {
+			ret = nsrc == MAX_SOURCES ? -E2BIG
+						  : parse_source(argv[++a], &sources[nsrc]);
+			if (ret) {
+				fprintf(stderr,
+					"netprobe probe: --from %s: LABEL=NETNS (at most %d): %s\n",
+					argv[a], MAX_SOURCES, strerror(-ret));
+				return 2;
+			}
+			nsrc++;
+			continue;
+		}
 		if (n == MAX_TARGETS || parse_target(argv[a], &targets[n])) {
 			fprintf(stderr,
 				"netprobe probe: TARGET: IP/tcp|udp|sctp/PORT (at most %d), got %s\n",
 				MAX_TARGETS, argv[a]);
 			return 2;
 		}
-		n++;
+		targets[n++].source = nsrc - 1;
 	}
 	if (!n) {
-		fprintf(stderr, "usage: netprobe probe [--timeout-ms N] IP/tcp|udp|sctp/PORT...\n");
+		fprintf(stderr, "usage: netprobe probe [--timeout-ms N] [--from LABEL=NETNS] "
+				"IP/tcp|udp|sctp/PORT...\n");
 		return 2;
 	}
+	raise_nofile();
 	start = mono_ms();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (targets[i].source != cur) {
+			cur = targets[i].source;
+			if (setns(sources[cur].fd, CLONE_NEWNET)) {
+				fprintf(stderr, "netprobe probe: into %s's namespace: %s\n",
+					sources[cur].label, strerror(errno));
+				return 1;
+			}
+		}
 		target_start(&targets[i]);
+	}
 	for (;;) {
 		now = mono_ms();
 		np = 0;
@@ -529,6 +596,8 @@ static int probe(int argc, char **argv)
 		}
 	}
 	for (i = 0; i < n; i++) {
+		if (targets[i].source >= 0)
+			printf("%s ", sources[targets[i].source].label);
 		if (targets[i].fail)
 			printf("%s fail %s\n", targets[i].text, targets[i].fail);
 		else
@@ -759,7 +828,8 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "has-sctp"))
 		return has_sctp();
 	fprintf(stderr, "usage: netprobe serve [--name NAME] PORT...\n"
-			"       netprobe probe [--timeout-ms N] IP/tcp|udp|sctp/PORT...\n"
+			"       netprobe probe [--timeout-ms N] [--from LABEL=NETNS] "
+			"IP/tcp|udp|sctp/PORT...\n"
 			"       netprobe hold [--interval-ms N] [--duration-ms N] IP PORT\n"
 			"       netprobe has-sctp\n");
 	return 2;
