@@ -6,8 +6,9 @@
 # networking.k8s.io/v1 NetworkPolicy objects (and labels) into the cluster
 # file, then probes every pod and the external host from every pod, over TCP
 # and UDP (SCTP where the kernel has it) on ports 80 and 81, and compares the
-# whole matrix with the expected one; it must match within a second or so of
-# the write (see NP_CONVERGE_MAX_MS) and keep matching.
+# whole matrix with the expected one. The change must have landed within a
+# second of the write (no round starting later may still differ, see
+# NP_LAND_MAX_MS in netpol.bash), and the match must hold.
 #
 # The expectations are written the way the e2e suite writes them: start
 # from everything reachable (expect_all allow), then deny or allow by
