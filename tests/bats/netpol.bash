@@ -306,10 +306,10 @@ netpol_delete() {
 
 # np_object_edit FILE JQ [ARGS...]: FILE's object through jq, written out.
 np_object_edit() {
-	local f=$WT_DIR/objects/$1.json filter=$2 obj
+	local name=$1 filter=$2 obj
 	shift 2
-	obj=$(jq "$@" "$filter" "$f") || return 1
-	cl_object_put "$1" "$obj"
+	obj=$(jq "$@" "$filter" "$WT_DIR/objects/$name.json") || return 1
+	cl_object_put "$name" "$obj"
 	np_file_write
 }
 
@@ -446,8 +446,15 @@ np_diff() {
 }
 
 # np_report: the last round against the expectation, on stderr: one grid per
-# protocol and port that has a difference, then the differences one by one.
+# protocol and port that has a difference, then the differences one by one,
+# then what the weftd said that was not routine (a refused cluster file, a
+# policy it could not compile).
 np_report() {
+	local i
+	for i in 1 2; do
+		grep -E ' (warn|error): ' "$(cl_node_dir "$i")/weftd.log" 2>/dev/null | tail -5 |
+			sed "s/^/node $i weftd: /" >&2
+	done
 	awk -v pods="${NP_PODS[*]}" -v targets="${NP_TARGETS[*]}" -v protos="${NP_PROTOS[*]}" \
 		-v ports="${NP_PORTS[*]}" '
 	NR == FNR { k = $1 " " $2 " " $3 " " $4; G[k] = $5; W[k] = $6; next }
