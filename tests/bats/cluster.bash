@@ -251,10 +251,12 @@ cluster_file_write_raw() {
 	mv -f "$tmp" "$CL_FILE"
 }
 
+# cl_namespace_json NAME [LABELS]: LABELS (a JSON object) next to the
+# kubernetes.io/metadata.name label the API server always sets.
 cl_namespace_json() {
-	jq -n --arg n "$1" '{apiVersion: "v1", kind: "Namespace",
+	jq -n --arg n "$1" --argjson l "${2:-{\}}" '{apiVersion: "v1", kind: "Namespace",
 		metadata: {name: $n, uid: ("uid-ns-" + $n),
-			labels: {"kubernetes.io/metadata.name": $n}},
+			labels: ($l + {"kubernetes.io/metadata.name": $n})},
 		status: {phase: "Active"}}'
 }
 
@@ -276,6 +278,84 @@ cl_pod_json() {
 		spec: {nodeName: $node, containers: [{name: "c", image: "none",
 			ports: [{containerPort: 8080, protocol: "TCP"}]}]},
 		status: {phase: "Running", hostIP: $hip, podIP: $ip, podIPs: [{ip: $ip}]}}'
+}
+
+# --- pods in their Kubernetes namespaces, as the API server has them -----------
+#
+# cluster_pod_add above writes a pod of namespace "default" once its ADD is
+# done. A NetworkPolicy engine needs what a real cluster gives it: the Pod
+# object (namespace, labels, declared ports, node) exists before kubelet runs
+# the CNI ADD, and status.podIP follows after it. These do that, in three
+# steps a test can batch (one cluster file write per step for many pods):
+#
+#   cluster_namespace_put NS [LABELS]              the Namespace object
+#   cluster_k8s_pod_put I NS NAME LABELS CONTAINERS   the Pod, Pending, on node I
+#   cluster_k8s_pod_cni_add I NS NAME               its netns $WT_ID-p-NS-NAME and ADD
+#   cluster_k8s_pod_running NS NAME IP              status Running with podIP
+#
+# then cluster_file_write. Object files: 20-namespace-NS, 30-pod-NS-NAME.
+
+cluster_namespace_put() {
+	cl_object_put "20-namespace-$1" "$(cl_namespace_json "$1" "${2:-{\}}")"
+}
+
+# The Pod object as the scheduler leaves it (spec.nodeName set, phase
+# Pending, no IP) and what kubelet reports after the ADD, as jq functions so
+# that a fixture can build many pods in one jq run.
+CL_K8S_POD_JQ='
+def k8s_pod($node; $hip; $ns; $p; $l; $c):
+	{apiVersion: "v1", kind: "Pod",
+	 metadata: {name: $p, namespace: $ns, uid: ("uid-" + $ns + "-" + $p), labels: $l},
+	 spec: {nodeName: $node, containers: $c},
+	 status: {phase: "Pending", hostIP: $hip}};
+def k8s_pod_running($ip): .status += {phase: "Running", podIP: $ip, podIPs: [{ip: $ip}]};
+'
+
+# cluster_k8s_pod_put I NS NAME LABELS CONTAINERS: LABELS a JSON object,
+# CONTAINERS the JSON array of spec.containers (their ports are what named
+# ports resolve against).
+cluster_k8s_pod_put() {
+	local i=$1 ns=$2 name=$3 labels=$4 containers=$5
+	cl_object_put "30-pod-$ns-$name" "$(jq -n --arg node "$(cl_node_name "$i")" \
+		--arg hip "$(cl_node_ip "$i")" --arg ns "$ns" --arg p "$name" \
+		--argjson l "$labels" --argjson c "$containers" \
+		"$CL_K8S_POD_JQ"' k8s_pod($node; $hip; $ns; $p; $l; $c)')"
+}
+
+# cl_objects_put: objects from stdin, one per line as NAME<tab>JSON (what a
+# jq run building many objects prints).
+cl_objects_put() {
+	local name obj
+	while IFS=$'\t' read -r name obj; do
+		cl_object_put "$name" "$obj"
+	done
+}
+
+cl_k8s_pod_netns() { echo "$WT_ID-p-$1-$2"; }
+
+# cluster_k8s_pod_cni_add I NS NAME: the pod's network namespace and its ADD
+# through cnitool on node I, with the CNI_ARGS kubelet passes. Prints the
+# pod's IPv4 address. Safe to run for several pods at once (one cnitool
+# each); it does not write the cluster file.
+cluster_k8s_pod_cni_add() {
+	local i=$1 ns=$2 name=$3 netns dir out
+	netns=$(cl_k8s_pod_netns "$ns" "$name")
+	dir=$(cl_node_dir "$i")
+	[[ -e /run/netns/$netns ]] || ip netns add "$netns"
+	ip -n "$netns" link set lo up
+	out=$(in_cl_node "$i" env NETCONFPATH="$dir/net.d" CNI_PATH="$CNI_PLUGIN_PATH" \
+		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=$ns;K8S_POD_NAME=$name;K8S_POD_UID=uid-$ns-$name" \
+		"$CNITOOL" add weftnet "/run/netns/$netns") || {
+		echo "cnitool add $ns/$name on node $i failed: $out" >&2
+		return 1
+	}
+	jq -r '.ips[0].address' <<<"$out" | cut -d/ -f1
+}
+
+# cluster_k8s_pod_running NS NAME IP: what kubelet reports after the ADD.
+cluster_k8s_pod_running() {
+	cl_object_put "30-pod-$1-$2" "$(jq --arg ip "$3" "$CL_K8S_POD_JQ"' k8s_pod_running($ip)' \
+		"$WT_DIR/objects/30-pod-$1-$2.json")"
 }
 
 # --- tear-down ----------------------------------------------------------------
