@@ -122,6 +122,36 @@ static void test_edge(void)
 	CHECK_INT(ct_gc(-1, 0, &st), -EBADF, "edge: a bad fd is an error");
 }
 
+/* An endpoint's flows go with it, from it and to it; others stay. */
+static void test_purge(void)
+{
+	struct weft_ct_entry e = {.expires_ns = UINT64_MAX};
+	struct weft_ip_key gone = {.family = WEFT_FAMILY_IPV4};
+	struct ct_gc_stats st;
+	struct weft_ct_key k;
+	int fd = ct_map();
+
+	if (fd < 0)
+		return;
+	for (unsigned int i = 0; i < 10; i++) {
+		k = flow_key(i);
+		bpf_map_update_elem(fd, &k, &e, BPF_ANY);
+	}
+	/* A reply-side flow: the endpoint as the destination. */
+	k = flow_key(20);
+	k.daddr[0] = flow_key(3).saddr[0];
+	bpf_map_update_elem(fd, &k, &e, BPF_ANY);
+	gone.addr[0] = flow_key(3).saddr[0];
+	CHECK_INT(ct_purge_addrs(fd, &gone, 1, &st), 0, "purge: walks");
+	CHECK_INT(st.removed, 2, "purge: the flow from the address and the one to it");
+	CHECK_INT(st.live, 9, "purge: the other flows stay");
+	k = flow_key(3);
+	CHECK(bpf_map_lookup_elem(fd, &k, &e) < 0, "purge: the endpoint's flow is gone");
+	k = flow_key(4);
+	CHECK(bpf_map_lookup_elem(fd, &k, &e) == 0, "purge: another endpoint's flow is kept");
+	close(fd);
+}
+
 int main(void)
 {
 	log_set_level(LOG_LEVEL_WARN);
@@ -132,5 +162,6 @@ int main(void)
 	test_empty();
 	test_gc();
 	test_edge();
+	test_purge();
 	return test_done();
 }
