@@ -32,9 +32,10 @@ static __always_inline __u32 policy_revision(void)
 /*
  * The security identity of the peer at @addr: a local endpoint's (@ep, or
  * looked up when the caller has none), else weft_ipcache's, else world.
- * Unknown (0: an endpoint whose identity weftd has not written yet falls
- * back to the ipcache, which holds local pods too; a remote range's
- * not-yet-known pod) counts as world, so only world rules allow it.
+ * A local endpoint whose entry has no identity yet (0) falls back to the
+ * ipcache, which holds local pods too. What is still unknown (0: a pod of a
+ * remote range not in the model yet) counts as world, so only rules for
+ * the world allow it.
  */
 static __always_inline __u32 policy_peer_identity(__be32 addr, const struct weft_endpoint_info *ep)
 {
