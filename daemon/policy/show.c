@@ -112,6 +112,49 @@ static int show_entry(void *ctx, const struct weft_policy_key *k, const struct w
 	return json_array_append_new(s->rules, row) ? -ENOMEM : 0;
 }
 
+/* Rows in a stable order for people: direction, then peer, protocol, port. */
+static int row_cmp(const void *a, const void *b)
+{
+	const struct weft_policy_key *x = a, *y = b;
+
+	if (x->direction != y->direction)
+		return x->direction < y->direction ? -1 : 1;
+	if (x->peer != y->peer)
+		return x->peer < y->peer ? -1 : 1;
+	if (x->protocol != y->protocol)
+		return x->protocol < y->protocol ? -1 : 1;
+	return (int)ntohs(x->port) - (int)ntohs(y->port);
+}
+
+struct collect {
+	struct weft_policy_key *keys;
+	size_t n;
+};
+
+static int collect_key(void *ctx, const struct weft_policy_key *k, const struct weft_policy_value *v)
+{
+	struct collect *c = ctx;
+
+	(void)v;
+	c->keys[c->n++] = *k;
+	return 0;
+}
+
+static int show_sorted(const struct policy_entries *read, struct show *s)
+{
+	struct collect c = {.keys = calloc(policy_entries_count(read) + 1, sizeof(*c.keys))};
+	int err = 0;
+
+	if (!c.keys)
+		return -ENOMEM;
+	policy_entries_for_each(read, collect_key, &c);
+	qsort(c.keys, c.n, sizeof(*c.keys), row_cmp);
+	for (size_t i = 0; i < c.n && !err; i++)
+		err = show_entry(s, &c.keys[i], policy_entries_get(read, &c.keys[i]));
+	free(c.keys);
+	return err;
+}
+
 json_t *policy_show(struct policy *pol, uint32_t id, struct weft_api_error *e)
 {
 	struct pol_ep *ep = engine_ep(pol, id);
@@ -132,7 +175,7 @@ json_t *policy_show(struct policy *pol, uint32_t id, struct weft_api_error *e)
 	if (!err && (!s.rules || !s.shapes))
 		err = -ENOMEM;
 	if (!err)
-		err = policy_entries_for_each(read, show_entry, &s);
+		err = show_sorted(read, &s);
 	if (err) {
 		api_err_set(e, -err, "endpoint", "read the policy map of endpoint %u: %s", id,
 			    strerror(-err));
