@@ -26,11 +26,12 @@ WEFT_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknow
 
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-	-I$(CURDIR) -I$(CURDIR)/lib -I$(OUT)/bpf $(NL_CFLAGS) \
+	-I$(CURDIR) -I$(CURDIR)/lib -I$(OUT)/bpf $(NL_CFLAGS) $(K8S_CFLAGS) \
 	-DWEFT_VERSION='"$(WEFT_VERSION)"' -DWEFT_DEFAULT_BPF_DIR='"$(BPF_INSTALL_DIR)"' -MMD -MP
 LDLIBS_COMMON := -ljansson
 LDLIBS_BPF := -lbpf -lelf -lz
 LDLIBS_NL = $(NL_LIBS)
+LDLIBS_K8S = $(K8S_LIBS) -lpthread
 
 # libnl's flags come from pkg-config, which only knows them once `make deps` has
 # installed libnl. The targets that run deps first (test, demo, bench) build in
@@ -41,6 +42,14 @@ NL_CFLAGS := $(shell pkg-config --cflags $(NL_PKGS) 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs $(NL_PKGS) 2>/dev/null)
 ifeq ($(strip $(NL_LIBS)),)
 need_build_deps = $(error pkg-config finds no $(NL_PKGS): run 'make deps' first (as root))
+endif
+# weftd's Kubernetes API source (daemon/k8s/): HTTPS with libcurl, kubeconfig
+# with libyaml. Both checked the same way as libnl.
+K8S_PKGS := libcurl yaml-0.1
+K8S_CFLAGS := $(shell pkg-config --cflags $(K8S_PKGS) 2>/dev/null)
+K8S_LIBS := $(shell pkg-config --libs $(K8S_PKGS) 2>/dev/null)
+ifeq ($(strip $(K8S_LIBS)),)
+need_build_deps = $(error pkg-config finds no $(K8S_PKGS): run 'make deps' first (as root))
 endif
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
@@ -162,7 +171,7 @@ $(OUT)/weft: $(OUT)/cni/main.o $(LIBCNI) $(LIBWEFT)
 
 $(OUT)/weftd: $(OUT)/daemon/main.o $(LIBDAEMON) $(LIBWEFT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL) $(LDLIBS_K8S)
 
 $(OUT)/weftctl: $(CTL_OBJS) $(LIBWEFT)
 	$(call msg,LINK,$@)
@@ -171,7 +180,7 @@ $(OUT)/weftctl: $(CTL_OBJS) $(LIBWEFT)
 # --- tests --------------------------------------------------------------------
 $(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIBCNI) $(LIBDAEMON) $(LIBWEFT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL) $(LDLIBS_K8S)
 
 $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(BPFTEST_LIB_OBJS) $(LIBWEFT)
 	$(call msg,LINK,$@)

@@ -13,12 +13,18 @@
 #include "daemon/config.h"
 #include "daemon/endpoint/ipam.h"
 #include "daemon/host/vethpool.h"
+#include "daemon/k8s/creds.h"
 #include "daemon/overlay/overlay.h"
 
 /* The table stores an index into these: same order as enum weft_log_level. */
 static const char *const log_levels[] = {"warn", "info", "debug", NULL};
 _Static_assert(LOG_LEVEL_WARN == 0 && LOG_LEVEL_INFO == 1 && LOG_LEVEL_DEBUG == 2,
 	       "log_levels[] follows enum weft_log_level");
+
+bool weftd_has_cluster(const struct weftd_config *cfg)
+{
+	return cfg->cluster_file[0] || cfg->kubeconfig[0] || cfg->in_cluster;
+}
 
 bool weftd_pod_cidr_ok(const char *cidr)
 {
@@ -41,13 +47,14 @@ _Static_assert(IPAM_MIN_PREFIX == 16 && IPAM_MAX_PREFIX == 30 && WEFTD_DEFAULT_M
 
 static const struct flag weftd_flags[] = {
 	WEFTD_FLAG("node-name", FLAG_STR, node_name, .arg = "NAME", .def_help = "the host name",
-		   .help = "this node's name; with --cluster-file, the name of its Node object"),
+		   .help = "this node's name; with a cluster source (--cluster-file, --kubeconfig "
+			   "or in-cluster), the name of its Node object"),
 	WEFTD_FLAG(
 		"pod-cidr", FLAG_STR, pod_cidr, .arg = "CIDR", .valid = weftd_pod_cidr_ok,
 		.rule = "must be an IPv4 network a.b.c.d/len with len 16-30 and no host bits set",
 		.help = "this node's IPv4 pod range for weftd's IPAM, e.g. 10.244.1.0/24; "
-			"required without --cluster-file, with it the Node's spec.podCIDR by "
-			"default"),
+			"required without a cluster source, with one the Node's spec.podCIDR "
+			"by default"),
 	WEFTD_FLAG(
 		"cluster-file", FLAG_STR, cluster_file, .arg = "FILE",
 		.def_help = "none, one node without an overlay",
@@ -57,6 +64,15 @@ static const struct flag weftd_flags[] = {
 			"InternalIP (and spec.podCIDR without --pod-cidr). Replace the file "
 			"atomically (mv); a malformed file is logged and the last good state "
 			"stays"),
+	WEFTD_FLAG(
+		"kubeconfig", FLAG_STR, kubeconfig, .arg = "FILE",
+		.def_help = "in-cluster credentials when KUBERNETES_SERVICE_HOST is set, else none",
+		.help = "list and watch Nodes, Namespaces, Pods and NetworkPolicies from the "
+			"Kubernetes API server this kubeconfig names (its current context: server, "
+			"CA, token, token file or client certificate; TLS always verified); turns "
+			"on the overlay like --cluster-file. Without it and --cluster-file, weftd "
+			"in a pod uses its service account (the token re-read when it rotates). "
+			"weftd is ready, and takes ADDs, once every kind is listed"),
 	WEFTD_FLAG("vxlan-port", FLAG_INT, vxlan_port, .arg = "PORT", .min = 1, .max = 65535,
 		   .def = FLAGS_STR(OVERLAY_DEFAULT_PORT),
 		   .help = "UDP port of the overlay device weft_vxlan"),
@@ -91,10 +107,13 @@ static void usage(const struct flags_prog *p, FILE *fp)
 {
 	fprintf(fp, "Usage: weftd --pod-cidr CIDR [OPTIONS]\n"
 		    "       weftd --cluster-file FILE [OPTIONS]\n"
+		    "       weftd --kubeconfig FILE [OPTIONS]\n"
+		    "       weftd [OPTIONS]   (in a pod: the Kubernetes API, in-cluster)\n"
 		    "\n"
 		    "weft node daemon: loads the per-pod eBPF programs, keeps their pins,\n"
 		    "allocates pod addresses and serves the CNI plugin and weftctl. With a\n"
-		    "cluster file it also runs the VXLAN overlay to the other nodes.\n"
+		    "cluster source (a cluster file, or the Kubernetes API) it also runs the\n"
+		    "VXLAN overlay to the other nodes and enforces NetworkPolicies.\n"
 		    "\n"
 		    "Options:\n");
 	flags_print(p, fp);
@@ -107,17 +126,26 @@ static int check_config(struct weftd_config *cfg)
 {
 	if (!cfg->node_name[0] && gethostname(cfg->node_name, sizeof(cfg->node_name) - 1) < 0)
 		strcpy(cfg->node_name, "unknown");
-	if (cfg->cluster_file[0] && cfg->mtu && cfg->mtu - OVERLAY_IPV4_OVERHEAD < WEFTD_MIN_MTU) {
+	if (cfg->cluster_file[0] && cfg->kubeconfig[0]) {
 		fprintf(stderr,
-			"weftd: --mtu: with --cluster-file must be at least %d (the "
+			"weftd: --cluster-file and --kubeconfig: one cluster source only\n");
+		return -EINVAL;
+	}
+	cfg->in_cluster = !cfg->cluster_file[0] && !cfg->kubeconfig[0] && k8s_creds_in_cluster();
+	if (weftd_has_cluster(cfg) && cfg->mtu &&
+	    cfg->mtu - OVERLAY_IPV4_OVERHEAD < WEFTD_MIN_MTU) {
+		fprintf(stderr,
+			"weftd: --mtu: with a cluster source must be at least %d (the "
 			"overlay takes %d bytes)\n",
 			WEFTD_MIN_MTU + OVERLAY_IPV4_OVERHEAD, OVERLAY_IPV4_OVERHEAD);
 		return -EINVAL;
 	}
-	/* With a cluster file it comes from this node's Node object, at start. */
-	if (!cfg->pod_cidr[0] && !cfg->cluster_file[0]) {
-		fprintf(stderr, "weftd: --pod-cidr is required without --cluster-file (this "
-				"node's IPv4 pod range, e.g. 10.244.1.0/24)\n");
+	/* With a cluster source it comes from this node's Node object, at start. */
+	if (!cfg->pod_cidr[0] && !weftd_has_cluster(cfg)) {
+		fprintf(stderr,
+			"weftd: --pod-cidr is required without a cluster source "
+			"(--cluster-file, --kubeconfig, or KUBERNETES_SERVICE_HOST in a pod): "
+			"this node's IPv4 pod range, e.g. 10.244.1.0/24\n");
 		return -EINVAL;
 	}
 	return 0;

@@ -30,7 +30,11 @@ struct weftd_config {
 	char bpffs[WEFTD_DIR_MAX];
 	char socket_path[108]; /* sizeof(sockaddr_un.sun_path) */
 	char bpf_dir[WEFTD_DIR_MAX];
-	char cluster_file[WEFTD_DIR_MAX]; /* empty: single node, no overlay */
+	char cluster_file[WEFTD_DIR_MAX]; /* empty: no file source */
+	char kubeconfig[WEFTD_DIR_MAX];	  /* empty: no kubeconfig */
+	/* Set by the parser: neither source flag is given and the environment
+	 * says weftd runs in a pod (KUBERNETES_SERVICE_HOST). */
+	bool in_cluster;
 	int vxlan_port;
 	int mtu;       /* the node network's (underlay) MTU; 0: detected */
 	int veth_pool; /* prepared veths kept ready; 0: none; or WEFTD_VETH_POOL_AUTO */
@@ -43,6 +47,9 @@ struct weftd_config {
  * which flag is wrong.
  */
 int weftd_config_parse(struct weftd_config *cfg, int argc, char **argv);
+/* weftd has a cluster source (file, kubeconfig or in-cluster): it runs the
+ * model, the overlay and waits for its own Node at start. */
+bool weftd_has_cluster(const struct weftd_config *cfg);
 /* An IPv4 network weftd's IPAM can serve: a.b.c.d/len, no host bits. */
 bool weftd_pod_cidr_ok(const char *cidr);
 

@@ -17,6 +17,7 @@
 #include "daemon/datapath/bpffs.h"
 #include "daemon/cluster/cluster.h"
 #include "daemon/cluster/cluster_file.h"
+#include "daemon/cluster/source.h"
 #include "daemon/cluster/wait.h"
 #include "daemon/endpoint/endpoint.h"
 #include "daemon/api/handlers.h"
@@ -33,6 +34,7 @@
 #include "daemon/endpoint/state.h"
 #include "daemon/datapath/upgrade.h"
 #include "daemon/host/vethpool.h"
+#include "daemon/k8s/source.h"
 #include "daemon/weftd.h"
 
 #define LOCK_FILE "weftd.lock"
@@ -133,14 +135,14 @@ static void tick(void *ctx)
 	policy_tick(d->policy);
 }
 
-static void on_cluster_file(void *ctx)
+static void on_cluster_source(void *ctx)
 {
 	struct weftd *d = ctx;
-	int err = cluster_file_handle(d->cluster_file);
+	int err = cluster_source_handle(d->source);
 
 	if (err)
-		pr_warn("cluster file %s: %s", d->cfg.cluster_file, strerror(-err));
-	/* One compile for the whole batch of changes the file brought. */
+		pr_warn("%s: %s", d->source->what, strerror(-err));
+	/* One compile for the whole batch of changes the source brought. */
 	policy_flush(d->policy);
 }
 
@@ -171,6 +173,8 @@ int main(int argc, char **argv)
 	maps_init(&d.maps, d.cfg.bpffs);
 	/* Before anything is created: a refused start leaves nothing. */
 	err = cluster_file_check(d.cfg.cluster_file);
+	if (!err && (d.cfg.kubeconfig[0] || d.cfg.in_cluster))
+		err = k8s_source_check(d.cfg.kubeconfig);
 	if (err)
 		return 1;
 
@@ -200,7 +204,7 @@ int main(int argc, char **argv)
 		pr_warn("cannot set up signal handling: %s", strerror(-err));
 		goto close_netdev;
 	}
-	if (d.cfg.cluster_file[0]) {
+	if (weftd_has_cluster(&d.cfg)) {
 		err = cluster_wait_open(&d, sigfd, &cidr, &node_ip);
 		if (err == -EINTR) {
 			pr_info("signal while waiting for the Node: shutting down");
@@ -277,10 +281,10 @@ int main(int argc, char **argv)
 	if (err)
 		goto close_pool;
 	server_set_tick(srv, tick, &d, TICK_MS);
-	if (d.cluster_file) {
-		err = server_watch_fd(srv, cluster_file_fd(d.cluster_file), on_cluster_file, &d);
+	if (d.source) {
+		err = server_watch_fd(srv, cluster_source_fd(d.source), on_cluster_source, &d);
 		if (err) {
-			pr_warn("cannot watch the cluster file: %s", strerror(-err));
+			pr_warn("cannot watch %s: %s", d.source->what, strerror(-err));
 			goto close_server;
 		}
 	}
@@ -305,7 +309,7 @@ close_ipam:
 	ipam_close(d.ipam);
 close_cluster:
 	/* The model first: it holds the overlay's and the engine's observers. */
-	cluster_file_close(d.cluster_file);
+	cluster_source_close(d.source);
 	cluster_free(d.cluster);
 	overlay_close(d.overlay);
 	policy_close(d.policy);

@@ -18,7 +18,7 @@ struct netdev;
 struct endpoint;
 struct vethpool;
 struct cluster;
-struct cluster_file;
+struct cluster_source;
 struct overlay;
 struct identities;
 struct policy;
@@ -33,9 +33,9 @@ struct weftd {
 	struct netdev *nd;
 	struct vethpool *pool; /* NULL with --veth-pool 0 or in unit tests */
 	struct maps maps;
-	/* With --cluster-file only, else NULL. */
+	/* With a cluster source (weftd_has_cluster()) only, else NULL. */
 	struct cluster *cluster;
-	struct cluster_file *cluster_file;
+	struct cluster_source *source; /* the cluster file or the Kubernetes API */
 	struct overlay *overlay;
 	/* Pod identities (shared by the overlay's ipcache and the policy
 	 * engine) and the engine, which runs with or without cluster state. */

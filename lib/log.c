@@ -76,11 +76,15 @@ void weft_vlog(enum weft_log_level level, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* One line, whole, even when two threads log at once (weftd's API
+	 * watcher and its loop). */
+	flockfile(fp);
 	fprintf(fp, "%s.%03ldZ %s[%d] %s: ", stamp, ts.tv_nsec / 1000000, log_prefix, (int)getpid(),
 		level_names[level]);
 	vfprintf(fp, fmt, ap);
 	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
 		fputc('\n', fp);
+	funlockfile(fp);
 	errno = saved_errno;
 }
 

@@ -15,7 +15,7 @@ PKGS=(clang llvm gcc make pkg-config libelf-dev zlib1g-dev libjansson-dev
       libnl-3-dev libnl-route-3-dev libcap-dev iproute2 util-linux bats jq
       iperf3 golang-go golang-github-appc-cni-dev containernetworking-plugins
       dpkg-dev procps iputils-ping iputils-arping ethtool netcat-openbsd iptables
-      nftables debootstrap)
+      nftables debootstrap libcurl4-openssl-dev libyaml-dev etcd-server)
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 

@@ -11,6 +11,8 @@
 #include "daemon/endpoint/endpoint.h"
 #include "daemon/endpoint/gc.h"
 #include "daemon/api/handlers.h"
+#include "daemon/cluster/cluster.h"
+#include "daemon/cluster/source.h"
 #include "daemon/endpoint/ipam.h"
 #include "daemon/overlay/overlay.h"
 #include "log.h"
@@ -86,8 +88,46 @@ static json_t *datapath_json(struct weftd *d)
 			 "error", d->datapath_error[0] ? d->datapath_error : NULL);
 }
 
+/* What weftd waits for before it takes ADDs (the cluster source's first
+ * list of every kind: a pod set up before its policies are known would run
+ * open), or NULL when ready. */
+static const char *waiting_for(struct weftd *d, char *buf, size_t len)
+{
+	return d->source ? cluster_source_waiting_for(d->source, buf, len) : NULL;
+}
+
+/* The ADD path's first call refuses with EAGAIN, which the plugin turns into
+ * CNI code 11, "try again later". NULL when ready. */
+static json_t *not_ready_reply(struct weftd *d)
+{
+	char why[768];
+
+	if (!waiting_for(d, why, sizeof(why)))
+		return NULL;
+	return api_error_reply(EAGAIN, "weftd is not ready", why);
+}
+
+/* The cluster source and what the model holds. */
+static json_t *cluster_json(struct weftd *d)
+{
+	struct cluster_counts c;
+	json_t *src;
+
+	cluster_counts(d->cluster, &c);
+	src = cluster_source_status(d->source);
+	if (src)
+		json_object_set_new(src, "objects",
+				    json_pack("{s:I, s:I, s:I, s:I}", "nodes", (json_int_t)c.nodes,
+					      "namespaces", (json_int_t)c.namespaces, "pods",
+					      (json_int_t)c.pods, "networkpolicies",
+					      (json_int_t)c.policies));
+	return src;
+}
+
 static json_t *do_status(struct weftd *d, json_t *req)
 {
+	char why[768];
+	const char *wait = waiting_for(d, why, sizeof(why));
 	struct timespec now;
 	json_t *reply;
 
@@ -100,9 +140,15 @@ static json_t *do_status(struct weftd *d, json_t *req)
 			  "uptimeSeconds", (json_int_t)(now.tv_sec - d->started), "vethPool",
 			  "size", (json_int_t)(d->pool ? d->cfg.veth_pool : 0), "ready",
 			  (json_int_t)(d->pool ? vethpool_ready(d->pool) : 0));
-	if (reply)
+	if (reply) {
+		json_object_set_new(reply, "ready", json_boolean(!wait));
+		if (wait)
+			json_object_set_new(reply, "waitingFor", json_string(wait));
 		json_object_set_new(reply, "datapath", datapath_json(d));
-	/* "overlay" only with --cluster-file; a missing key means single node. */
+	}
+	if (reply && d->source)
+		json_object_set_new(reply, "cluster", cluster_json(d));
+	/* "overlay" only with a cluster source; a missing key means single node. */
 	if (reply && d->overlay)
 		json_object_set_new(reply, "overlay", overlay_status(d->overlay));
 	if (reply && d->policy)
@@ -195,6 +241,9 @@ static json_t *do_veth_claim(struct weftd *d, json_t *req)
 	host = arg_str(req, "hostIfname", valid_ifname, IFNAME_RULE, &err);
 	if (!host)
 		return err;
+	err = not_ready_reply(d);
+	if (err)
+		return err;
 	reply = claim_veth(d, cid, ifname, host);
 	if (!reply)
 		return NULL;
@@ -223,6 +272,9 @@ static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
 		if (!host)
 			return err;
 	}
+	err = not_ready_reply(d);
+	if (err)
+		return err;
 	steps_start(&steps);
 	ret = ipam_allocate(d->ipam, cid, ifname, &addr);
 	steps_mark(&steps, "allocate");
@@ -338,6 +390,9 @@ static json_t *do_endpoint_add(struct weftd *d, json_t *req)
 			return err;
 		snprintf(ep.network, sizeof(ep.network), "%s", net);
 	}
+	err = not_ready_reply(d);
+	if (err)
+		return err;
 	err = parse_k8s(req, &ep.k8s);
 	if (err)
 		return err;

@@ -178,6 +178,30 @@ int cluster_snapshot_add_policy(struct cluster_snapshot *snap, struct cl_policy 
  */
 int cluster_apply_snapshot(struct cluster *cl, struct cluster_snapshot *snap);
 
+/* The kinds as bits, for a source that lists each kind on its own. */
+enum cluster_kind_bit {
+	CLUSTER_NAMESPACES = 1u << 0,
+	CLUSTER_NODES = 1u << 1,
+	CLUSTER_PODS = 1u << 2,
+	CLUSTER_POLICIES = 1u << 3,
+	CLUSTER_ALL_KINDS = 0xfu,
+};
+
+/* What applying a snapshot changed, per the kinds it covered. */
+struct cluster_diff_counts {
+	size_t added, updated, deleted, unchanged;
+};
+
+/*
+ * cluster_apply_snapshot() for the kinds in @kinds only: the model's objects of
+ * other kinds stay, whatever @snap holds of them (they are freed). This is how a
+ * Kubernetes API source applies one kind's relist (after a watch expired) as the
+ * difference to what it had, in the same order as above. @counts may be NULL.
+ * 0 or -ENOMEM, with the model unchanged.
+ */
+int cluster_apply_snapshot_kinds(struct cluster *cl, struct cluster_snapshot *snap,
+				 unsigned int kinds, struct cluster_diff_counts *counts);
+
 /*
  * One object at a time, for a watch source. Upserts consume the object whatever
  * the result and emit ADD, UPDATE, or nothing when it equals the model's.

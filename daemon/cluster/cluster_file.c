@@ -22,6 +22,7 @@
 	 IN_MOVE_SELF | IN_ONLYDIR)
 
 struct cluster_file {
+	struct cluster_source src; /* first: the source's ops find us from it */
 	char *path;
 	const char *base; /* inside @path */
 	int ifd;
@@ -201,6 +202,53 @@ int cluster_file_check(const char *path)
 	return err;
 }
 
+static int src_fd(struct cluster_source *src)
+{
+	return cluster_file_fd((struct cluster_file *)src);
+}
+
+static int src_handle(struct cluster_source *src)
+{
+	return cluster_file_handle((struct cluster_file *)src);
+}
+
+/* The file holds every kind at once: ready with the first good read. */
+static const char *src_waiting_for(struct cluster_source *src, char *buf, size_t len)
+{
+	struct cluster_file *cf = (struct cluster_file *)src;
+
+	if (cf->loaded)
+		return NULL;
+	snprintf(buf, len, "a readable cluster file %s", cf->path);
+	return buf;
+}
+
+static json_t *src_status(struct cluster_source *src)
+{
+	struct cluster_file *cf = (struct cluster_file *)src;
+
+	return json_pack("{s:s, s:s, s:b, s:s?}", "type", "file", "path", cf->path, "loaded",
+			 cf->loaded, "lastError", cf->last_problem);
+}
+
+static void src_close(struct cluster_source *src)
+{
+	cluster_file_close((struct cluster_file *)src);
+}
+
+static const struct cluster_source_ops file_source_ops = {
+	.fd = src_fd,
+	.handle = src_handle,
+	.waiting_for = src_waiting_for,
+	.status = src_status,
+	.close = src_close,
+};
+
+struct cluster_source *cluster_file_source(struct cluster_file *cf)
+{
+	return &cf->src;
+}
+
 int cluster_file_open(const char *path, struct cluster *model, struct cluster_file **out)
 {
 	struct cluster_file *cf;
@@ -216,6 +264,8 @@ int cluster_file_open(const char *path, struct cluster *model, struct cluster_fi
 		return -ENOMEM;
 	cf->ifd = -1;
 	cf->model = model;
+	cf->src.ops = &file_source_ops;
+	snprintf(cf->src.what, sizeof(cf->src.what), "the cluster file %s", path);
 	cf->path = strdup(path);
 	dir = strdup(path);
 	if (!cf->path || !dir) {

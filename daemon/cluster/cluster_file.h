@@ -22,6 +22,7 @@
 #include <stdbool.h>
 
 #include "daemon/cluster/cluster.h"
+#include "daemon/cluster/source.h"
 
 struct cluster_file;
 
@@ -42,5 +43,7 @@ int cluster_file_handle(struct cluster_file *cf);
 /* True once some version of the file has been applied. */
 bool cluster_file_loaded(const struct cluster_file *cf);
 void cluster_file_close(struct cluster_file *cf);
+/* The file as weftd's cluster source (source.h); closing that closes @cf. */
+struct cluster_source *cluster_file_source(struct cluster_file *cf);
 
 #endif

@@ -153,7 +153,25 @@ static void apply_changes(struct cluster *cl, enum kind k, const struct diff *d,
 	}
 }
 
-int cluster_apply_snapshot(struct cluster *cl, struct cluster_snapshot *snap)
+/* cluster.h's bits are the internal kinds' positions. */
+_Static_assert(CLUSTER_NAMESPACES == 1u << KIND_NS && CLUSTER_NODES == 1u << KIND_NODE &&
+		       CLUSTER_PODS == 1u << KIND_POD && CLUSTER_POLICIES == 1u << KIND_POLICY,
+	       "cluster_kind_bit follows enum kind");
+
+static void count_changes(const struct diff *d, struct cluster_diff_counts *c)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		switch (d->v[i].what) {
+		case CH_ADD: c->added++; break;
+		case CH_UPDATE: c->updated++; break;
+		case CH_DELETE: c->deleted++; break;
+		case CH_SAME: c->unchanged++; break;
+		}
+	}
+}
+
+int cluster_apply_snapshot_kinds(struct cluster *cl, struct cluster_snapshot *snap,
+				 unsigned int kinds, struct cluster_diff_counts *counts)
 {
 	static const struct {
 		enum kind kind;
@@ -172,8 +190,10 @@ int cluster_apply_snapshot(struct cluster *cl, struct cluster_snapshot *snap)
 	size_t new_ips = 0;
 	int err = 0;
 
-	for (int k = 0; k < KIND_MAX && !err; k++)
-		err = diff_kind(cl, snap, k, &d[k], &new_ips);
+	for (int k = 0; k < KIND_MAX && !err; k++) {
+		if (kinds & (1u << k))
+			err = diff_kind(cl, snap, k, &d[k], &new_ips);
+	}
 	/* Reserve everything up front: past this point applying cannot fail half-way. */
 	for (int k = 0; k < KIND_MAX && !err; k++)
 		err = cl_tab_reserve(&cl->objs[k], cl->objs[k].len + d[k].adds);
@@ -183,14 +203,30 @@ int cluster_apply_snapshot(struct cluster *cl, struct cluster_snapshot *snap)
 		pr_warn("cluster: cannot apply a snapshot: out of memory; the model is unchanged");
 		goto free_diffs;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-		apply_changes(cl, order[i].kind, &d[order[i].kind], order[i].what);
-	/* Every object has moved into the model or been freed. */
-	for (int k = 0; k < KIND_MAX; k++)
-		cl_tab_clear(&snap->objs[k]);
+	if (counts) {
+		*counts = (struct cluster_diff_counts){0};
+		for (int k = 0; k < KIND_MAX; k++)
+			count_changes(&d[k], counts);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		if (kinds & (1u << order[i].kind))
+			apply_changes(cl, order[i].kind, &d[order[i].kind], order[i].what);
+	}
+	/* Every object of the applied kinds has moved into the model or been freed;
+	 * the others were never looked at, and go now: @snap is left empty. */
+	for (int k = 0; k < KIND_MAX; k++) {
+		if (kinds & (1u << k))
+			cl_tab_clear(&snap->objs[k]);
+	}
+	cl_objs_free(snap->objs);
 
 free_diffs:
 	for (int k = 0; k < KIND_MAX; k++)
 		free(d[k].v);
 	return err;
+}
+
+int cluster_apply_snapshot(struct cluster *cl, struct cluster_snapshot *snap)
+{
+	return cluster_apply_snapshot_kinds(cl, snap, CLUSTER_ALL_KINDS, NULL);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Waiting at start for this node's Node object in the cluster file. */
+/* Waiting at start for this node's Node object from the cluster source. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -7,8 +7,10 @@
 #include <time.h>
 
 #include "daemon/cluster/cluster_file.h"
+#include "daemon/cluster/source.h"
 #include "daemon/cluster/wait.h"
 #include "daemon/endpoint/ipam.h"
+#include "daemon/k8s/source.h"
 #include "log.h"
 
 /* Seconds between two "waiting for Node" lines. */
@@ -24,10 +26,20 @@ static const struct cl_node *own_node(const struct weftd *d)
 	return n;
 }
 
+static void say_waiting(struct weftd *d)
+{
+	char why[768];
+	const char *w = cluster_source_waiting_for(d->source, why, sizeof(why));
+
+	pr_warn("waiting for Node %s with an IPv4 InternalIP%s in %s%s%s%s", d->cfg.node_name,
+		d->cfg.pod_cidr[0] ? "" : " and spec.podCIDR", d->source->what,
+		w ? " (still waiting for " : "", w ? w : "", w ? ")" : "");
+}
+
 static const struct cl_node *wait_for_node(struct weftd *d, int sigfd, int *err)
 {
 	struct pollfd fds[2] = {
-		{.fd = cluster_file_fd(d->cluster_file), .events = POLLIN},
+		{.fd = cluster_source_fd(d->source), .events = POLLIN},
 		{.fd = sigfd, .events = POLLIN},
 	};
 	const struct cl_node *n;
@@ -36,35 +48,29 @@ static const struct cl_node *wait_for_node(struct weftd *d, int sigfd, int *err)
 
 	*err = 0;
 	while (!(n = own_node(d))) {
-		/* Every change in the file's directory wakes us (a writer's temp
-		 * files too): say it once, then every few seconds. */
+		/* Every change wakes us (a file writer's temp files too, every
+		 * event of the API): say it once, then every few seconds. */
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (!said || now.tv_sec - said >= WAIT_SAY_EVERY_S) {
-			pr_warn("waiting for Node %s with an IPv4 InternalIP%s in %s",
-				d->cfg.node_name, d->cfg.pod_cidr[0] ? "" : " and spec.podCIDR",
-				d->cfg.cluster_file);
+			say_waiting(d);
 			said = now.tv_sec ? now.tv_sec : 1;
 		}
-		do {
-			if (poll(fds, 2, -1) < 0 && errno != EINTR) {
-				*err = -errno;
-				pr_warn("waiting for Node %s: poll: %s", d->cfg.node_name,
-					strerror(errno));
+		if (poll(fds, 2, WAIT_SAY_EVERY_S * 1000) < 0 && errno != EINTR) {
+			*err = -errno;
+			pr_warn("waiting for Node %s: poll: %s", d->cfg.node_name, strerror(errno));
+			return NULL;
+		}
+		if (fds[1].revents) {
+			*err = -EINTR;
+			return NULL;
+		}
+		if (fds[0].revents) {
+			*err = cluster_source_handle(d->source);
+			if (*err) {
+				pr_warn("%s: %s", d->source->what, strerror(-*err));
 				return NULL;
 			}
-			if (fds[1].revents) {
-				*err = -EINTR;
-				return NULL;
-			}
-			if (fds[0].revents) {
-				*err = cluster_file_handle(d->cluster_file);
-				if (*err) {
-					pr_warn("cluster file %s: %s", d->cfg.cluster_file,
-						strerror(-*err));
-					return NULL;
-				}
-			}
-		} while (!(n = own_node(d)) && !fds[0].revents);
+		}
 	}
 	return n;
 }
@@ -97,6 +103,24 @@ static int node_pod_cidr(struct weftd *d, const struct cl_node *n, struct weft_p
 	return 0;
 }
 
+/* The file, the kubeconfig's API server, or the in-cluster one. */
+static int open_source(struct weftd *d)
+{
+	struct cluster_file *cf;
+	int err;
+
+	if (!d->cfg.cluster_file[0])
+		return k8s_source_open(d->cfg.kubeconfig, d->cluster, &d->source);
+	err = cluster_file_open(d->cfg.cluster_file, d->cluster, &cf);
+	if (err) {
+		pr_warn("cluster file %s: cannot watch its directory: %s", d->cfg.cluster_file,
+			strerror(-err));
+		return err;
+	}
+	d->source = cluster_file_source(cf);
+	return 0;
+}
+
 int cluster_wait_open(struct weftd *d, int sigfd, struct weft_prefix *cidr, struct weft_addr *ip)
 {
 	const struct cl_node *n;
@@ -107,12 +131,9 @@ int cluster_wait_open(struct weftd *d, int sigfd, struct weft_prefix *cidr, stru
 		pr_warn("cluster model: %s", strerror(-err));
 		return err;
 	}
-	err = cluster_file_open(d->cfg.cluster_file, d->cluster, &d->cluster_file);
-	if (err) {
-		pr_warn("cluster file %s: cannot watch its directory: %s", d->cfg.cluster_file,
-			strerror(-err));
+	err = open_source(d);
+	if (err)
 		return err;
-	}
 	n = wait_for_node(d, sigfd, &err);
 	if (!n)
 		return err;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * weftd's start with --cluster-file: the cluster model and its file source,
- * then this node's own Node object, which must be there before anything
- * else (its InternalIP for the overlay, its spec.podCIDR unless --pod-cidr).
+ * weftd's start with a cluster source (--cluster-file, --kubeconfig or
+ * in-cluster): the cluster model and its source, then this node's own Node
+ * object, which must be there before anything else (its InternalIP for the
+ * overlay, its spec.podCIDR unless --pod-cidr).
  */
 #ifndef WEFTD_CLUSTER_WAIT_H
 #define WEFTD_CLUSTER_WAIT_H
@@ -11,8 +12,8 @@
 #include "daemon/weftd.h"
 
 /*
- * Open d->cluster and d->cluster_file from d->cfg, then wait until the file
- * has this node's Node with an IPv4 InternalIP (and spec.podCIDR without
+ * Open d->cluster and d->source from d->cfg, then wait until the source
+ * has given this node's Node with an IPv4 InternalIP (and spec.podCIDR without
  * --pod-cidr), as a kubelet-started node waits for its podCIDR instead of
  * failing and being restarted in a loop. Fills *@cidr and *@ip, and
  * d->cfg.pod_cidr when it came from the Node. 0, -EINTR when @sigfd became

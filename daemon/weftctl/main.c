@@ -107,6 +107,39 @@ static void print_datapath(json_t *dp)
 		printf("%-14s %s\n", "datapath error", str(dp, "error"));
 }
 
+static long long num(json_t *obj, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(obj, key));
+}
+
+/* Readiness, and where the cluster state comes from and how current it is. */
+static void print_cluster(json_t *reply)
+{
+	json_t *cl = json_object_get(reply, "cluster"), *o = json_object_get(cl, "objects");
+
+	if (json_is_false(json_object_get(reply, "ready")))
+		printf("%-14s no: waiting for %s\n", "ready", str(reply, "waitingFor"));
+	else
+		printf("%-14s yes\n", "ready");
+	if (!json_is_object(cl))
+		return;
+	if (!strcmp(str(cl, "type"), "file")) {
+		printf("%-14s cluster file %s\n", "source", str(cl, "path"));
+	} else {
+		printf("%-14s Kubernetes API %s, %s\n", "source", str(cl, "server"),
+		       str(cl, "credentials"));
+		printf("%-14s %s since %s\n", "connection",
+		       json_is_true(json_object_get(cl, "connected")) ? "connected"
+								      : "disconnected",
+		       *str(cl, "since") ? str(cl, "since") : "start");
+	}
+	if (*str(cl, "lastError"))
+		printf("%-14s %s%s%s\n", "last error", str(cl, "lastError"),
+		       *str(cl, "lastErrorAt") ? " at " : "", str(cl, "lastErrorAt"));
+	printf("%-14s %lld nodes, %lld namespaces, %lld pods, %lld networkpolicies\n", "objects",
+	       num(o, "nodes"), num(o, "namespaces"), num(o, "pods"), num(o, "networkpolicies"));
+}
+
 static int cmd_status(const struct ctl *ctl, json_t *reply)
 {
 	static const char *const keys[] = {"node",  "podCIDR",	"mtu",	     "version",
@@ -118,6 +151,7 @@ static int cmd_status(const struct ctl *ctl, json_t *reply)
 
 	(void)ctl;
 	print_keys(reply, keys, ARRAY_SIZE(keys));
+	print_cluster(reply);
 	if (dp)
 		print_datapath(dp);
 	if (!json_is_object(ov)) {
@@ -251,12 +285,13 @@ static const struct cmd {
 	const char *arg; /* the one argument it takes, or NULL */
 } cmds[] = {
 	{"status", "status",
-	 "weftd's node, pod CIDR, MTU, version, endpoint count, the programs that run, the overlay, "
+	 "weftd's node, pod CIDR, MTU, version, endpoint count, whether it is ready, its cluster "
+	 "source (the API server's connection), the programs that run, the overlay, "
 	 "the policy engine and how full every map is",
 	 cmd_status, NULL},
 	{"endpoints", "endpoint.list",
-	 "the endpoints weftd manages, their programs and whether they are attached",
-	 cmd_endpoints, NULL},
+	 "the endpoints weftd manages, their programs and whether they are attached", cmd_endpoints,
+	 NULL},
 	{"metrics", "metrics", "datapath verdict counters (non-zero rows)", cmd_metrics, NULL},
 	{"upgrade", "upgrade",
 	 "load weft_pod.bpf.o (weftd's --bpf-dir, or --bpf-dir DIR) for every endpoint, then swap it in everywhere; all or nothing",
