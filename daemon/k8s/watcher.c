@@ -501,7 +501,6 @@ int k8s_watcher_start(struct k8s_creds *creds, struct k8s_queue *q, struct k8s_w
 		w->r[i].state = R_WAIT;
 		w->r[i].req.body.max = BODY_MAX;
 		k8s_lines_init(&w->r[i].lines, LINE_MAX_BYTES);
-		snprintf(w->r[i].error, sizeof(w->r[i].error), "not listed yet");
 	}
 	err = -pthread_create(&w->thread, NULL, run, w);
 	if (err) {
