@@ -26,14 +26,22 @@ static const struct cl_node *own_node(const struct weftd *d)
 	return n;
 }
 
-static void say_waiting(struct weftd *d)
+/* Say what weftd waits for: at once when that changed (the API server's
+ * error, say), else every few seconds. */
+static void say_waiting(struct weftd *d, time_t now, time_t *said, char *last, size_t len)
 {
 	char why[768];
 	const char *w = cluster_source_waiting_for(d->source, why, sizeof(why));
 
+	if (!w)
+		why[0] = '\0';
+	if (*said && now - *said < WAIT_SAY_EVERY_S && (!strcmp(why, last) || now == *said))
+		return;
 	pr_warn("waiting for Node %s with an IPv4 InternalIP%s in %s%s%s%s", d->cfg.node_name,
 		d->cfg.pod_cidr[0] ? "" : " and spec.podCIDR", d->source->what,
 		w ? " (still waiting for " : "", w ? w : "", w ? ")" : "");
+	snprintf(last, len, "%s", why);
+	*said = now ? now : 1;
 }
 
 static const struct cl_node *wait_for_node(struct weftd *d, int sigfd, int *err)
@@ -44,18 +52,17 @@ static const struct cl_node *wait_for_node(struct weftd *d, int sigfd, int *err)
 	};
 	const struct cl_node *n;
 	struct timespec now;
+	char last[768] = "";
 	time_t said = 0;
 
 	*err = 0;
 	while (!(n = own_node(d))) {
 		/* Every change wakes us (a file writer's temp files too, every
-		 * event of the API): say it once, then every few seconds. */
+		 * event of the API): say it once, then on news or every few
+		 * seconds. */
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (!said || now.tv_sec - said >= WAIT_SAY_EVERY_S) {
-			say_waiting(d);
-			said = now.tv_sec ? now.tv_sec : 1;
-		}
-		if (poll(fds, 2, WAIT_SAY_EVERY_S * 1000) < 0 && errno != EINTR) {
+		say_waiting(d, now.tv_sec, &said, last, sizeof(last));
+		if (poll(fds, 2, 1000) < 0 && errno != EINTR) {
 			*err = -errno;
 			pr_warn("waiting for Node %s: poll: %s", d->cfg.node_name, strerror(errno));
 			return NULL;

@@ -23,6 +23,8 @@ KUBE_IP=203.0.113.1
 KUBE_ADMIN_TOKEN=weft-test-token
 KUBE_WEFTD_TOKEN=weftd-token-one
 KUBE_WEFTD_TOKEN2=weftd-token-two
+# User weftd-partial (group weft-partial): nodes only, unless a test grants more.
+KUBE_PARTIAL_TOKEN=weftd-token-partial
 
 # kube_skip_unless_available: skip the test (from setup_file or a test)
 # naming the first missing piece.
@@ -37,10 +39,11 @@ kube_skip_unless_available() {
 	done
 }
 
-# kube_tokens WEFTD_TOKENS...: KUBE_EXTRA_TOKENS lines for user weftd.
+# kube_tokens WEFTD_TOKENS...: KUBE_EXTRA_TOKENS lines for user weftd, and
+# the partial user's.
 kube_tokens() {
-	local t out=
-	for t in "$@"; do out+="${out:+;}$t,weftd,uid-weftd,weft-nodes"; done
+	local t out="$KUBE_PARTIAL_TOKEN,weftd-partial,uid-partial,weft-partial"
+	for t in "$@"; do out+=";$t,weftd,uid-weftd,weft-nodes"; done
 	echo "$out"
 }
 
@@ -55,13 +58,15 @@ kube_up() {
 	ip -n "$KUBE_NS" link add kbr0 type bridge
 	ip -n "$KUBE_NS" addr add "$KUBE_IP/24" dev kbr0
 	ip -n "$KUBE_NS" link set kbr0 up
-	kube_start "$KUBE_WEFTD_TOKEN" "$KUBE_WEFTD_TOKEN2"
+	kube_start
 	kube_rbac
 }
 
-# kube_start TOKENS...: (re)start etcd and the API server with weftd's
-# TOKENS. KEEP_DATA=1 keeps the cluster (an outage, not a new cluster).
+# kube_start [TOKENS...]: (re)start etcd and the API server with weftd's
+# TOKENS (default: both). KEEP_DATA=1 keeps the cluster (an outage, not a
+# new cluster).
 kube_start() {
+	(($#)) || set -- "$KUBE_WEFTD_TOKEN" "$KUBE_WEFTD_TOKEN2"
 	KUBE_EXTRA_TOKENS=$(kube_tokens "$@") KUBE_BIND=$KUBE_IP KUBE_TOKEN=$KUBE_ADMIN_TOKEN \
 		nsenter --net="/run/netns/$KUBE_NS" "$KUBE_SRC/start.sh" "$KUBE_DIR" >/dev/null
 	KUBE_SERVER=$(cat "$KUBE_DIR/server")
@@ -79,6 +84,9 @@ kube_apiserver_stop() {
 	kill "$pid"
 	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 }
+
+# kube_alive: the API server answers.
+kube_alive() { [[ $(kapi_as "$KUBE_ADMIN_TOKEN" /readyz 2>/dev/null) == 200 ]]; }
 
 kube_down() {
 	[[ -n ${KUBE_DIR:-} ]] || return 0
@@ -120,6 +128,25 @@ kube_rbac() {
 		"metadata": {"name": "weft-node"},
 		"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "weft-node"},
 		"subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "weft-nodes"}]}'
+	kapply /apis/rbac.authorization.k8s.io/v1/clusterroles '{"apiVersion":
+		"rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "weft-nodes-only"},
+		"rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch"]}]}'
+	kube_bind weft-partial weft-nodes-only weft-partial
+}
+
+# kube_bind BINDING ROLE GROUP: a ClusterRoleBinding of ROLE to GROUP.
+kube_bind() {
+	kapply /apis/rbac.authorization.k8s.io/v1/clusterrolebindings "$(jq -n --arg b "$1" --arg r "$2" \
+		--arg g "$3" '{apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding",
+		metadata: {name: $b},
+		roleRef: {apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: $r},
+		subjects: [{apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: $g}]}')"
+}
+
+# kapi_as TOKEN PATH: a GET as another user; prints the HTTP code.
+kapi_as() {
+	nsenter --net="/run/netns/$KUBE_NS" curl -sS -o /dev/null -w '%{http_code}' \
+		--cacert "$KUBE_DIR/certs/apiserver.crt" -H "Authorization: Bearer $1" "$KUBE_SERVER$2"
 }
 
 # kube_node_link N: the test's node namespace on kbr0 as 203.0.113.N.
@@ -186,6 +213,11 @@ kube_pod_running() {
 }
 
 kube_delete() { kapi DELETE "$1" >/dev/null; }
+
+# kube_delete_pods NS SELECTOR: now (no kubelet confirms a graceful delete).
+kube_delete_pods() {
+	kapi DELETE "/api/v1/namespaces/$1/pods?labelSelector=$2&gracePeriodSeconds=0" >/dev/null
+}
 
 # kube_etcd_compact: compact etcd at its current revision through etcd's JSON
 # gateway (no etcdctl needed): every older resourceVersion and continue token
