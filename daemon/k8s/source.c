@@ -81,6 +81,7 @@ static void apply_list(struct k8s_source *s, struct k8s_msg *m)
 	const struct k8s_kind *k = &k8s_kinds[m->kind];
 	struct kind_stats *st = &s->kinds[m->kind];
 	struct cluster_diff_counts c;
+	long long t0 = now_ms();
 
 	/* Out of memory leaves the model as it was; the next relist tries again. */
 	if (cluster_apply_snapshot_kinds(s->model, m->snap, k->bit, &c))
@@ -88,10 +89,10 @@ static void apply_list(struct k8s_source *s, struct k8s_msg *m)
 	st->lists++;
 	st->last = c;
 	if (!st->synced || c.added || c.updated || c.deleted)
-		pr_info("Kubernetes API: %s %s in %lld ms: %zu added, %zu changed, %zu deleted, "
-			"%zu unchanged",
-			m->relist ? "relisted" : "listed", k->name, m->listed_ms, c.added,
-			c.updated, c.deleted, c.unchanged);
+		pr_info("Kubernetes API: %s %s in %lld ms, applied in %lld ms: %zu added, %zu "
+			"changed, %zu deleted, %zu unchanged",
+			m->relist ? "relisted" : "listed", k->name, m->listed_ms, now_ms() - t0,
+			c.added, c.updated, c.deleted, c.unchanged);
 	st->synced = true;
 }
 
@@ -192,9 +193,11 @@ static json_t *src_status(struct cluster_source *src)
 		const struct kind_stats *k = &s->kinds[i];
 
 		json_object_set_new(kinds, k8s_kinds[i].name,
-				    json_pack("{s:b, s:I, s:I, s:{s:I, s:I, s:I, s:I}}", "synced",
-					      k->synced, "lists", (json_int_t)k->lists, "events",
-					      (json_int_t)k->events, "lastList", "added",
+				    json_pack("{s:b, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}",
+					      "synced", k->synced, "lists", (json_int_t)k->lists,
+					      "events", (json_int_t)k->events, "lastEventMicros",
+					      (json_int_t)k->last_event_us, "maxEventMicros",
+					      (json_int_t)k->max_event_us, "lastList", "added",
 					      (json_int_t)k->last.added, "changed",
 					      (json_int_t)k->last.updated, "deleted",
 					      (json_int_t)k->last.deleted, "unchanged",

@@ -231,7 +231,7 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	# Through a relist (410), applied as a difference: p1 gone, p4 new, p3
 	# changed, p2 untouched; nothing added twice.
 	grep -E "resourceVersion expired \(410 Gone\)" "$WT_DIR/weftd.log"
-	grep -E "relisted pods in [0-9]+ ms: 1 added, 1 changed, 1 deleted" "$WT_DIR/weftd.log"
+	grep -E "relisted pods in [0-9]+ ms, applied in [0-9]+ ms: 1 added, 1 changed, 1 deleted" "$WT_DIR/weftd.log"
 	[ "$(st .cluster.kinds.pods.lists)" -gt "$lists" ]
 	[ "$(st .cluster.connected)" = true ]
 }
