@@ -142,7 +142,9 @@ static void on_cluster_source(void *ctx)
 
 	if (err)
 		pr_warn("%s: %s", d->source->what, strerror(-err));
-	/* One compile for the whole batch of changes the source brought. */
+	/* Once for the whole batch of changes the source brought: the SNAT
+	 * table, the policy compile. */
+	overlay_flush(d->overlay);
 	policy_flush(d->policy);
 }
 

@@ -201,6 +201,14 @@ struct cluster_diff_counts {
  */
 int cluster_apply_snapshot_kinds(struct cluster *cl, struct cluster_snapshot *snap,
 				 unsigned int kinds, struct cluster_diff_counts *counts);
+/*
+ * The same without the deletes: @snap's objects are added or updated, the
+ * model's others stay. For a source's first list, applied page by page while
+ * the next page is fetched: the model has nothing of that kind yet, so the
+ * pages add up to what the whole list would have applied.
+ */
+int cluster_merge_snapshot_kinds(struct cluster *cl, struct cluster_snapshot *snap,
+				 unsigned int kinds, struct cluster_diff_counts *counts);
 
 /*
  * One object at a time, for a watch source. Upserts consume the object whatever

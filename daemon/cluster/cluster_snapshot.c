@@ -84,7 +84,7 @@ struct diff {
 
 /* Everything that would change for kind @k; nothing is touched yet. */
 static int diff_kind(const struct cluster *cl, const struct cluster_snapshot *snap, enum kind k,
-		     struct diff *d, size_t *new_ips)
+		     bool deletes, struct diff *d, size_t *new_ips)
 {
 	const struct cl_tab *st = &snap->objs[k], *mt = &cl->objs[k];
 
@@ -110,7 +110,7 @@ static int diff_kind(const struct cluster *cl, const struct cluster_snapshot *sn
 		}
 		*new_ips += cl_indexed_ips(k, cur);
 	}
-	for (size_t i = 0; i < mt->cap; i++) {
+	for (size_t i = 0; deletes && i < mt->cap; i++) {
 		void *old = mt->s[i].obj;
 		struct cl_key key;
 
@@ -170,8 +170,8 @@ static void count_changes(const struct diff *d, struct cluster_diff_counts *c)
 	}
 }
 
-int cluster_apply_snapshot_kinds(struct cluster *cl, struct cluster_snapshot *snap,
-				 unsigned int kinds, struct cluster_diff_counts *counts)
+static int apply_kinds(struct cluster *cl, struct cluster_snapshot *snap, unsigned int kinds,
+		       bool deletes, struct cluster_diff_counts *counts)
 {
 	static const struct {
 		enum kind kind;
@@ -192,7 +192,7 @@ int cluster_apply_snapshot_kinds(struct cluster *cl, struct cluster_snapshot *sn
 
 	for (int k = 0; k < KIND_MAX && !err; k++) {
 		if (kinds & (1u << k))
-			err = diff_kind(cl, snap, k, &d[k], &new_ips);
+			err = diff_kind(cl, snap, k, deletes, &d[k], &new_ips);
 	}
 	/* Reserve everything up front: past this point applying cannot fail half-way. */
 	for (int k = 0; k < KIND_MAX && !err; k++)
@@ -224,6 +224,18 @@ free_diffs:
 	for (int k = 0; k < KIND_MAX; k++)
 		free(d[k].v);
 	return err;
+}
+
+int cluster_apply_snapshot_kinds(struct cluster *cl, struct cluster_snapshot *snap,
+				 unsigned int kinds, struct cluster_diff_counts *counts)
+{
+	return apply_kinds(cl, snap, kinds, true, counts);
+}
+
+int cluster_merge_snapshot_kinds(struct cluster *cl, struct cluster_snapshot *snap,
+				 unsigned int kinds, struct cluster_diff_counts *counts)
+{
+	return apply_kinds(cl, snap, kinds, false, counts);
 }
 
 int cluster_apply_snapshot(struct cluster *cl, struct cluster_snapshot *snap)

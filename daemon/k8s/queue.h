@@ -27,6 +27,10 @@ struct k8s_msg {
 	enum k8s_kind_id kind;
 	struct cluster_snapshot *snap; /* LIST */
 	bool relist;		       /* LIST: not the kind's first */
+	/* LIST: a page of the kind's first list, merged into the model as it
+	 * comes (nothing of the kind is there to delete); the last one ends
+	 * the list. */
+	bool merge, last;
 	long long listed_ms;	       /* LIST: how long the list took */
 	void *obj;		       /* UPSERT */
 	char *ns, *name;	       /* DELETE; ns NULL for cluster-scoped kinds */

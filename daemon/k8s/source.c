@@ -17,6 +17,9 @@ struct kind_stats {
 	bool synced; /* the first list is in the model */
 	unsigned long long lists, events;
 	struct cluster_diff_counts last; /* what the last list changed */
+	/* The list in progress (a first list comes page by page). */
+	struct cluster_diff_counts pending;
+	long long apply_ns;
 	/* Applying one event to the model, its observers included (the ipcache,
 	 * routes, the policy engine's marks; the policy compile follows per
 	 * batch). */
@@ -76,23 +79,43 @@ static void iso_time(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static void add_counts(struct cluster_diff_counts *sum, const struct cluster_diff_counts *c)
+{
+	sum->added += c->added;
+	sum->updated += c->updated;
+	sum->deleted += c->deleted;
+	sum->unchanged += c->unchanged;
+}
+
 static void apply_list(struct k8s_source *s, struct k8s_msg *m)
 {
 	const struct k8s_kind *k = &k8s_kinds[m->kind];
 	struct kind_stats *st = &s->kinds[m->kind];
 	struct cluster_diff_counts c;
-	long long t0 = now_ms();
+	long long t0 = (long long)now_ns();
+	int err;
 
 	/* Out of memory leaves the model as it was; the next relist tries again. */
-	if (cluster_apply_snapshot_kinds(s->model, m->snap, k->bit, &c))
+	if (m->merge)
+		err = cluster_merge_snapshot_kinds(s->model, m->snap, k->bit, &c);
+	else
+		err = cluster_apply_snapshot_kinds(s->model, m->snap, k->bit, &c);
+	if (err)
+		return;
+	add_counts(&st->pending, &c);
+	st->apply_ns += (long long)now_ns() - t0;
+	if (!m->last)
 		return;
 	st->lists++;
-	st->last = c;
+	st->last = st->pending;
+	c = st->pending;
 	if (!st->synced || c.added || c.updated || c.deleted)
 		pr_info("Kubernetes API: %s %s in %lld ms, applied in %lld ms: %zu added, %zu "
 			"changed, %zu deleted, %zu unchanged",
-			m->relist ? "relisted" : "listed", k->name, m->listed_ms, now_ms() - t0,
-			c.added, c.updated, c.deleted, c.unchanged);
+			m->relist ? "relisted" : "listed", k->name, m->listed_ms,
+			st->apply_ns / 1000000, c.added, c.updated, c.deleted, c.unchanged);
+	st->pending = (struct cluster_diff_counts){0};
+	st->apply_ns = 0;
 	st->synced = true;
 }
 

@@ -36,6 +36,9 @@ struct reflector {
 	struct cluster_snapshot *snap;
 	long long list_started, watch_started, retry_at;
 	bool listed_once;
+	/* This list goes to the loop page by page (the first list, not
+	 * restarted): the loop applies while the next page is fetched. */
+	bool by_page;
 	bool expired;	     /* the watch said 410 */
 	bool got_event;	     /* this watch delivered an event or a bookmark */
 	bool ok;	     /* the last request succeeded */
@@ -267,8 +270,9 @@ static void start_list(struct reflector *r)
 			fail(r, "out of memory");
 			return;
 		}
-		r->list_started = now_ms();
 	}
+	if (!r->cont)
+		r->list_started = now_ms();
 	snprintf(query, sizeof(query), "limit=%d", K8S_LIST_LIMIT);
 	ret = k8s_request_start(&r->req, &r->w->creds, r->w->multi, r->kind->path, query,
 				"continue", r->cont, NULL, r);
@@ -320,11 +324,28 @@ static void relist(struct reflector *r, const char *why)
 
 /* ---- finished requests -------------------------------------------------------- */
 
+/* Hand the snapshot over: a whole list (applied as the difference), or one
+ * page of a first list (merged). */
+static int push_list(struct reflector *r, bool last)
+{
+	struct k8s_msg *m = msg_new(K8S_MSG_LIST, r->id);
+
+	if (!m)
+		return -ENOMEM;
+	m->snap = r->snap;
+	m->relist = r->listed_once;
+	m->merge = r->by_page;
+	m->last = last;
+	m->listed_ms = now_ms() - r->list_started;
+	r->snap = NULL;
+	k8s_queue_push(r->w->q, m);
+	return 0;
+}
+
 static void list_page_done(struct reflector *r)
 {
 	char err[256], *cont = NULL, *rv = NULL;
 	size_t items = 0;
-	struct k8s_msg *m;
 	int ret;
 
 	ret = k8s_page_parse(r->kind, r->req.body.p, r->req.body.len, r->snap, &cont, &rv, &items,
@@ -337,23 +358,22 @@ static void list_page_done(struct reflector *r)
 	r->cont = cont;
 	if (cont) {
 		free(rv);
+		if (r->by_page && push_list(r, false)) {
+			fail(r, "out of memory");
+			return;
+		}
 		start_list(r);
 		return;
 	}
-	m = msg_new(K8S_MSG_LIST, r->id);
-	if (!m) {
+	if (push_list(r, true)) {
 		free(rv);
 		fail(r, "out of memory");
 		return;
 	}
-	m->snap = r->snap;
-	m->relist = r->listed_once;
-	m->listed_ms = now_ms() - r->list_started;
-	r->snap = NULL;
 	r->listed_once = true;
+	r->by_page = false;
 	free(r->rv);
 	r->rv = rv;
-	k8s_queue_push(r->w->q, m);
 	if (!r->rv) {
 		fail(r, "the list has no resourceVersion to watch from");
 		return;
@@ -376,6 +396,11 @@ static void list_done(struct reflector *r, CURLcode res, long code)
 		r->cont = NULL;
 		cluster_snapshot_free(r->snap);
 		r->snap = NULL;
+		/* Pages already merged may hold what is gone since: this list
+		 * is applied whole, as a difference. */
+		if (r->by_page)
+			r->listed_once = true;
+		r->by_page = false;
 		start_list(r);
 		return;
 	}
@@ -499,6 +524,7 @@ int k8s_watcher_start(struct k8s_creds *creds, struct k8s_queue *q, struct k8s_w
 		w->r[i].id = i;
 		w->r[i].kind = &k8s_kinds[i];
 		w->r[i].state = R_WAIT;
+		w->r[i].by_page = true;
 		w->r[i].req.body.max = BODY_MAX;
 		k8s_lines_init(&w->r[i].lines, LINE_MAX_BYTES);
 	}

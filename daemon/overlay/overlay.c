@@ -31,6 +31,10 @@ struct overlay {
 	/* The pod ranges the SNAT table excludes now, sorted. */
 	struct weft_prefix *snat_cidrs;
 	size_t nr_snat_cidrs;
+	/* A node event changed the set of ranges: overlay_flush() rewrites the
+	 * table once per batch of events, not once per node (5,000 nodes
+	 * replayed at start would sort 5,000 ranges 5,000 times). */
+	bool snat_dirty;
 };
 
 static bool is_local(const struct overlay *ov, const char *node_name)
@@ -263,6 +267,7 @@ static void snat_update(struct overlay *ov)
 	struct cidrs c = {0};
 	int err;
 
+	ov->snat_dirty = false;
 	/* This node's range is the cluster's even before its Node says so. */
 	err = collect_cidr(&c, &(struct cl_node){.n_pod_cidrs = 1, .pod_cidrs = {ov->p.pod_cidr}});
 	if (!err)
@@ -356,7 +361,7 @@ static void on_node(void *ctx, enum cluster_event ev, const struct cl_node *old,
 		node_route(ov, old, false);
 	if (cur && cip)
 		node_route(ov, cur, true);
-	snat_update(ov);
+	ov->snat_dirty = true;
 	pr_info("node %s: %s", n->name, cluster_event_name(ev));
 	if (cur)
 		cluster_for_each_node(ov->cl, check_clash, (void *)cur);
@@ -587,6 +592,13 @@ void overlay_tick(struct overlay *ov)
 {
 	if (ov && ipcache_pending(ov->ic))
 		flush(ov, "earlier changes");
+	overlay_flush(ov);
+}
+
+void overlay_flush(struct overlay *ov)
+{
+	if (ov && ov->snat_dirty)
+		snat_update(ov);
 }
 
 json_t *overlay_status(const struct overlay *ov)

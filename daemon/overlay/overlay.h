@@ -74,6 +74,9 @@ int overlay_upgrade(struct overlay *ov, struct bpf_object *obj);
 int overlay_upgrade_reopen(struct overlay *ov);
 /* From the 1 s tick: retry ipcache writes that failed. */
 void overlay_tick(struct overlay *ov);
+/* After a batch of cluster changes: what is done once per batch (the SNAT
+ * table when the set of pod ranges changed). */
+void overlay_flush(struct overlay *ov);
 /* For `status`: device, ifindex, port, node IP, node count, ipcache size. */
 json_t *overlay_status(const struct overlay *ov);
 
