@@ -9,7 +9,11 @@ on demand or at scale:
     label flip), so weftd's per-event apply time can be read from its status;
   - cut the pods watch in the middle of an event (--cut-after N: after N
     events, half of the next line, then the connection is closed), which a
-    real server never does on purpose.
+    real server never does on purpose;
+  - open every pods watch with a BOOKMARK at a chosen resourceVersion
+    (--bookmark-rv), so a client's resume point can be checked.
+
+Every watch request is printed with its resourceVersion.
 
 HTTPS with the certificate and key given; any bearer token is accepted.
 Usage: kube_standin.py --cert C --key K --port P [--nodes N --pods M ...]
@@ -104,6 +108,8 @@ class Handler(BaseHTTPRequestHandler):
         if kind not in self.server.data:
             return self.send_json(404, b'{"kind":"Status","code":404,"message":"not here"}')
         if q.get("watch") == ["1"]:
+            print("watch %s resourceVersion=%s" % (kind, q.get("resourceVersion", [""])[0]),
+                  flush=True)
             return self.watch(kind)
         ps = self.server.data[kind]
         start = int(q.get("continue", ["0"])[0])
@@ -117,6 +123,10 @@ class Handler(BaseHTTPRequestHandler):
         a = self.server.args
         sent = 0
         try:
+            if kind == "pods" and a.bookmark_rv:
+                self.chunk(json.dumps({"type": "BOOKMARK", "object": {
+                    "kind": "Pod", "metadata": {"resourceVersion": a.bookmark_rv}}}).encode()
+                    + b"\n")
             while True:
                 time.sleep(a.event_every if kind == "pods" and a.event_every else 5)
                 if kind != "pods" or not a.event_every:
@@ -128,7 +138,7 @@ class Handler(BaseHTTPRequestHandler):
                 p = pod(sent % a.pods, a.nodes, flip=sent + 1)
                 p["metadata"]["resourceVersion"] = str(rv)
                 line = json.dumps({"type": "MODIFIED", "object": p}).encode() + b"\n"
-                if a.cut_after and sent == a.cut_after:
+                if a.cut_after >= 0 and sent == a.cut_after:
                     self.chunk(line[: len(line) // 2])
                     self.connection.shutdown(2)
                     return
@@ -148,7 +158,8 @@ def main():
     ap.add_argument("--pods", type=int, default=10)
     ap.add_argument("--limit", type=int, default=500)
     ap.add_argument("--event-every", type=float, default=0)
-    ap.add_argument("--cut-after", type=int, default=0)
+    ap.add_argument("--cut-after", type=int, default=-1)
+    ap.add_argument("--bookmark-rv", default="")
     a = ap.parse_args()
     t0 = time.time()
     nodes = [node(i) for i in range(a.nodes)]

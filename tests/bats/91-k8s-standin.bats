@@ -1,0 +1,74 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# weftd's Kubernetes API source against a stand-in server
+# (tests/tools/kube_standin.py), for what a real API server cannot be made to
+# do on demand: a watch connection cut in the middle of an event, and a
+# bookmark at a chosen resourceVersion. The stand-in serves HTTPS on the node
+# namespace's loopback; everything else is in 90-k8s-api.bats.
+
+load helpers
+load cluster
+
+STANDIN=$BATS_TEST_DIRNAME/../tools/kube_standin.py
+
+setup() {
+	for what in python3 openssl; do
+		command -v "$what" >/dev/null || skip "no $what"
+	done
+	node_setup
+	# The stand-in's node-00000 has InternalIP 172.16.0.1.
+	in_node ip addr add 172.16.0.1/32 dev lo
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=standin \
+		-addext subjectAltName=IP:127.0.0.1 -keyout "$WT_DIR/key.pem" -out "$WT_DIR/cert.pem" 2>/dev/null
+	cat >"$WT_DIR/kubeconfig" <<-YAML
+	current-context: s
+	contexts: [{name: s, context: {cluster: s, user: u}}]
+	clusters: [{name: s, cluster: {server: "https://127.0.0.1:6443", certificate-authority: "$WT_DIR/cert.pem"}}]
+	users: [{name: u, user: {token: t}}]
+	YAML
+}
+
+teardown() {
+	[[ -n ${SRV_PID:-} ]] && kill "$SRV_PID" 2>/dev/null
+	wt_teardown
+}
+
+# standin ARGS...: the stand-in in the node, serving once it says ready.
+standin() {
+	in_node python3 "$STANDIN" --cert "$WT_DIR/cert.pem" --key "$WT_DIR/key.pem" --port 6443 \
+		--nodes 2 --pods 10 "$@" >"$WT_DIR/standin.log" 2>&1 &
+	SRV_PID=$!
+	wait_until 10000 grep -q ready "$WT_DIR/standin.log"
+}
+
+weftd_up_k8s() {
+	nsenter --net="$NODE_NS" "$WEFTD" --node-name node-00000 --kubeconfig "$WT_DIR/kubeconfig" \
+		--state-dir "$STATE" --bpffs "$BPFFS" --socket "$SOCK" --bpf-dir "$OUTPUT/bpf" \
+		--veth-pool 0 --log-level debug >>"$WT_DIR/weftd.log" 2>&1 &
+	echo $! >"$WT_DIR/weftd.pid"
+	wait_until 10000 eval '[[ $("$WEFTCTL" --socket "$SOCK" -o json status 2>/dev/null | jq -r .ready) == true ]]' ||
+		{ cat "$WT_DIR/weftd.log"; false; }
+}
+
+pod_events() { "$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.kinds.pods.events; }
+
+@test "k8s stand-in: a watch cut in the middle of an event: the half event is dropped, the watch resumes from the last whole one" {
+	standin --event-every 0.2 --cut-after 3
+	weftd_up_k8s
+	wait_until 5000 grep -q "the watch ended in the middle of an event; resuming from resourceVersion 1003" \
+		"$WT_DIR/weftd.log" || { cat "$WT_DIR/weftd.log"; false; }
+	# The list said 1000; events 1001-1003 came whole, the fourth half.
+	grep -q "watch pods resourceVersion=1000" "$WT_DIR/standin.log"
+	wait_until 3000 grep -q "watch pods resourceVersion=1003" "$WT_DIR/standin.log"
+	[ "$(pod_events)" -ge 3 ]
+	! grep -qE "watch event|left out of the model" "$WT_DIR/weftd.log"
+	[ "$("$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.objects.pods)" = 10 ]
+}
+
+@test "k8s stand-in: a bookmark moves the resume point: the next watch starts from its resourceVersion" {
+	standin --bookmark-rv 5555 --event-every 0.2 --cut-after 0
+	weftd_up_k8s
+	wait_until 5000 grep -q "watch pods resourceVersion=5555" "$WT_DIR/standin.log" ||
+		{ cat "$WT_DIR/standin.log" "$WT_DIR/weftd.log"; false; }
+	[ "$(pod_events)" = 0 ]
+}
