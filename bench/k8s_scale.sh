@@ -29,7 +29,8 @@ mkdir -p "$BPFFS"
 mount -t bpf bpf "$BPFFS"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=standin \
 	-addext subjectAltName=IP:127.0.0.1 -keyout "$BDIR/key.pem" -out "$BDIR/cert.pem" 2>/dev/null
-in_node python3 tests/tools/kube_standin.py --cert "$BDIR/cert.pem" --key "$BDIR/key.pem" \
+# nsenter execs python: $! is the server itself, which cleanup() ends.
+nsenter --net="/run/netns/$NODE" python3 tests/tools/kube_standin.py --cert "$BDIR/cert.pem" --key "$BDIR/key.pem" \
 	--port 6443 --nodes "$NODES" --pods "$PODS" --event-every 0.5 >"$BDIR/standin.log" 2>&1 &
 SRV_PID=$!
 for _ in $(seq 600); do grep -q ready "$BDIR/standin.log" && break; sleep 0.1; done

@@ -35,7 +35,8 @@ teardown() {
 
 # standin ARGS...: the stand-in in the node, serving once it says ready.
 standin() {
-	in_node python3 "$STANDIN" --cert "$WT_DIR/cert.pem" --key "$WT_DIR/key.pem" --port 6443 \
+	# nsenter execs python: $! is the server itself, which teardown ends.
+	nsenter --net="$NODE_NS" python3 "$STANDIN" --cert "$WT_DIR/cert.pem" --key "$WT_DIR/key.pem" --port 6443 \
 		--nodes 2 --pods 10 "$@" >"$WT_DIR/standin.log" 2>&1 &
 	SRV_PID=$!
 	wait_until 10000 grep -q ready "$WT_DIR/standin.log"
