@@ -185,7 +185,7 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	[[ $(jq -r .msg <<<"$output") == "weftd is not ready" ]]
 	[[ $(jq -r .details <<<"$output") == *"waiting for the first list of"*pods* ]]
 	assert_nothing_left
-	cni STATUS "" ""
+	CONF=$(net_conf 1.1.0) cni STATUS "" "" ""
 	[ "$(cni_code)" = 50 ]
 	[[ $(jq -r .details <<<"$output") == *"first list of"* ]]
 	# Granted the full ClusterRole, it gets ready without a restart.
