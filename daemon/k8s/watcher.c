@@ -39,6 +39,11 @@ struct reflector {
 	/* This list goes to the loop page by page (the first list, not
 	 * restarted): the loop applies while the next page is fetched. */
 	bool by_page;
+	/* In the initial events of a streaming list (sendInitialEvents): they
+	 * fill r->snap until the bookmark that ends them. */
+	bool initial;
+	/* The server refused a streaming list: paginated lists from now on. */
+	bool no_stream;
 	bool expired;	     /* the watch said 410 */
 	bool got_event;	     /* this watch delivered an event or a bookmark */
 	bool ok;	     /* the last request succeeded */
@@ -208,6 +213,46 @@ static void push_upsert(struct reflector *r, const struct k8s_event *ev)
 	k8s_queue_push(r->w->q, m);
 }
 
+static int push_list(struct reflector *r, bool last);
+
+/* An initial event of a streaming list: into the snapshot, like a list item. */
+static int initial_event(struct reflector *r, const struct k8s_event *ev)
+{
+	struct cluster_k8s_err kerr = {};
+	void *obj;
+	int ret;
+
+	switch (ev->type) {
+	case K8S_ADDED:
+		ret = r->kind->parse(ev->object, &obj, &kerr);
+		if (ret == -EINVAL) {
+			pr_warn("Kubernetes API: %s %s%s%s: %s; left out of the model",
+				r->kind->name, ev->ns ? ev->ns : "", ev->ns ? "/" : "", ev->name,
+				kerr.msg);
+			return 0;
+		}
+		if (!ret)
+			ret = r->kind->snapshot_add(r->snap, obj);
+		return ret == -EEXIST ? 0 : ret;
+	case K8S_BOOKMARK:
+		if (!ev->initial_events_end)
+			return 0;
+		set_rv(r, ev->rv);
+		r->initial = false;
+		if (push_list(r, true))
+			return -ENOMEM;
+		r->listed_once = true;
+		r->by_page = false;
+		return 0;
+	default:
+		/* Not what the streaming list promises: lists are safer. */
+		snprintf(r->abort_msg, sizeof(r->abort_msg),
+			 "an event other than ADDED among the initial events");
+		r->no_stream = true;
+		return -EPROTO;
+	}
+}
+
 /* One line of the watch stream. Non-zero ends the watch. */
 static int on_event(void *ctx, char *line, size_t len)
 {
@@ -218,6 +263,18 @@ static int on_event(void *ctx, char *line, size_t len)
 	if (k8s_event_parse(line, len, &ev, err, sizeof(err))) {
 		snprintf(r->abort_msg, sizeof(r->abort_msg), "%s", err);
 		return -EBADMSG;
+	}
+	if (r->initial && ev.type != K8S_ERROR) {
+		int ret = initial_event(r, &ev);
+
+		if (ret && !r->abort_msg[0])
+			snprintf(r->abort_msg, sizeof(r->abort_msg), "%s", strerror(-ret));
+		k8s_event_free(&ev);
+		if (!ret && !r->got_event) {
+			r->got_event = true;
+			r->failures = 0;
+		}
+		return ret;
 	}
 	switch (ev.type) {
 	case K8S_ERROR:
@@ -304,12 +361,57 @@ static void start_watch(struct reflector *r)
 	r->watch_started = now_ms();
 }
 
+/* The streaming list: a watch from "now" whose initial events are every
+ * object, ended by a bookmark (k8s.io/initial-events-end), then the watch
+ * goes on. Servers before 1.27, or with the WatchList gate off, refuse the
+ * request (resourceVersionMatch on a watch): watch_done() falls back. */
+static void start_stream(struct reflector *r)
+{
+	unsigned int timeout = WATCH_TIMEOUT_MIN_S + rand_r(&r->w->seed) % WATCH_TIMEOUT_MIN_S;
+	char query[192];
+	int ret;
+
+	cluster_snapshot_free(r->snap);
+	r->snap = NULL;
+	ret = cluster_snapshot_new(&r->snap);
+	if (ret) {
+		fail(r, "out of memory");
+		return;
+	}
+	r->list_started = now_ms();
+	snprintf(query, sizeof(query),
+		 "watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&"
+		 "allowWatchBookmarks=true&timeoutSeconds=%u",
+		 timeout);
+	k8s_lines_reset(&r->lines);
+	r->expired = r->got_event = false;
+	r->abort_msg[0] = '\0';
+	ret = k8s_request_start(&r->req, &r->w->creds, r->w->multi, r->kind->path, query, NULL,
+				NULL, on_watch_data, r);
+	if (ret) {
+		fail(r, "cannot start a request: %s", strerror(-ret));
+		return;
+	}
+	r->initial = true;
+	r->state = R_WATCH;
+	r->watch_started = now_ms();
+}
+
+/* A full list: streamed where the server offers it, else paginated. */
+static void start_full_list(struct reflector *r)
+{
+	if (r->no_stream)
+		start_list(r);
+	else
+		start_stream(r);
+}
+
 static void start_next(struct reflector *r)
 {
 	if (r->rv)
 		start_watch(r);
 	else
-		start_list(r);
+		start_full_list(r);
 }
 
 /* Forget the watch's place: the next start lists afresh. */
@@ -319,7 +421,31 @@ static void relist(struct reflector *r, const char *why)
 		why);
 	free(r->rv);
 	r->rv = NULL;
+	start_full_list(r);
+}
+
+/* A streaming list ended before its initial events did. Refused (an HTTP
+ * error) or ended without the closing bookmark: the server does not offer
+ * it, so paginated lists from now on. True when that was the case. */
+static bool stream_fallback(struct reflector *r, CURLcode res, long code)
+{
+	bool refused = code && code != 200;
+
+	if (!r->initial)
+		return false;
+	r->initial = false;
+	cluster_snapshot_free(r->snap);
+	r->snap = NULL;
+	if (!refused && !r->no_stream && res != CURLE_OK)
+		return false; /* the connection failed: try the stream again later */
+	pr_info("Kubernetes API: %s: the server offers no streaming list (%s); using paginated "
+		"lists",
+		r->kind->name,
+		refused ? k8s_request_status(&r->req, code)
+			: (r->abort_msg[0] ? r->abort_msg : "no end of the initial events"));
+	r->no_stream = true;
 	start_list(r);
+	return true;
 }
 
 /* ---- finished requests -------------------------------------------------------- */
@@ -416,6 +542,12 @@ static void watch_done(struct reflector *r, CURLcode res, long code)
 {
 	bool short_lived = now_ms() - r->watch_started < WATCH_MIN_LIFE_MS && !r->got_event;
 
+	if (k8s_lines_pending(&r->lines))
+		pr_info("Kubernetes API: %s: the watch ended in the middle of an event; resuming "
+			"from resourceVersion %s",
+			r->kind->name, r->rv ? r->rv : "(none: listing again)");
+	if (stream_fallback(r, res, code))
+		return;
 	if (r->expired || code == 410) {
 		relist(r, "the watch's resourceVersion expired (410 Gone)");
 		return;
@@ -433,10 +565,6 @@ static void watch_done(struct reflector *r, CURLcode res, long code)
 		fail(r, "watch: %s", k8s_request_status(&r->req, code));
 		return;
 	}
-	if (k8s_lines_pending(&r->lines))
-		pr_info("Kubernetes API: %s: the watch ended in the middle of an event; resuming "
-			"from resourceVersion %s",
-			r->kind->name, r->rv);
 	if (short_lived) {
 		fail(r, "watch: the server ended it at once");
 		return;

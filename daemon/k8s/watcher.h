@@ -19,8 +19,11 @@
  * The model stays single-threaded: what crosses is a parsed object or a whole
  * snapshot in a message (queue.h), never a pointer into the model.
  *
- * Servers that offer the streaming initial list (sendInitialEvents, 1.27+)
- * are not asked for it yet: the paginated list is what every server serves.
+ * A full list is asked for as a streaming list first (a watch with
+ * sendInitialEvents=true, 1.27+ with the WatchList gate: the objects as ADDED
+ * events, ended by a bookmark, then the watch goes on, one request instead of
+ * hundreds). A server that refuses it (every one before 1.27, the v1.24 the
+ * tests run included) is asked for paginated lists from then on.
  */
 #ifndef WEFTD_K8S_WATCHER_H
 #define WEFTD_K8S_WATCHER_H

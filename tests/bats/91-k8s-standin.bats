@@ -73,3 +73,20 @@ pod_events() { "$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.kinds
 		{ cat "$WT_DIR/standin.log" "$WT_DIR/weftd.log"; false; }
 	[ "$(pod_events)" = 0 ]
 }
+
+@test "k8s stand-in: a server that refuses the streaming list (as v1.24 does) gets paginated lists; one that offers it streams them" {
+	standin
+	weftd_up_k8s
+	grep -q "pods: the server offers no streaming list (HTTP 422: resourceVersionMatch is forbidden for watch); using paginated lists" \
+		"$WT_DIR/weftd.log"
+	grep -q "watch pods resourceVersion=1000$" "$WT_DIR/standin.log"
+	weftd_stop
+	kill "$SRV_PID"
+	wait "$SRV_PID" 2>/dev/null || true
+	standin --watch-list
+	weftd_up_k8s
+	grep -q "watch pods resourceVersion= sendInitialEvents" "$WT_DIR/standin.log"
+	! grep -q "offers no streaming list" <(sed -n '/serving/,$p' "$WT_DIR/weftd.log" | tail -n +2)
+	[ "$("$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.objects.pods)" = 10 ]
+	[ "$("$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.objects.nodes)" = 2 ]
+}

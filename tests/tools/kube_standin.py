@@ -11,7 +11,11 @@ on demand or at scale:
     events, half of the next line, then the connection is closed), which a
     real server never does on purpose;
   - open every pods watch with a BOOKMARK at a chosen resourceVersion
-    (--bookmark-rv), so a client's resume point can be checked.
+    (--bookmark-rv), so a client's resume point can be checked;
+  - offer the streaming list (--watch-list: a watch with sendInitialEvents
+    sends every object as ADDED, then the bookmark that ends them), which the
+    v1.24 server of ../shared/kube lacks. Without it such a request is
+    refused with 422, as v1.24 refuses resourceVersionMatch on a watch.
 
 Every watch request is printed with its resourceVersion.
 
@@ -108,14 +112,17 @@ class Handler(BaseHTTPRequestHandler):
         if kind not in self.server.data:
             return self.send_json(404, b'{"kind":"Status","code":404,"message":"not here"}')
         if q.get("watch") == ["1"]:
-            print("watch %s resourceVersion=%s" % (kind, q.get("resourceVersion", [""])[0]),
-                  flush=True)
-            return self.watch(kind)
+            print("watch %s resourceVersion=%s%s" % (kind, q.get("resourceVersion", [""])[0],
+                  " sendInitialEvents" if "sendInitialEvents" in q else ""), flush=True)
+            if "resourceVersionMatch" in q and not self.server.args.watch_list:
+                return self.send_json(422, b'{"kind":"Status","code":422,"reason":"Invalid",'
+                                      b'"message":"resourceVersionMatch is forbidden for watch"}')
+            return self.watch(kind, "sendInitialEvents" in q)
         ps = self.server.data[kind]
         start = int(q.get("continue", ["0"])[0])
         self.send_json(200, ps[start // self.server.limit])
 
-    def watch(self, kind):
+    def watch(self, kind, initial=False):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
@@ -123,6 +130,13 @@ class Handler(BaseHTTPRequestHandler):
         a = self.server.args
         sent = 0
         try:
+            if initial:
+                lines = self.server.lines[kind]
+                for i in range(0, len(lines), 500):
+                    self.chunk(b"".join(lines[i:i + 500]))
+                self.chunk(json.dumps({"type": "BOOKMARK", "object": {"metadata": {
+                    "resourceVersion": str(RV),
+                    "annotations": {"k8s.io/initial-events-end": "true"}}}}).encode() + b"\n")
             if kind == "pods" and a.bookmark_rv:
                 self.chunk(json.dumps({"type": "BOOKMARK", "object": {
                     "kind": "Pod", "metadata": {"resourceVersion": a.bookmark_rv}}}).encode()
@@ -160,6 +174,7 @@ def main():
     ap.add_argument("--event-every", type=float, default=0)
     ap.add_argument("--cut-after", type=int, default=-1)
     ap.add_argument("--bookmark-rv", default="")
+    ap.add_argument("--watch-list", action="store_true")
     a = ap.parse_args()
     t0 = time.time()
     nodes = [node(i) for i in range(a.nodes)]
@@ -174,6 +189,12 @@ def main():
                 "pods": pages("PodList", pods, a.limit),
                 "namespaces": pages("NamespaceList", nss, a.limit),
                 "networkpolicies": pages("NetworkPolicyList", [], a.limit)}
+    srv.lines = {}
+    if a.watch_list:
+        for k, items in (("nodes", nodes), ("pods", pods), ("namespaces", nss),
+                         ("networkpolicies", [])):
+            srv.lines[k] = [json.dumps({"type": "ADDED", "object": o}).encode() + b"\n"
+                            for o in items]
     size = sum(len(p) for ps in srv.data.values() for p in ps)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
