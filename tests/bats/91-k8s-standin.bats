@@ -83,10 +83,12 @@ pod_events() { "$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.kinds
 	weftd_stop
 	kill "$SRV_PID"
 	wait "$SRV_PID" 2>/dev/null || true
+	mv "$WT_DIR/weftd.log" "$WT_DIR/weftd-paginated.log"
 	standin --watch-list
 	weftd_up_k8s
 	grep -q "watch pods resourceVersion= sendInitialEvents" "$WT_DIR/standin.log"
-	! grep -q "offers no streaming list" <(sed -n '/serving/,$p' "$WT_DIR/weftd.log" | tail -n +2)
+	! grep -q "offers no streaming list" "$WT_DIR/weftd.log"
+	grep -q "watch pods resourceVersion=1000$" "$WT_DIR/standin.log"
 	[ "$("$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.objects.pods)" = 10 ]
 	[ "$("$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.objects.nodes)" = 2 ]
 }
