@@ -44,6 +44,7 @@ struct reflector {
 	bool initial;
 	/* The server refused a streaming list: paginated lists from now on. */
 	bool no_stream;
+	size_t stream_items;
 	bool expired;	     /* the watch said 410 */
 	bool got_event;	     /* this watch delivered an event or a bookmark */
 	bool ok;	     /* the last request succeeded */
@@ -233,7 +234,14 @@ static int initial_event(struct reflector *r, const struct k8s_event *ev)
 		}
 		if (!ret)
 			ret = r->kind->snapshot_add(r->snap, obj);
-		return ret == -EEXIST ? 0 : ret;
+		if (ret)
+			return ret == -EEXIST ? 0 : ret;
+		/* A first list goes to the loop in pages here too. */
+		if (r->by_page && ++r->stream_items % K8S_LIST_LIMIT == 0) {
+			if (push_list(r, false) || cluster_snapshot_new(&r->snap))
+				return -ENOMEM;
+		}
+		return 0;
 	case K8S_BOOKMARK:
 		if (!ev->initial_events_end)
 			return 0;
@@ -379,6 +387,7 @@ static void start_stream(struct reflector *r)
 		return;
 	}
 	r->list_started = now_ms();
+	r->stream_items = 0;
 	snprintf(query, sizeof(query),
 		 "watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&"
 		 "allowWatchBookmarks=true&timeoutSeconds=%u",
@@ -436,6 +445,12 @@ static bool stream_fallback(struct reflector *r, CURLcode res, long code)
 	r->initial = false;
 	cluster_snapshot_free(r->snap);
 	r->snap = NULL;
+	/* Pages already merged may hold what is gone by the next list: that
+	 * one is applied whole, as a difference. */
+	if (r->by_page && r->stream_items >= K8S_LIST_LIMIT) {
+		r->by_page = false;
+		r->listed_once = true;
+	}
 	if (!refused && !r->no_stream && res != CURLE_OK)
 		return false; /* the connection failed: try the stream again later */
 	pr_info("Kubernetes API: %s: the server offers no streaming list (%s); using paginated "

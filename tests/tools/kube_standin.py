@@ -123,6 +123,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, ps[start // self.server.limit])
 
     def watch(self, kind, initial=False):
+        global RV
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
@@ -145,7 +146,6 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(a.event_every if kind == "pods" and a.event_every else 5)
                 if kind != "pods" or not a.event_every:
                     continue
-                global RV
                 with LOCK:
                     RV += 1
                     rv = RV
