@@ -183,7 +183,7 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	[ "$status" -ne 0 ]
 	[ "$(cni_code)" = 11 ]
 	[[ $(jq -r .msg <<<"$output") == "weftd is not ready" ]]
-	[[ $(jq -r .details <<<"$output") == *"waiting for the first list of"*pods* ]]
+	[[ $(jq -r .details <<<"$output") == *"the first list of"*pods*forbidden* ]]
 	assert_nothing_left
 	CONF=$(net_conf 1.1.0) cni STATUS "" "" ""
 	[ "$(cni_code)" = 50 ]
@@ -231,7 +231,8 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	# Through a relist (410), applied as a difference: p1 gone, p4 new, p3
 	# changed, p2 untouched; nothing added twice.
 	grep -E "resourceVersion expired \(410 Gone\)" "$WT_DIR/weftd.log"
-	grep -E "relisted pods in [0-9]+ ms, applied in [0-9]+ ms: 1 added, 1 changed, 1 deleted" "$WT_DIR/weftd.log"
+	grep -E "relisted pods in [0-9]+ ms, applied in [0-9]+ ms: 1 added, 1 changed, 1 deleted" \
+		"$WT_DIR/weftd.log" || { grep -E "listed|410|expired" "$WT_DIR/weftd.log"; false; }
 	[ "$(st .cluster.kinds.pods.lists)" -gt "$lists" ]
 	[ "$(st .cluster.connected)" = true ]
 }
