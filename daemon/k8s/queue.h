@@ -31,11 +31,11 @@ struct k8s_msg {
 	 * comes (nothing of the kind is there to delete); the last one ends
 	 * the list. */
 	bool merge, last;
-	long long listed_ms;	       /* LIST: how long the list took */
-	void *obj;		       /* UPSERT */
-	char *ns, *name;	       /* DELETE; ns NULL for cluster-scoped kinds */
-	bool connected;		       /* STATE */
-	char error[384];	       /* STATE: why it is down, or "" */
+	long long listed_ms; /* LIST: how long the list took */
+	void *obj;	     /* UPSERT */
+	char *ns, *name;     /* DELETE; ns NULL for cluster-scoped kinds */
+	bool connected;	     /* STATE */
+	char error[384];     /* STATE: why it is down, or "" */
 };
 
 struct k8s_queue {

@@ -9,9 +9,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "daemon/k8s/lines.h"
-#include "daemon/k8s/request.h"
-#include "daemon/k8s/watcher.h"
+#include "daemon/k8s/watcher_int.h"
 #include "log.h"
 
 /* The largest list page or single object accepted: far above any real one. */
@@ -23,50 +21,7 @@
  * so a server closing every watch at once is not hammered. */
 #define WATCH_MIN_LIFE_MS 1000
 
-enum r_state { R_WAIT, R_LIST, R_WATCH };
-
-struct reflector {
-	struct k8s_watcher *w;
-	enum k8s_kind_id id;
-	const struct k8s_kind *kind;
-	enum r_state state;
-	struct k8s_request req;
-	char *rv;   /* where the watch resumes; NULL: list first */
-	char *cont; /* the next page of the list in progress */
-	struct cluster_snapshot *snap;
-	long long list_started, watch_started, retry_at;
-	bool listed_once;
-	/* This list goes to the loop page by page (the first list, not
-	 * restarted): the loop applies while the next page is fetched. */
-	bool by_page;
-	/* In the initial events of a streaming list (sendInitialEvents): they
-	 * fill r->snap until the bookmark that ends them. */
-	bool initial;
-	/* The server refused a streaming list: paginated lists from now on. */
-	bool no_stream;
-	size_t stream_items;
-	bool expired;	     /* the watch said 410 */
-	bool got_event;	     /* this watch delivered an event or a bookmark */
-	bool ok;	     /* the last request succeeded */
-	char abort_msg[256]; /* why on_event() ended the watch, or "" */
-	unsigned int failures;
-	char error[384];
-	struct k8s_lines lines;
-};
-
-struct k8s_watcher {
-	pthread_t thread;
-	struct k8s_creds creds;
-	struct k8s_queue *q;
-	CURLM *multi;
-	atomic_bool stop;
-	unsigned int seed;
-	struct reflector r[K8S_KINDS];
-	bool state_sent, connected_sent;
-	char error_sent[384];
-};
-
-static struct k8s_msg *msg_new(enum k8s_msg_type type, enum k8s_kind_id kind)
+struct k8s_msg *wt_msg_new(enum k8s_msg_type type, enum k8s_kind_id kind)
 {
 	struct k8s_msg *m = calloc(1, sizeof(*m));
 
@@ -96,7 +51,7 @@ static void report_state(struct k8s_watcher *w)
 	}
 	if (w->state_sent && connected == w->connected_sent && !strcmp(error, w->error_sent))
 		return;
-	m = msg_new(K8S_MSG_STATE, 0);
+	m = wt_msg_new(K8S_MSG_STATE, 0);
 	if (!m)
 		return;
 	m->connected = connected;
@@ -107,7 +62,7 @@ static void report_state(struct k8s_watcher *w)
 	k8s_queue_push(w->q, m);
 }
 
-static void set_rv(struct reflector *r, const char *rv)
+void wt_set_rv(struct reflector *r, const char *rv)
 {
 	char *copy;
 
@@ -160,166 +115,13 @@ static void fail(struct reflector *r, const char *fmt, ...)
 	report_state(r->w);
 }
 
-static void succeed(struct reflector *r)
+void wt_succeed(struct reflector *r)
 {
 	if (!r->ok && r->failures)
 		pr_info("Kubernetes API: %s: connected again", r->kind->name);
 	r->ok = true;
 	r->error[0] = '\0';
 	report_state(r->w);
-}
-
-/* ---- watch events ----------------------------------------------------------- */
-
-static void push_delete(struct reflector *r, const char *ns, const char *name)
-{
-	struct k8s_msg *m = msg_new(K8S_MSG_DELETE, r->id);
-
-	if (!m)
-		return;
-	m->ns = ns ? strdup(ns) : NULL;
-	m->name = strdup(name);
-	if (!m->name || (ns && !m->ns)) {
-		k8s_msg_free(m);
-		return;
-	}
-	k8s_queue_push(r->w->q, m);
-}
-
-static void push_upsert(struct reflector *r, const struct k8s_event *ev)
-{
-	struct cluster_k8s_err kerr = {};
-	struct k8s_msg *m;
-	void *obj;
-	int ret;
-
-	ret = r->kind->parse(ev->object, &obj, &kerr);
-	if (ret == -EINVAL) {
-		/* What the model had of it is no longer true: out it goes. */
-		pr_warn("Kubernetes API: %s %s%s%s: %s; left out of the model", r->kind->name,
-			ev->ns ? ev->ns : "", ev->ns ? "/" : "", ev->name, kerr.msg);
-		push_delete(r, ev->ns, ev->name);
-		return;
-	}
-	if (ret) {
-		pr_warn("Kubernetes API: %s: out of memory for an event", r->kind->name);
-		return;
-	}
-	m = msg_new(K8S_MSG_UPSERT, r->id);
-	if (!m) {
-		r->kind->free(obj);
-		return;
-	}
-	m->obj = obj;
-	k8s_queue_push(r->w->q, m);
-}
-
-static int push_list(struct reflector *r, bool last);
-
-/* An initial event of a streaming list: into the snapshot, like a list item. */
-static int initial_event(struct reflector *r, const struct k8s_event *ev)
-{
-	struct cluster_k8s_err kerr = {};
-	void *obj;
-	int ret;
-
-	switch (ev->type) {
-	case K8S_ADDED:
-		ret = r->kind->parse(ev->object, &obj, &kerr);
-		if (ret == -EINVAL) {
-			pr_warn("Kubernetes API: %s %s%s%s: %s; left out of the model",
-				r->kind->name, ev->ns ? ev->ns : "", ev->ns ? "/" : "", ev->name,
-				kerr.msg);
-			return 0;
-		}
-		if (!ret)
-			ret = r->kind->snapshot_add(r->snap, obj);
-		if (ret)
-			return ret == -EEXIST ? 0 : ret;
-		/* A first list goes to the loop in pages here too. */
-		if (r->by_page && ++r->stream_items % K8S_LIST_LIMIT == 0) {
-			if (push_list(r, false) || cluster_snapshot_new(&r->snap))
-				return -ENOMEM;
-		}
-		return 0;
-	case K8S_BOOKMARK:
-		if (!ev->initial_events_end)
-			return 0;
-		set_rv(r, ev->rv);
-		r->initial = false;
-		if (push_list(r, true))
-			return -ENOMEM;
-		r->listed_once = true;
-		r->by_page = false;
-		return 0;
-	default:
-		/* Not what the streaming list promises: lists are safer. */
-		snprintf(r->abort_msg, sizeof(r->abort_msg),
-			 "an event other than ADDED among the initial events");
-		r->no_stream = true;
-		return -EPROTO;
-	}
-}
-
-/* One line of the watch stream. Non-zero ends the watch. */
-static int on_event(void *ctx, char *line, size_t len)
-{
-	struct reflector *r = ctx;
-	struct k8s_event ev;
-	char err[256];
-
-	if (k8s_event_parse(line, len, &ev, err, sizeof(err))) {
-		snprintf(r->abort_msg, sizeof(r->abort_msg), "%s", err);
-		return -EBADMSG;
-	}
-	if (r->initial && ev.type != K8S_ERROR) {
-		int ret = initial_event(r, &ev);
-
-		if (ret && !r->abort_msg[0])
-			snprintf(r->abort_msg, sizeof(r->abort_msg), "%s", strerror(-ret));
-		k8s_event_free(&ev);
-		if (!ret && !r->got_event) {
-			r->got_event = true;
-			r->failures = 0;
-		}
-		return ret;
-	}
-	switch (ev.type) {
-	case K8S_ERROR:
-		if (ev.code == 410) {
-			r->expired = true;
-		} else {
-			snprintf(r->abort_msg, sizeof(r->abort_msg), "watch error %ld: %s", ev.code,
-				 ev.message ? ev.message : "(no message)");
-		}
-		k8s_event_free(&ev);
-		return -ECONNABORTED;
-	case K8S_ADDED:
-	case K8S_MODIFIED: push_upsert(r, &ev); break;
-	case K8S_DELETED: push_delete(r, ev.ns, ev.name); break;
-	case K8S_BOOKMARK: break;
-	}
-	set_rv(r, ev.rv);
-	if (!r->got_event) {
-		r->got_event = true;
-		r->failures = 0;
-	}
-	k8s_event_free(&ev);
-	return 0;
-}
-
-static size_t on_watch_data(char *data, size_t size, size_t n, void *ctx)
-{
-	struct reflector *r = ctx;
-	long code = 0;
-
-	curl_easy_getinfo(r->req.easy, CURLINFO_RESPONSE_CODE, &code);
-	/* An error response is a Status object: keep it for the message. */
-	if (code != 200)
-		return k8s_buf_append(&r->req.body, data, n * size) ? 0 : n * size;
-	if (!r->ok)
-		succeed(r);
-	return k8s_lines_feed(&r->lines, data, n * size, on_event, r) ? 0 : n * size;
 }
 
 /* ---- starting requests -------------------------------------------------------- */
@@ -360,7 +162,7 @@ static void start_watch(struct reflector *r)
 	r->expired = r->got_event = false;
 	r->abort_msg[0] = '\0';
 	ret = k8s_request_start(&r->req, &r->w->creds, r->w->multi, r->kind->path, query,
-				"resourceVersion", r->rv, on_watch_data, r);
+				"resourceVersion", r->rv, wt_on_watch_data, r);
 	if (ret) {
 		fail(r, "cannot start a request: %s", strerror(-ret));
 		return;
@@ -396,7 +198,7 @@ static void start_stream(struct reflector *r)
 	r->expired = r->got_event = false;
 	r->abort_msg[0] = '\0';
 	ret = k8s_request_start(&r->req, &r->w->creds, r->w->multi, r->kind->path, query, NULL,
-				NULL, on_watch_data, r);
+				NULL, wt_on_watch_data, r);
 	if (ret) {
 		fail(r, "cannot start a request: %s", strerror(-ret));
 		return;
@@ -467,9 +269,9 @@ static bool stream_fallback(struct reflector *r, CURLcode res, long code)
 
 /* Hand the snapshot over: a whole list (applied as the difference), or one
  * page of a first list (merged). */
-static int push_list(struct reflector *r, bool last)
+int wt_push_list(struct reflector *r, bool last)
 {
-	struct k8s_msg *m = msg_new(K8S_MSG_LIST, r->id);
+	struct k8s_msg *m = wt_msg_new(K8S_MSG_LIST, r->id);
 
 	if (!m)
 		return -ENOMEM;
@@ -499,14 +301,14 @@ static void list_page_done(struct reflector *r)
 	r->cont = cont;
 	if (cont) {
 		free(rv);
-		if (r->by_page && push_list(r, false)) {
+		if (r->by_page && wt_push_list(r, false)) {
 			fail(r, "out of memory");
 			return;
 		}
 		start_list(r);
 		return;
 	}
-	if (push_list(r, true)) {
+	if (wt_push_list(r, true)) {
 		free(rv);
 		fail(r, "out of memory");
 		return;
@@ -549,7 +351,7 @@ static void list_done(struct reflector *r, CURLcode res, long code)
 		fail(r, "list: %s", k8s_request_status(&r->req, code));
 		return;
 	}
-	succeed(r);
+	wt_succeed(r);
 	list_page_done(r);
 }
 
