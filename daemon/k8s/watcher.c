@@ -240,7 +240,11 @@ static void relist(struct reflector *r, const char *why)
  * it, so paginated lists from now on. True when that was the case. */
 static bool stream_fallback(struct reflector *r, CURLcode res, long code)
 {
-	bool refused = code && code != 200;
+	/* What a server that does not know the request says (v1.24: 422,
+	 * resourceVersionMatch is forbidden for a watch; the gate off: 422 or
+	 * 400). 401, 403 (RBAC not warm after a restart), 5xx are failures
+	 * like any other and do not rule the stream out. */
+	bool refused = code == 400 || code == 422;
 
 	if (!r->initial)
 		return false;
@@ -253,8 +257,8 @@ static bool stream_fallback(struct reflector *r, CURLcode res, long code)
 		r->by_page = false;
 		r->listed_once = true;
 	}
-	if (!refused && !r->no_stream && res != CURLE_OK)
-		return false; /* the connection failed: try the stream again later */
+	if (!refused && !r->no_stream && (res != CURLE_OK || code != 200))
+		return false; /* the request failed: try the stream again later */
 	pr_info("Kubernetes API: %s: the server offers no streaming list (%s); using paginated "
 		"lists",
 		r->kind->name,

@@ -291,7 +291,7 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	# A private mount namespace puts it at the in-cluster path for weftd only.
 	nsenter --net="$NODE_NS" unshare -m --propagation private sh -c '
 		mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io &&
-		ln -s "$0" /run/secrets/kubernetes.io/serviceaccount && shift && exec "$@"' "$sa" \
+		ln -s "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"' "$sa" \
 		env KUBERNETES_SERVICE_HOST=$KUBE_IP KUBERNETES_SERVICE_PORT="${KUBE_SERVER##*:}" \
 		"$WEFTD" --node-name "$NODE" --state-dir "$STATE" --bpffs "$BPFFS" --socket "$SOCK" \
 		--bpf-dir "$OUTPUT/bpf" --veth-pool 0 --log-level debug >>"$WT_DIR/weftd.log" 2>&1 &

@@ -67,10 +67,20 @@ kube_up() {
 # new cluster).
 kube_start() {
 	(($#)) || set -- "$KUBE_WEFTD_TOKEN" "$KUBE_WEFTD_TOKEN2"
+	# start.sh gives the server 30 s to say ready; on a loaded machine it may
+	# need longer, so a late one is waited for here (and its log shown when
+	# it never comes).
 	KUBE_EXTRA_TOKENS=$(kube_tokens "$@") KUBE_BIND=$KUBE_IP KUBE_TOKEN=$KUBE_ADMIN_TOKEN \
-		nsenter --net="/run/netns/$KUBE_NS" "$KUBE_SRC/start.sh" "$KUBE_DIR" >/dev/null
-	KUBE_SERVER=$(cat "$KUBE_DIR/server")
+		nsenter --net="/run/netns/$KUBE_NS" "$KUBE_SRC/start.sh" "$KUBE_DIR" >/dev/null || true
+	KUBE_SERVER=https://$KUBE_IP:$(cat "$KUBE_DIR/port")
 	export KUBE_SERVER
+	for _ in $(seq 120); do
+		kube_alive && return 0
+		sleep 0.5
+	done
+	echo "kube-apiserver did not come up; its log ends:" >&2
+	tail -20 "$KUBE_DIR/logs/kube-apiserver.log" >&2
+	return 1
 }
 
 # kube_stop: the API server and etcd, data kept.
