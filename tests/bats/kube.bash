@@ -70,9 +70,11 @@ kube_start() {
 	# start.sh gives the server 30 s to say ready; on a loaded machine it may
 	# need longer, so a late one is waited for here (and its log shown when
 	# it never comes).
+	# The namespace is the server's own: the usual port is free there.
 	KUBE_EXTRA_TOKENS=$(kube_tokens "$@") KUBE_BIND=$KUBE_IP KUBE_TOKEN=$KUBE_ADMIN_TOKEN \
-		nsenter --net="/run/netns/$KUBE_NS" "$KUBE_SRC/start.sh" "$KUBE_DIR" >/dev/null || true
-	KUBE_SERVER=https://$KUBE_IP:$(cat "$KUBE_DIR/port")
+		KUBE_PORT=6443 nsenter --net="/run/netns/$KUBE_NS" "$KUBE_SRC/start.sh" "$KUBE_DIR" \
+		>/dev/null || true
+	KUBE_SERVER=https://$KUBE_IP:6443
 	export KUBE_SERVER
 	for _ in $(seq 120); do
 		kube_alive && return 0
