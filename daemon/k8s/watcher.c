@@ -355,6 +355,8 @@ static void list_done(struct reflector *r, CURLcode res, long code)
 		fail(r, "list: %s", k8s_request_status(&r->req, code));
 		return;
 	}
+	/* A page served: the next failure starts the backoff from the bottom. */
+	r->failures = 0;
 	wt_succeed(r);
 	list_page_done(r);
 }
