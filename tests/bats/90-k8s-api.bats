@@ -239,7 +239,8 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	grep -E "relisted pods in [0-9]+ ms, applied in [0-9]+ ms: 1 added, 1 changed, 1 deleted" \
 		"$WT_DIR/weftd.log" || { grep -E "listed|410|expired" "$WT_DIR/weftd.log"; false; }
 	[ "$(st .cluster.kinds.pods.lists)" -gt "$lists" ]
-	[ "$(st .cluster.connected)" = true ]
+	# Every kind back (each on its own backoff).
+	wait_until 35000 k8s_connected true
 }
 
 @test "k8s: the API server down at start, then down for a minute: weftd waits, keeps the datapath and last state, shows it, and recovers by itself" {
