@@ -413,6 +413,19 @@ static void finish(struct k8s_watcher *w, CURL *easy, CURLcode res)
 
 /* ---- the thread --------------------------------------------------------------- */
 
+/* A watch is up once the server answered 200: its headers, not its first
+ * event, which may be a minute away on a quiet cluster. */
+static void watch_answered(struct reflector *r)
+{
+	long code = 0;
+
+	if (r->ok || r->state != R_WATCH || !r->req.easy)
+		return;
+	curl_easy_getinfo(r->req.easy, CURLINFO_RESPONSE_CODE, &code);
+	if (code == 200)
+		wt_succeed(r);
+}
+
 static void *run(void *arg)
 {
 	struct k8s_watcher *w = arg;
@@ -433,6 +446,8 @@ static void *run(void *arg)
 				timeout = r->retry_at - now;
 		}
 		curl_multi_perform(w->multi, &running);
+		for (int i = 0; i < K8S_KINDS; i++)
+			watch_answered(&w->r[i]);
 		while ((msg = curl_multi_info_read(w->multi, &left))) {
 			if (msg->msg == CURLMSG_DONE)
 				finish(w, msg->easy_handle, msg->data.result);

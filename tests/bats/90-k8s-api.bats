@@ -314,7 +314,9 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	TOKENS_CHANGED=1
 	kube_stop
 	KEEP_DATA=1 kube_start "$KUBE_WEFTD_TOKEN2"
-	[ "$(kapi_as "$KUBE_WEFTD_TOKEN" /api/v1/nodes)" = 401 ]
+	local code
+	code=$(kapi_as "$KUBE_WEFTD_TOKEN" /api/v1/nodes)
+	[ "$code" = 401 ] || { echo "the old token got HTTP $code"; false; }
 	wait_until 35000 k8s_connected true || { cat "$WT_DIR/weftd.log"; false; }
 	grep -q "token file .* changed; using the new token" "$WT_DIR/weftd.log"
 	kube_node "r$WT_ID" "$REMOTE_IP" "$REMOTE_CIDR"
