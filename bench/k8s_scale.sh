@@ -61,7 +61,11 @@ done
 ready_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
 grep -E "listed (nodes|pods) in" "$BDIR/weftd.log" | sed 's/^.*Kubernetes API: /  weftd: /'
 [[ $(st | jq -r .ready) == true ]]
-echo "start to ready (all four kinds listed and applied): $ready_ms ms"
+echo "start to ready (all four kinds listed and applied): $ready_ms ms (load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs)"
+# CPU time is what the sync costs whatever else the machine does: the
+# watcher thread (fetch, TLS, parse) and the loop (apply) together.
+cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$WEFTD_PID/stat")
+echo "weftd CPU time from start to ready (both threads): $cpu s"
 rss() { awk -v k="$1" '$1 == k":" { printf "%.0f MiB", $2 / 1024 }' "/proc/$WEFTD_PID/status"; }
 echo "weftd RSS after the sync: $(rss VmRSS) (peak $(rss VmHWM))"
 # Pod events: one every 0.5 s for 10 s.
