@@ -150,25 +150,33 @@ static void start_list(struct reflector *r)
 	r->state = R_LIST;
 }
 
-static void start_watch(struct reflector *r)
+/* A watch request: @extra are the query parameters beyond the common ones;
+ * @rv, when set, is where it starts. 0, or -1 after fail(). */
+static int watch_request(struct reflector *r, const char *extra, const char *rv)
 {
 	unsigned int timeout = WATCH_TIMEOUT_MIN_S + rand_r(&r->w->seed) % WATCH_TIMEOUT_MIN_S;
-	char query[128];
+	char query[256];
 	int ret;
 
-	snprintf(query, sizeof(query), "watch=1&allowWatchBookmarks=true&timeoutSeconds=%u",
-		 timeout);
+	snprintf(query, sizeof(query), "watch=1&allowWatchBookmarks=true&timeoutSeconds=%u%s",
+		 timeout, extra);
 	k8s_lines_reset(&r->lines);
 	r->expired = r->got_event = false;
 	r->abort_msg[0] = '\0';
 	ret = k8s_request_start(&r->req, &r->w->creds, r->w->multi, r->kind->path, query,
-				"resourceVersion", r->rv, wt_on_watch_data, r);
+				rv ? "resourceVersion" : NULL, rv, wt_on_watch_data, r);
 	if (ret) {
 		fail(r, "cannot start a request: %s", strerror(-ret));
-		return;
+		return -1;
 	}
 	r->state = R_WATCH;
 	r->watch_started = now_ms();
+	return 0;
+}
+
+static void start_watch(struct reflector *r)
+{
+	watch_request(r, "", r->rv);
 }
 
 /* The streaming list: a watch from "now" whose initial events are every
@@ -177,35 +185,16 @@ static void start_watch(struct reflector *r)
  * request (resourceVersionMatch on a watch): watch_done() falls back. */
 static void start_stream(struct reflector *r)
 {
-	unsigned int timeout = WATCH_TIMEOUT_MIN_S + rand_r(&r->w->seed) % WATCH_TIMEOUT_MIN_S;
-	char query[192];
-	int ret;
-
 	cluster_snapshot_free(r->snap);
 	r->snap = NULL;
-	ret = cluster_snapshot_new(&r->snap);
-	if (ret) {
+	if (cluster_snapshot_new(&r->snap)) {
 		fail(r, "out of memory");
 		return;
 	}
 	r->list_started = now_ms();
 	r->stream_items = 0;
-	snprintf(query, sizeof(query),
-		 "watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&"
-		 "allowWatchBookmarks=true&timeoutSeconds=%u",
-		 timeout);
-	k8s_lines_reset(&r->lines);
-	r->expired = r->got_event = false;
-	r->abort_msg[0] = '\0';
-	ret = k8s_request_start(&r->req, &r->w->creds, r->w->multi, r->kind->path, query, NULL,
-				NULL, wt_on_watch_data, r);
-	if (ret) {
-		fail(r, "cannot start a request: %s", strerror(-ret));
-		return;
-	}
-	r->initial = true;
-	r->state = R_WATCH;
-	r->watch_started = now_ms();
+	if (!watch_request(r, "&sendInitialEvents=true&resourceVersionMatch=NotOlderThan", NULL))
+		r->initial = true;
 }
 
 /* A full list: streamed where the server offers it, else paginated. */
