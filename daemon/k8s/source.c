@@ -38,6 +38,8 @@ struct k8s_source {
 	time_t since; /* CLOCK_REALTIME of the last change of @connected */
 	char last_error[384];
 	time_t last_error_at;
+	/* Pods and policies held back until namespaces and nodes are listed. */
+	struct k8s_msg *held;
 	/* The last batch of messages: how many, and how long applying took. */
 	unsigned int last_batch;
 	long long last_batch_us;
@@ -160,17 +162,57 @@ static void apply(struct k8s_source *s, struct k8s_msg *m)
 		s->kinds[m->kind].max_event_us = us;
 }
 
-static int src_handle(struct cluster_source *src)
+/* Pods and policies wait, at start, until namespaces and nodes are in: an
+ * observer then never sees a pod on a node it has not heard of, and a node
+ * added later does not walk every pod already there (the overlay refreshes
+ * a node's pods on each node event). */
+static bool held_back(const struct k8s_source *s, const struct k8s_msg *m)
 {
-	struct k8s_source *s = (struct k8s_source *)src;
-	struct k8s_msg *m = k8s_queue_take(&s->q), *next;
-	long long t0 = (long long)now_ns();
+	if (m->type == K8S_MSG_STATE || (m->kind != K8S_PODS && m->kind != K8S_POLICIES))
+		return false;
+	return !s->kinds[K8S_NAMESPACES].synced || !s->kinds[K8S_NODES].synced;
+}
+
+/* Apply @m's list in order; return how many. */
+static unsigned int apply_all(struct k8s_source *s, struct k8s_msg *m)
+{
+	struct k8s_msg *next;
 	unsigned int n = 0;
 
 	for (; m; m = next, n++) {
 		next = m->next;
 		apply(s, m);
 		k8s_msg_free(m);
+	}
+	return n;
+}
+
+static int src_handle(struct cluster_source *src)
+{
+	struct k8s_source *s = (struct k8s_source *)src;
+	struct k8s_msg *m = k8s_queue_take(&s->q), *next, **tail;
+	long long t0 = (long long)now_ns();
+	unsigned int n = 0;
+
+	/* Everything else first; pods and policies after the ones held back
+	 * before, in their order (kinds do not depend on each other's order). */
+	for (tail = &s->held; *tail; tail = &(*tail)->next)
+		;
+	for (; m; m = next) {
+		next = m->next;
+		m->next = NULL;
+		if (m->type != K8S_MSG_STATE && (m->kind == K8S_PODS || m->kind == K8S_POLICIES)) {
+			*tail = m;
+			tail = &m->next;
+			continue;
+		}
+		apply(s, m);
+		k8s_msg_free(m);
+		n++;
+	}
+	if (s->held && !held_back(s, s->held)) {
+		n += apply_all(s, s->held);
+		s->held = NULL;
 	}
 	if (n) {
 		s->last_batch = n;
@@ -241,6 +283,10 @@ static void src_close(struct cluster_source *src)
 
 	/* The thread first: nothing pushes to the queue after it. */
 	k8s_watcher_stop(s->w);
+	for (struct k8s_msg *m = s->held, *next; m; m = next) {
+		next = m->next;
+		k8s_msg_free(m);
+	}
 	k8s_queue_destroy(&s->q);
 	free(s);
 }
