@@ -148,7 +148,7 @@ static void test_page(void)
 		"{\"podIP\":\"10.1.0.2\"}},{\"metadata\":{\"name\":\"bad\",\"namespace\":\"x\"},"
 		"\"spec\":{},\"status\":{\"podIP\":\"10.1.0.x\"}},{\"metadata\":{\"name\":\"c\","
 		"\"namespace\":\"y\"},\"spec\":{},\"status\":{}}]}";
-	struct cluster_snapshot *snap;
+	struct cluster_snapshot *snap, *snap2;
 	struct cluster *cl;
 	struct cluster_diff_counts diff;
 	struct cluster_counts c;
@@ -176,6 +176,15 @@ static void test_page(void)
 	CHECK(c.nodes == 1, "the node, of another kind, stays");
 	CHECK(diff.added == 2 && diff.deleted == 1 && !diff.updated && !diff.unchanged,
 	      "counted: 2 added, 1 deleted");
+	/* A page of a first list is merged: what the model has stays. */
+	CHECK_INT(cluster_snapshot_new(&snap2), 0, "a second page");
+	CHECK_INT(cluster_snapshot_add_pod(snap2, cl_pod_new("z", "new")), 0, "with one pod");
+	CHECK_INT(cluster_merge_snapshot_kinds(cl, snap2, CLUSTER_PODS, &diff), 0, "merged");
+	cluster_counts(cl, &c);
+	CHECK(c.pods == 3 && cluster_find_pod(cl, "z", "new") && cluster_find_pod(cl, "x", "a"),
+	      "merged: the page's pod added, the others kept");
+	CHECK(diff.added == 1 && !diff.deleted, "counted: 1 added, none deleted");
+	cluster_snapshot_free(snap2);
 	cluster_free(cl);
 	cluster_snapshot_free(snap);
 	CHECK_INT(k8s_page_parse(&k8s_kinds[K8S_PODS], "[1]", 3, NULL, &cont, &rv, &items, err,
