@@ -91,3 +91,20 @@ pod_events() { "$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.kinds
 	[ "$("$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.objects.pods)" = 10 ]
 	[ "$("$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.objects.nodes)" = 2 ]
 }
+
+@test "k8s: a kubeconfig weftd refuses (insecure TLS) stops it at start, naming the field, before it changes anything" {
+	cat >"$WT_DIR/kubeconfig" <<-YAML
+	current-context: s
+	contexts: [{name: s, context: {cluster: s, user: u}}]
+	clusters: [{name: s, cluster: {server: "https://127.0.0.1:6443", insecure-skip-tls-verify: true}}]
+	users: [{name: u, user: {token: t}}]
+	YAML
+	run nsenter --net="$NODE_NS" "$WEFTD" --node-name n --kubeconfig "$WT_DIR/kubeconfig" \
+		--state-dir "$STATE" --bpffs "$BPFFS" --socket "$SOCK" --bpf-dir "$OUTPUT/bpf"
+	[ "$status" -eq 1 ]
+	[[ $output == *"insecure-skip-tls-verify: weftd always verifies"* ]]
+	[ ! -e "$STATE" ] && [ ! -S "$SOCK" ]
+	run nsenter --net="$NODE_NS" "$WEFTD" --cluster-file "$WT_DIR/c.json" --kubeconfig "$WT_DIR/kubeconfig"
+	[ "$status" -eq 2 ]
+	[[ $output == *"one cluster source only"* ]]
+}
