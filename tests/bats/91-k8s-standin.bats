@@ -103,7 +103,7 @@ pod_events() { "$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.kinds
 		--state-dir "$STATE" --bpffs "$BPFFS" --socket "$SOCK" --bpf-dir "$OUTPUT/bpf"
 	[ "$status" -eq 1 ]
 	[[ $output == *"insecure-skip-tls-verify: weftd always verifies"* ]]
-	[ ! -e "$STATE" ] && [ ! -S "$SOCK" ]
+	[ -z "$(ls -A "$STATE")" ] && [ ! -S "$SOCK" ]
 	run nsenter --net="$NODE_NS" "$WEFTD" --cluster-file "$WT_DIR/c.json" --kubeconfig "$WT_DIR/kubeconfig"
 	[ "$status" -eq 2 ]
 	[[ $output == *"one cluster source only"* ]]
