@@ -164,7 +164,7 @@ node_metric() { SOCK=$(cl_sock "$1") metric "$2" "$3"; }
 	[[ $output == *--mtu*118* ]]
 	run "$WEFTD" --state-dir "$WT_DIR/x"
 	[ "$status" -ne 0 ]
-	[[ $output == *"--pod-cidr is required without --cluster-file"* ]]
+	[[ $output == *"--pod-cidr is required without a cluster source (--cluster-file, --kubeconfig"* ]]
 	run "$WEFTD" --help
 	[[ $output == *--cluster-file* && $output == *--vxlan-port* ]]
 }
