@@ -15,7 +15,8 @@ int cmd_status(struct cni_ctx *ctx, struct cni_error *err)
 	char msg[160];
 	int ret;
 
-	ret = weftd_call(ctx->conf.socket, json_pack("{s:s}", "op", "status"), &reply, &ae);
+	ret = weftd_call(ctx->conf.socket, json_pack("{s:s, s:b}", "op", "status", "brief", 1),
+			 &reply, &ae);
 	/* An older weftd has no "ready": it is ready when it answers. */
 	if (!ret && json_is_false(json_object_get(reply, "ready"))) {
 		ret = cni_fail(err, CNI_ERR_NOT_AVAILABLE, -EAGAIN, "weftd is not ready",
