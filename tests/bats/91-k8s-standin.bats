@@ -92,6 +92,19 @@ pod_events() { "$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.kinds
 	[ "$("$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.objects.nodes)" = 2 ]
 }
 
+@test "k8s stand-in: a continue token that expired between two pages: the list starts again, nothing lost or doubled" {
+	in_node true
+	nsenter --net="$NODE_NS" python3 "$STANDIN" --cert "$WT_DIR/cert.pem" --key "$WT_DIR/key.pem" \
+		--port 6443 --nodes 2 --pods 1200 --expire-continue 500 >"$WT_DIR/standin.log" 2>&1 &
+	SRV_PID=$!
+	wait_until 10000 grep -q ready "$WT_DIR/standin.log"
+	weftd_up_k8s
+	grep -q "pods: the list's continue token expired; listing again from the start" "$WT_DIR/weftd.log"
+	# Pages: 0, 500 (expired), then 0, 500, 1000 again.
+	[ "$(grep -c "list pods continue=500" "$WT_DIR/standin.log")" = 2 ]
+	[ "$("$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.objects.pods)" = 1200 ]
+}
+
 @test "k8s: a kubeconfig weftd refuses (insecure TLS) stops it at start, naming the field, before it changes anything" {
 	cat >"$WT_DIR/kubeconfig" <<-YAML
 	current-context: s

@@ -12,6 +12,8 @@ on demand or at scale:
     real server never does on purpose;
   - open every pods watch with a BOOKMARK at a chosen resourceVersion
     (--bookmark-rv), so a client's resume point can be checked;
+  - expire a continue token once (--expire-continue TOKEN: 410 the first time
+    a list asks for that page), as etcd compaction does between two pages;
   - offer the streaming list (--watch-list: a watch with sendInitialEvents
     sends every object as ADDED, then the bookmark that ends them), which the
     v1.24 server of ../shared/kube lacks. Without it such a request is
@@ -119,7 +121,13 @@ class Handler(BaseHTTPRequestHandler):
                                       b'"message":"resourceVersionMatch is forbidden for watch"}')
             return self.watch(kind, "sendInitialEvents" in q)
         ps = self.server.data[kind]
-        start = int(q.get("continue", ["0"])[0])
+        cont = q.get("continue", [""])[0]
+        print("list %s continue=%s" % (kind, cont), flush=True)
+        if kind == "pods" and cont and cont == self.server.args.expire_continue:
+            self.server.args.expire_continue = ""
+            return self.send_json(410, b'{"kind":"Status","code":410,"reason":"Expired",'
+                                  b'"message":"The provided continue parameter is too old"}')
+        start = int(cont or "0")
         self.send_json(200, ps[start // self.server.limit])
 
     def watch(self, kind, initial=False):
@@ -175,6 +183,7 @@ def main():
     ap.add_argument("--cut-after", type=int, default=-1)
     ap.add_argument("--bookmark-rv", default="")
     ap.add_argument("--watch-list", action="store_true")
+    ap.add_argument("--expire-continue", default="")
     a = ap.parse_args()
     t0 = time.time()
     nodes = [node(i) for i in range(a.nodes)]
