@@ -93,7 +93,6 @@ pod_events() { "$WEFTCTL" --socket "$SOCK" -o json status | jq -r .cluster.kinds
 }
 
 @test "k8s stand-in: a continue token that expired between two pages: the list starts again, nothing lost or doubled" {
-	in_node true
 	nsenter --net="$NODE_NS" python3 "$STANDIN" --cert "$WT_DIR/cert.pem" --key "$WT_DIR/key.pem" \
 		--port 6443 --nodes 2 --pods 1200 --expire-continue 500 >"$WT_DIR/standin.log" 2>&1 &
 	SRV_PID=$!
