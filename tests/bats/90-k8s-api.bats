@@ -232,7 +232,8 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	wait_until 2000 ipcache_lacks $base.1
 	wait_until 2000 identity_is_not $base.3 "$id3"
 	ipcache_has $base.2
-	wait_until 2000 eval '[ "$(st .cluster.objects.networkpolicies)" = $((pols + 1)) ]'
+	# Policies come back on their own reflector's backoff.
+	wait_until 35000 eval '[ "$(st .cluster.objects.networkpolicies)" = $((pols + 1)) ]'
 	# Through a relist (410), applied as a difference: p1 gone, p4 new, p3
 	# changed, p2 untouched; nothing added twice.
 	grep -E "resourceVersion expired \(410 Gone\)" "$WT_DIR/weftd.log"
