@@ -398,19 +398,25 @@ teardown() {
 
 # --- capacity ------------------------------------------------------------------------
 
-# np_ports_spec FIRST N: a spec selecting pod=a whose one ingress rule allows
-# every pod of the cluster on N separate TCP ports from FIRST, plus 80 and 81:
-# (identities x (N + 2)) entries, one per port and peer.
-np_ports_spec() {
-	jq -n -c --argjson first "$1" --argjson n "$2" '{podSelector: {matchLabels: {pod: "a"}},
+# np_ports_apply FIRST N: policy x/many-ports selecting pod=a, whose one
+# ingress rule allows every pod of the cluster on N separate TCP ports from
+# FIRST, plus 80 and 81: (identities x (N + 2)) entries, one per port and
+# peer. Written straight to its object file: 30,000 ports are more than an
+# argument list holds (netpol_apply passes the spec as one).
+np_ports_apply() {
+	jq -n -c --argjson first "$1" --argjson n "$2" '{apiVersion: "networking.k8s.io/v1",
+		kind: "NetworkPolicy", metadata: {name: "many-ports", namespace: "x"},
+		spec: {podSelector: {matchLabels: {pod: "a"}},
 		ingress: [{from: [{namespaceSelector: {}}],
-			ports: ([range($first; $first + $n) | {port: .}] + [{port: 80}, {port: 81}])}]}'
+			ports: ([range($first; $first + $n) | {port: .}] + [{port: 80}, {port: 81}])}]}}' \
+		>"$WT_DIR/objects/40-netpol-x-many-ports.json"
+	np_file_write
 }
 
 @test "netpol: a policy map grows with its policy and, past the limit, the endpoint fails closed and says why" {
 	local node=${NP_NODE[x/a]} st
 	# 9 identities x 1,002 ports: the first map (1,024 entries) is too small
-	netpol_apply many-ports x "$(np_ports_spec 2000 1000)"
+	np_ports_apply 2000 1000
 	expect_all allow
 	expect deny '*' 'x/a' udp
 	netpol_expect "9,018 entries: the map grew"
@@ -420,7 +426,7 @@ np_ports_spec() {
 	(($(jq -r .entries <<<"$st") > 9000))
 	[ "$(jq -r .maxEntries <<<"$st")" -eq 16384 ]
 	# 9 x 30,002 = 270,018 entries: more than the 262,144 an endpoint may have
-	netpol_apply many-ports x "$(np_ports_spec 2000 30000)"
+	np_ports_apply 2000 30000
 	expect deny '*' 'x/a'
 	expect deny 'x/a' '*'
 	netpol_expect "over the limit: x/a denies both ways"
@@ -429,7 +435,7 @@ np_ports_spec() {
 		"deny-all: policy map limit reached" ]
 	cl_weftd_log "$node" | grep -E "endpoint [0-9]+ \(x/a\): its policies need 2700[0-9]+ policy map entries, more than the limit of 262144.*x/many-ports"
 	# back under the limit: enforced again
-	netpol_apply many-ports x "$(np_ports_spec 2000 10)"
+	np_ports_apply 2000 10
 	expect_all allow
 	expect deny '*' 'x/a' udp
 	netpol_expect "under the limit again"
