@@ -451,10 +451,6 @@ np_diff() {
 # policy it could not compile).
 np_report() {
 	local i
-	for i in 1 2; do
-		grep -E ' (warn|error): ' "$(cl_node_dir "$i")/weftd.log" 2>/dev/null | tail -5 |
-			sed "s/^/node $i weftd: /" >&2
-	done
 	awk -v pods="${NP_PODS[*]}" -v targets="${NP_TARGETS[*]}" -v protos="${NP_PROTOS[*]}" \
 		-v ports="${NP_PORTS[*]}" '
 	NR == FNR { k = $1 " " $2 " " $3 " " $4; G[k] = $5; W[k] = $6; next }
@@ -500,6 +496,10 @@ np_report() {
 		}
 		if (ng > 40) printf "  ... and %d more\n", ng - 40
 	}' "$WT_DIR/np/got" "$WT_DIR/np/exp" >&2
+	for i in 1 2; do
+		grep -E ' (warn|error): ' "$(cl_node_dir "$i")/weftd.log" 2>/dev/null | tail -5 |
+			sed "s/^/node $i weftd: /" >&2
+	done
 }
 
 # np_converge LIMIT_MS MAX_MS WHAT: probe until two rounds in a row match the
