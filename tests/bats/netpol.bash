@@ -580,19 +580,26 @@ np_watch_start() {
 	echo $! >"$WT_DIR/np/watch.pid"
 }
 
-# np_watch_stop [MIN_ROUNDS]: stop the watch; every round it made matched, and
-# there were at least MIN_ROUNDS (default 3).
+np_watch_rounds_at_least() {
+	local n
+	n=$(grep -c '^round' "$WT_DIR/np/watch.log" 2>/dev/null)
+	((${n:-0} >= $1))
+}
+
+# np_watch_stop [MIN_ROUNDS]: stop the watch once it has made at least
+# MIN_ROUNDS (default 3) rounds, all of which must have matched.
 np_watch_stop() {
-	local pid rounds bad
+	local pid rounds bad min=${1:-3}
 	pid=$(cat "$WT_DIR/np/watch.pid")
+	wait_until 10000 np_watch_rounds_at_least "$min" || true
 	touch "$WT_DIR/np/watch.stop"
 	wait "$pid" || true
 	rm -f "$WT_DIR/np/watch.pid"
 	rounds=$(grep -c '^round' "$WT_DIR/np/watch.log" || true)
 	bad=$(awk '$1 == "round" && $4 != 0' "$WT_DIR/np/watch.log" | grep -c . || true)
 	np_note "watch: $rounds rounds, $bad with a difference"
-	if ((bad > 0 || rounds < ${1:-3})); then
-		echo "watch: $rounds rounds ($bad differ; at least ${1:-3} wanted):" >&2
+	if ((bad > 0 || rounds < min)); then
+		echo "watch: $rounds rounds ($bad differ; at least $min wanted):" >&2
 		cat "$WT_DIR/np/watch.log" >&2
 		return 1
 	fi
@@ -654,7 +661,7 @@ np_hold_judge() {
 # answered (late is fine, up to a second), the connection never closed.
 # Waits until 1.5 s after SINCE_MS, to judge at least a few messages.
 np_hold_unbroken() {
-	local name=$1 since=$2 r
+	local name=$1 since=$2 n rtt un closed
 	while (($(now_ms) < since + 1500)); do sleep 0.1; done
 	read -r _ n _ rtt _ un _ _ _ _ _ closed <<<"$(np_hold_judge "$name" "$since")"
 	np_note "hold $name: $n messages answered since the change (the slowest in $rtt ms), $un not"
