@@ -27,9 +27,10 @@
 #                ns_label_set/ns_label_del NS KEY [VALUE]. Each is one atomic
 #                cluster file write, whose time is kept (NP_T_WRITE).
 #   the matrix   every pod probes every pod and ext/host over TCP and UDP
-#                (and SCTP where the kernel has it) on ports 80 and 81, all
-#                pods at once, every probe of a pod concurrently (netprobe
-#                probe). Expectations: expect_all allow|deny, then
+#                (and SCTP where the kernel has it) on ports 80 and 81, every
+#                probe at once, from one `netprobe probe --from ...` that
+#                makes each pod's sockets in its namespace. Expectations:
+#                expect_all allow|deny, then
 #                expect allow|deny FROM TO [PROTO [PORT]], later calls
 #                winning; FROM and TO are bash globs on "ns/pod" (x/a, x/*,
 #                */b, [yz]/*, *), several joined by commas; PROTO and PORT
@@ -38,6 +39,13 @@
 #                when it does not within NP_CONVERGE_LIMIT_MS of the last
 #                write, or when a round that started more than
 #                NP_LAND_MAX_MS after the write still saw it differ.
+#                netpol_check: one round that must match at once (nothing in
+#                flight). np_watch_start/np_watch_stop: rounds back to back
+#                in the background while something else happens, every one
+#                of which must match.
+#   holds        np_hold_start NAME FROM TO PORT: one TCP connection held
+#                open (netprobe hold); np_hold_unbroken and np_hold_cut judge
+#                it from the time of a write.
 #   teardown     netpol_teardown: every process the fixture started
 #                (servers, holds, watches), then wt_teardown.
 #
@@ -73,7 +81,7 @@ NP_SETTLE_MS=${NP_SETTLE_MS:-8000}
 NP_HOLD_INTERVAL_MS=100
 
 # bats traces every shell command (a DEBUG trap), which makes a loop over the
-# matrix's 400 cells take most of a second: the matrix lives in files, one
+# matrix's 360 cells take most of a second: the matrix lives in files, one
 # cell a line, and awk does the work.
 #   np/exp    FROM TO PROTO PORT allow|deny              the expectation
 #   np/got    FROM TO PROTO PORT allow|deny|wrong DETAIL the last round
