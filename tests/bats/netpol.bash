@@ -471,12 +471,12 @@ np_report() {
 		np = split(pods, P, " "); nt = split(targets, T, " ")
 		nr = split(protos, R, " "); no = split(ports, O, " ")
 		printf "matrix: %d of %d probes differ from the expectation (self is always expected reachable)\n", nd, total
+		# one grid per protocol and port with a difference; identical grids
+		# are printed once, under all their names
+		ngr = 0
 		for (r = 1; r <= nr; r++) for (o = 1; o <= no; o++) {
 			if (!((R[r] " " O[o]) in D)) continue
-			printf "%s/%s got: . reached, X blocked, ? another server answered; ! where that is not what was expected (rows from, columns to)\n", R[r], O[o]
-			line = sprintf("%-6s", "")
-			for (j = 1; j <= nt; j++) { t = T[j]; sub(/\/host$/, "", t); line = line sprintf("%-5s", t) }
-			print line
+			grid = ""
 			for (i = 1; i <= np; i++) {
 				line = sprintf("%-6s", P[i])
 				for (j = 1; j <= nt; j++) {
@@ -484,8 +484,17 @@ np_report() {
 					c = G[k] == "allow" ? "." : G[k] == "deny" ? "X" : G[k] == "wrong" ? "?" : "-"
 					line = line sprintf(" %s%s  ", c, G[k] == E[k] ? " " : "!")
 				}
-				print line
+				grid = grid line "\n"
 			}
+			if (!(grid in names)) { gorder[++ngr] = grid; names[grid] = "" }
+			names[grid] = names[grid] (names[grid] == "" ? "" : " ") R[r] "/" O[o]
+		}
+		header = sprintf("%-6s", "")
+		for (j = 1; j <= nt; j++) { t = T[j]; sub(/\/host$/, "", t); header = header sprintf("%-5s", t) }
+		for (g = 1; g <= ngr; g++) {
+			printf "%s got: . reached, X blocked, ? another server answered; ! where that is not what was expected (rows from, columns to)\n", names[gorder[g]]
+			print header
+			printf "%s", gorder[g]
 		}
 		# then one line per pair and outcome, its probes listed
 		ng = 0
