@@ -615,19 +615,30 @@ np_policy_still_followed() {
 	np_policy_still_followed "after the restarts: allow-y deleted"
 }
 
-@test "netpol live: weftctl upgrade on both nodes: the policy stays in force, allowed streams lose nothing" {
-	np_policy_for_streams 6
+# np_upgrade NODE [DIR]: weftctl upgrade on NODE (to the objects in DIR).
+np_upgrade() {
+	run cl_weftctl "$1" upgrade ${2:+--bpf-dir "$2"}
+	echo "node $1: $output" >&2
+	[ "$status" -eq 0 ]
+}
+
+@test "netpol live: weftctl upgrade on both nodes, to a changed map layout and back: the policy stays in force, allowed streams lose nothing" {
+	local l2=$WT_DIR/layout2
+	# the same sources with another weft_endpoints layout (as 67-upgrade-multinode)
+	make -s -C "$WEFT_SRC" OUTPUT="$l2" BPF_EXTRA_CFLAGS=-DWEFT_TEST_LAYOUT=2 bpf \
+		>"$WT_DIR/make.log" 2>&1 || { cat "$WT_DIR/make.log" >&2; return 1; }
+	np_policy_for_streams 8
 	np_watch_start
-	for _ in 1 2; do
-		run cl_weftctl 1 upgrade
-		echo "node 1: $output" >&2
-		[ "$status" -eq 0 ]
-		run cl_weftctl 2 upgrade
-		echo "node 2: $output" >&2
-		[ "$status" -eq 0 ]
-		sleep 0.5
-	done
-	np_watch_stop 3
+	np_upgrade 1
+	np_upgrade 2
+	sleep 0.5
+	np_upgrade 1 "$l2/bpf"
+	np_upgrade 2 "$l2/bpf"
+	sleep 0.5
+	np_upgrade 2
+	np_upgrade 1
+	sleep 0.5
+	np_watch_stop 4
 	stream_check same
 	stream_check cross
 	np_policy_still_followed "after the upgrades: allow-y deleted"
