@@ -11,5 +11,7 @@ bench/cross_node.sh
 echo
 bench/upgrade.sh
 echo
+bench/policy_throughput.sh
+echo
 # Per-packet cost of policy and conntrack (BPF_PROG_TEST_RUN, no namespaces).
 "$(realpath -m "${OUTPUT:-.output}")/bench/policy_cost"
