@@ -24,6 +24,7 @@ struct ctl {
 	char bpf_dir[PATH_MAX]; /* upgrade --bpf-dir; "": weftd's own */
 	int output;		/* OUTPUT_* */
 	const char *arg;	/* the command's argument, for those that take one */
+	bool brief;		/* status without the map walk (ready) */
 };
 
 enum { OUTPUT_TABLE, OUTPUT_JSON };
@@ -40,6 +41,8 @@ static int call(const struct ctl *ctl, const char *op, json_t **reply)
 		json_object_set_new(req, "bpfDir", json_string(ctl->bpf_dir));
 	if (req && !strcmp(op, "policy"))
 		policy_request(req, ctl->arg);
+	if (req && ctl->brief)
+		json_object_set_new(req, "brief", json_true());
 	if (!req) {
 		fprintf(stderr, "weftctl: out of memory\n");
 		return 1;
@@ -166,6 +169,18 @@ static int cmd_status(const struct ctl *ctl, json_t *reply)
 	return policy_print_status(reply);
 }
 
+/* A readiness probe's answer: the exit status says it, the line says why. */
+static int cmd_ready(const struct ctl *ctl, json_t *reply)
+{
+	(void)ctl;
+	if (json_is_false(json_object_get(reply, "ready"))) {
+		printf("not ready: waiting for %s\n", str(reply, "waitingFor"));
+		return 1;
+	}
+	printf("ready\n");
+	return 0;
+}
+
 static int cmd_endpoints(const struct ctl *ctl, json_t *reply)
 {
 	static const char *const hdr[] = {"ID",	 "CONTAINER", "IFNAME",	  "HOST-IF",
@@ -289,6 +304,10 @@ static const struct cmd {
 	 "source (the API server's connection), the programs that run, the overlay, "
 	 "the policy engine and how full every map is",
 	 cmd_status, NULL},
+	{"ready", "status",
+	 "exit 0 when weftd is ready for pods (with a cluster source: every kind listed), 1 with "
+	 "what it waits for; cheap enough for a readiness probe",
+	 cmd_ready, NULL},
 	{"endpoints", "endpoint.list",
 	 "the endpoints weftd manages, their programs and whether they are attached", cmd_endpoints,
 	 NULL},
@@ -373,6 +392,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ctl.arg = cmd->arg ? argv[optind + 1] : NULL;
+	ctl.brief = !strcmp(cmd->name, "ready");
 	if (ctl.bpf_dir[0] && strcmp(cmd->name, "upgrade")) {
 		fprintf(stderr, "weftctl: --bpf-dir: only for upgrade\n");
 		return 2;

@@ -178,6 +178,9 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	[[ $(st .waitingFor) == *"namespaces, pods, networkpolicies"* ]]
 	run "$WEFTCTL" --socket "$SOCK" status
 	[[ $output == *"ready          no: waiting for the first list of namespaces, pods, networkpolicies"* ]]
+	run "$WEFTCTL" --socket "$SOCK" ready
+	[ "$status" -eq 1 ]
+	[[ $output == "not ready: waiting for the first list of namespaces, pods, networkpolicies"* ]]
 	local ns
 	ns=$(pod_netns_add a)
 	cni ADD "cid-$WT_ID-a" "/run/netns/$ns" eth0
@@ -193,6 +196,7 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	kube_bind weft-partial-full weft-node weft-partial
 	wait_until 35000 k8s_ready
 	echo "# ready ${WAITED_MS} ms after the grant" >&3
+	"$WEFTCTL" --socket "$SOCK" ready
 	cni ADD "cid-$WT_ID-a" "/run/netns/$ns" eth0
 	[ "$status" -eq 0 ]
 	cni DEL "cid-$WT_ID-a" "/run/netns/$ns" eth0
