@@ -36,7 +36,7 @@ RUNTIME_BACKPORTS_PKGS=(libbpf1:1:1.4)
 TEST_PKGS=(libcap-dev iproute2 util-linux bats jq
       iperf3 golang-go golang-github-appc-cni-dev containernetworking-plugins
       dpkg-dev procps iputils-ping iputils-arping ethtool netcat-openbsd iptables
-      nftables debootstrap podman)
+      nftables debootstrap podman runc)
 
 mode=all
 case ${1:-} in
