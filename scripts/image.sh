@@ -101,8 +101,10 @@ make_base() {
 	find "$root/usr/share/doc" -type f ! -name copyright -delete
 	rm -rf "$root"/usr/share/{man,groff,info,locale,lintian}/*
 	rm -rf "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+	local quiet=()
+	[[ $ENGINE == podman ]] && quiet=(--quiet) # docker import has no such flag
 	tar --numeric-owner -C "$root" -c . |
-		"$ENGINE" import --quiet --change 'CMD ["/bin/bash"]' - "$LOCAL_BASE" >/dev/null
+		"$ENGINE" import "${quiet[@]}" --change 'CMD ["/bin/bash"]' - "$LOCAL_BASE" >/dev/null
 	rm -rf "$root"
 }
 

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # The image (manifests/Containerfile, scripts/image.sh): built as `make image`
 # builds it, then run: weftd, weftctl and the plugin answer their version
-# inside, and weftd runs as manifests/weft.yaml runs it, unprivileged with
-# only the DaemonSet's capabilities and a read-only root, in a node
-# namespace of the test's own, where the node's plugin wires pods through
-# it. Skipped, with the reason, where neither podman nor a Docker engine is
+# inside, and weftd runs as manifests/weft.yaml runs it (its arguments, its
+# capabilities and no other, unprivileged, a read-only root, its probes) as
+# node 1 of a two-node cluster in the test's own namespaces (cluster.bash):
+# overlay, SNAT, veth pool, live upgrade, pods that outlive the container.
+# Skipped, with the reason, where neither podman nor a Docker engine is
 # there.
 #
 # The first build makes the Debian base with debootstrap and installs the
@@ -14,6 +15,7 @@
 
 : "${WEFT_SRC:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 load helpers
+load cluster
 
 # Building can take minutes, not seconds.
 BATS_TEST_TIMEOUT=${WEFT_IMAGE_TIMEOUT:-1200}
@@ -87,49 +89,60 @@ manifest_weftd() {
 	[[ $output == *weft_pod.bpf.o* && $output == *weft_overlay.bpf.o* && $output == *nftables* ]]
 }
 
-@test "image: weftd with only the manifest's capabilities wires pods, answers its probes, upgrades, and its pods outlive it" {
+@test "image: weftd with only the manifest's capabilities runs a cluster node: probes, overlay, SNAT, upgrade, pods outliving it" {
 	[[ $ENGINE == podman ]] || skip "needs podman, to run the container in the test's network namespace"
 	command -v node >/dev/null || skip "node is not installed (make deps installs it)"
-	node_setup
-	# The socket directory is the container's /run/weft, as on a node.
-	mkdir -p "$WT_DIR/run"
-	SOCK=$WT_DIR/run/weftd.sock
-	local caps args=()
+	# Two nodes and an external host (cluster.bash); node 1's weftd is the
+	# image's, run as the DaemonSet runs it; node 2's is the host's build.
+	cluster_net_up 2
+	local dir caps args=() p
+	dir=$(cl_node_dir 1)
 	caps=$(manifest_weftd '.securityContext.capabilities.add | join(",")')
 	[ "$(manifest_weftd '.securityContext.capabilities.drop | join(",")')" = ALL ]
 	[ "$(manifest_weftd '.securityContext.readOnlyRootFilesystem')" = true ]
-	mapfile -t args < <(manifest_weftd '.args[]' | sed "s/\$(NODE_NAME)/$NODE/")
-	# No API server here: the pod range is given (the cluster file's and the
-	# API's multi-node cases are tested without containers).
+	mapfile -t args < <(manifest_weftd '.args[]' | sed "s/\$(NODE_NAME)/$(cl_node_name 1)/")
+	# The node's paths as the manifest mounts them: its bpffs on /sys/fs/bpf
+	# (HostToContainer is rslave), its state dir, and its socket's directory
+	# on /run/weft (the conflist's socket, $dir/weftd.sock). No API server
+	# here: the cluster file stands in for it, read-only. A veth pool of 2,
+	# so that weftd makes links itself (auto may turn it off).
 	CTR=weft-bats-$WT_ID
-	run_image -d --name "$CTR" --network "ns:$NODE_NS" \
+	run_image -d --name "$CTR" --network "ns:/run/netns/$(cl_node_name 1)" \
 		--cap-drop=all --cap-add="$caps" --read-only \
-		-v "$BPFFS:/sys/fs/bpf:rslave" -v "$STATE:/var/lib/weft" -v "$WT_DIR/run:/run/weft" \
-		"$IMAGE" "${args[@]}" --pod-cidr "$POD_CIDR" >/dev/null
+		-v "$dir/bpffs:/sys/fs/bpf:rslave" -v "$dir/state:/var/lib/weft" -v "$dir:/run/weft" \
+		-v "$WT_DIR:/cluster:ro" \
+		"$IMAGE" "${args[@]}" --cluster-file=/cluster/cluster.json --veth-pool=2 >/dev/null
 	for _ in $(seq 100); do
-		"$WEFTCTL" --socket "$SOCK" status >/dev/null 2>&1 && break
+		cl_serves 1 && break
 		sleep 0.1
 	done
-	"$WEFTCTL" --socket "$SOCK" status || { podman logs "$CTR"; false; }
+	cl_serves 1 || { podman logs "$CTR"; false; }
+	cluster_weftd_start 2
 	# The probes, as kubelet runs them: inside the container.
-	local p
 	for p in readinessProbe livenessProbe; do
 		mapfile -t args < <(manifest_weftd ".$p.exec.command[]")
 		podman exec "$CTR" "${args[@]}" >/dev/null
 	done
-	# The node's runtime runs the plugin, which reaches weftd's socket.
-	pod_add a
-	pod_add b
-	in_pod a ping -c 1 -W 2 "$(pod_ip b)"
+	# The overlay device weftd made in the container, and its SNAT table.
+	in_cl_node 1 ip -d link show weft_vxlan >/dev/null
+	in_cl_node 1 nft list tables | grep -q weft
+	[ "$(cl_weftctl 1 -o json status | jq -r '.vethPool.size')" = 2 ]
+	# Pods on both nodes, wired by each node's plugin: across the overlay
+	# both ways, and out through node 1's SNAT to a host with no route back.
+	cluster_pod_add 1 a
+	cluster_pod_add 2 b
+	in_cl_pod a ping -c 1 -W 2 "$POD_IP_b"
+	in_cl_pod b ping -c 1 -W 2 "$POD_IP_a"
+	in_cl_pod a ping -c 1 -W 2 "$CL_EXT_IP"
 	# A live upgrade swaps every program: BPF_PROG_GET_FD_BY_ID, SYS_ADMIN's.
 	run podman exec "$CTR" weftctl upgrade
 	echo "$output"
 	[ "$status" -eq 0 ]
-	in_pod b ping -c 1 -W 2 "$(pod_ip a)"
-	# The pins are on the node's bpffs, not the container's: the pods keep
-	# talking once it is gone.
-	[ -d "$BPFFS/weft" ]
+	in_cl_pod a ping -c 1 -W 2 "$POD_IP_b"
+	# The pins are on the node's bpffs, not the container's: node 1's pod
+	# keeps talking once the container is gone.
+	[ -d "$dir/bpffs/weft" ]
 	podman rm -f -t 5 "$CTR" >/dev/null
 	CTR=
-	in_pod a ping -c 1 -W 2 "$(pod_ip b)"
+	in_cl_pod a ping -c 1 -W 2 "$POD_IP_b"
 }
