@@ -14,6 +14,8 @@
 # Debian's updates).
 #
 #   scripts/image.sh            env: WEFT_VERSION (default: git describe)
+#   scripts/image.sh --engine   print the engine it would use, or why there
+#                               is none (exit 1): the tests' skip reason
 #   WEFT_IMAGE        image name (default localhost/weft)
 #   WEFT_BASE_IMAGE   a Debian 12 image to start from instead, e.g.
 #                     docker.io/library/debian:bookworm where it can be pulled

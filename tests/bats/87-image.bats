@@ -146,3 +146,43 @@ manifest_weftd() {
 	CTR=
 	in_cl_pod a ping -c 1 -W 2 "$POD_IP_b"
 }
+
+# manifest_init NAME: the shell script of the DaemonSet's init container NAME.
+manifest_init() {
+	node "$WEFT_SRC/tests/manifests/validate.cjs" --json "$WEFT_SRC/manifests/weft.yaml" 2>/dev/null |
+		jq -r ".[] | select(.kind == \"DaemonSet\") | .spec.template.spec.initContainers[] |
+			select(.name == \"$1\") | .command[-1]"
+}
+
+@test "image: the init containers' scripts, run in the image: install-cni with no capability, mount-bpffs only where needed" {
+	command -v node >/dev/null || skip "node is not installed (make deps installs it)"
+	local d=$BATS_TEST_TMPDIR script
+	mkdir -p "$d/bin" "$d/net.d" "$d/config" "$d/sysfs-dir" "$d/bpffs"
+	echo '{"cniVersion": "1.1.0", "name": "t", "plugins": [{"type": "weft"}]}' >"$d/config/10-weft.conflist"
+	# An old plugin in place: replaced, not appended to.
+	echo old >"$d/bin/weft"
+	script=$(manifest_init install-cni)
+	run_image --rm --network=none --cap-drop=all --entrypoint /bin/sh \
+		-v "$d/bin:/host/opt/cni/bin" -v "$d/net.d:/host/etc/cni/net.d" -v "$d/config:/etc/weft:ro" \
+		"$IMAGE" -ec "$script"
+	# The files, whole, under their names; no temporary one left.
+	[ "$(stat -c %a "$d/bin/weft")" = 755 ]
+	echo '{"cniVersion": "1.1.0"}' | CNI_COMMAND=VERSION "$d/bin/weft" | jq -e '.supportedVersions'
+	cmp "$d/config/10-weft.conflist" "$d/net.d/10-weft.conflist"
+	[ "$(stat -c %a "$d/net.d/10-weft.conflist")" = 644 ]
+	[ -z "$(find "$d/bin" "$d/net.d" -name "*.tmp")" ]
+	# mount-bpffs: a plain directory gets a bpffs; a bpffs is left as it is.
+	script=$(manifest_init mount-bpffs)
+	run run_image --rm --network=none --privileged -v "$d/sysfs-dir:/sys/fs/bpf" --entrypoint /bin/sh \
+		"$IMAGE" -ec "$script; stat -f -c %T /sys/fs/bpf"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = bpf_fs ]
+	mount -t bpf bpf "$d/bpffs"
+	run run_image --rm --network=none --privileged -v "$d/bpffs:/sys/fs/bpf" --entrypoint /bin/sh \
+		"$IMAGE" -ec "$script; grep -c ' /sys/fs/bpf ' /proc/self/mountinfo"
+	umount "$d/bpffs"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = 1 ]
+}
