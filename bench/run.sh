@@ -11,5 +11,9 @@ bench/cross_node.sh
 echo
 bench/upgrade.sh
 echo
+bench/policy_throughput.sh
+echo
+bench/policy_apply.sh
+echo
 # Per-packet cost of policy and conntrack (BPF_PROG_TEST_RUN, no namespaces).
 "$(realpath -m "${OUTPUT:-.output}")/bench/policy_cost"

@@ -115,8 +115,8 @@ static int recv_msg(int fd, char **out, long long deadline)
 	for (;;) {
 		ssize_t n;
 
-		/* At most WEFT_API_MAX_MSG bytes of buffer. */
-		err = fd_buf_room(&buf, &cap, len, WEFT_API_MAX_MSG - 1);
+		/* At most WEFT_API_MAX_REPLY bytes of buffer. */
+		err = fd_buf_room(&buf, &cap, len, WEFT_API_MAX_REPLY - 1);
 		if (err)
 			goto free_buf;
 		n = recv(fd, buf + len, cap - len - 1, 0);

@@ -15,6 +15,9 @@
 #include <jansson.h>
 
 #define WEFT_API_MAX_MSG    (256 * 1024)
+/* Replies may be larger: `weftctl policy` of an endpoint with 262,144
+ * entries is tens of MiB of JSON. Only clients read them. */
+#define WEFT_API_MAX_REPLY (64 * 1024 * 1024)
 #define WEFT_API_TIMEOUT_MS 5000
 #define WEFT_DEFAULT_SOCKET "/run/weft/weftd.sock"
 

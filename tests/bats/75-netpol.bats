@@ -396,6 +396,51 @@ teardown() {
 	np_note "node 1 -> node 2's pods under default-deny: $("$NETPROBE" probe --timeout-ms "$NP_TIMEOUT_MS" "${args[@]}" | awk '{ print $3 }' | sort | uniq -c | xargs)"
 }
 
+# --- capacity ------------------------------------------------------------------------
+
+# np_ports_apply FIRST N: policy x/many-ports selecting pod=a, whose one
+# ingress rule allows every pod of the cluster on N separate TCP ports from
+# FIRST, plus 80 and 81: (identities x (N + 2)) entries, one per port and
+# peer. Written straight to its object file: 30,000 ports are more than an
+# argument list holds (netpol_apply passes the spec as one).
+np_ports_apply() {
+	jq -n -c --argjson first "$1" --argjson n "$2" '{apiVersion: "networking.k8s.io/v1",
+		kind: "NetworkPolicy", metadata: {name: "many-ports", namespace: "x"},
+		spec: {podSelector: {matchLabels: {pod: "a"}},
+		ingress: [{from: [{namespaceSelector: {}}],
+			ports: ([range($first; $first + $n) | {port: .}] + [{port: 80}, {port: 81}])}]}}' \
+		>"$WT_DIR/objects/40-netpol-x-many-ports.json"
+	np_file_write
+}
+
+@test "netpol: a policy map grows with its policy and, past the limit, the endpoint fails closed and says why" {
+	local node=${NP_NODE[x/a]} st
+	# 9 identities x 1,002 ports: the first map (1,024 entries) is too small
+	np_ports_apply 2000 1000
+	expect_all allow
+	expect deny '*' 'x/a' udp
+	netpol_expect "9,018 entries: the map grew"
+	st=$(cl_weftctl "$node" -o json policy x/a)
+	echo "$st" | jq -c '{state, entries, maxEntries}' >&2
+	[ "$(jq -r .state <<<"$st")" = enforced ]
+	(($(jq -r .entries <<<"$st") > 9000))
+	[ "$(jq -r .maxEntries <<<"$st")" -eq 16384 ]
+	# 9 x 30,002 = 270,018 entries: more than the 262,144 an endpoint may have
+	np_ports_apply 2000 30000
+	expect deny '*' 'x/a'
+	expect deny 'x/a' '*'
+	netpol_expect "over the limit: x/a denies both ways"
+	st=$(cl_weftctl "$node" -o json status)
+	[ "$(jq -r '.policy.endpoints[] | select(.pod == "a" and .namespace == "x") | .state' <<<"$st")" = \
+		"deny-all: policy map limit reached" ]
+	cl_weftd_log "$node" | grep -E "endpoint [0-9]+ \(x/a\): its policies need 2700[0-9]+ policy map entries, more than the limit of 262144.*x/many-ports"
+	# back under the limit: enforced again
+	np_ports_apply 2000 10
+	expect_all allow
+	expect deny '*' 'x/a' udp
+	netpol_expect "under the limit again"
+}
+
 # --- live changes ------------------------------------------------------------------
 
 @test "netpol live: a policy updated from allow-all to deny-all, then deleted" {
@@ -570,19 +615,30 @@ np_policy_still_followed() {
 	np_policy_still_followed "after the restarts: allow-y deleted"
 }
 
-@test "netpol live: weftctl upgrade on both nodes: the policy stays in force, allowed streams lose nothing" {
-	np_policy_for_streams 6
+# np_upgrade NODE [DIR]: weftctl upgrade on NODE (to the objects in DIR).
+np_upgrade() {
+	run cl_weftctl "$1" upgrade ${2:+--bpf-dir "$2"}
+	echo "node $1: $output" >&2
+	[ "$status" -eq 0 ]
+}
+
+@test "netpol live: weftctl upgrade on both nodes, to a changed map layout and back: the policy stays in force, allowed streams lose nothing" {
+	local l2=$WT_DIR/layout2
+	# the same sources with another weft_endpoints layout (as 67-upgrade-multinode)
+	make -s -C "$WEFT_SRC" OUTPUT="$l2" BPF_EXTRA_CFLAGS=-DWEFT_TEST_LAYOUT=2 bpf \
+		>"$WT_DIR/make.log" 2>&1 || { cat "$WT_DIR/make.log" >&2; return 1; }
+	np_policy_for_streams 8
 	np_watch_start
-	for _ in 1 2; do
-		run cl_weftctl 1 upgrade
-		echo "node 1: $output" >&2
-		[ "$status" -eq 0 ]
-		run cl_weftctl 2 upgrade
-		echo "node 2: $output" >&2
-		[ "$status" -eq 0 ]
-		sleep 0.5
-	done
-	np_watch_stop 3
+	np_upgrade 1
+	np_upgrade 2
+	sleep 0.5
+	np_upgrade 1 "$l2/bpf"
+	np_upgrade 2 "$l2/bpf"
+	sleep 0.5
+	np_upgrade 2
+	np_upgrade 1
+	sleep 0.5
+	np_watch_stop 4
 	stream_check same
 	stream_check cross
 	np_policy_still_followed "after the upgrades: allow-y deleted"

@@ -22,10 +22,13 @@
  *	probe truly at once.
  *   netprobe hold [--interval-ms N] [--duration-ms N] IP PORT
  *	one TCP connection kept open: one small message every interval, one
- *	line per message: "MS ok SEQ" when its echo came back before the next
- *	tick, "MS timeout SEQ" when not, "MS late SEQ" for an echo that came
- *	after its timeout; MS is the wall clock in milliseconds (comparable to
- *	bash's EPOCHREALTIME). It starts with "MS connected NAME" and ends with
+ *	line per message: "MS ok SEQ RTT" when its echo came back before the
+ *	next tick, "MS timeout SEQ" when not, "MS late SEQ RTT" for an echo that
+ *	came after its timeout; MS is the wall clock in milliseconds (comparable
+ *	to bash's EPOCHREALTIME), RTT the milliseconds since the message was
+ *	sent (so MS - RTT is when). A loaded machine makes echoes late; only a
+ *	connection that is cut leaves messages unanswered for good. It starts
+ *	with "MS connected NAME" and ends with
  *	"MS closed", "MS error REASON" (exit 1) or, after --duration-ms or
  *	SIGTERM, "MS done ok=N timeout=N late=N" (exit 0).
  *   netprobe has-sctp
@@ -64,6 +67,7 @@
 #define DEFAULT_TIMEOUT	 1000
 #define DEFAULT_INTERVAL 100
 #define HOLD_CONNECT_MS	 2000
+#define HOLD_SENT_SLOTS	 4096 /* send times kept, to time late echoes */
 #define PROBE_MSG	 "probe\n"
 
 static volatile sig_atomic_t stop;
@@ -669,6 +673,7 @@ struct hold {
 	unsigned long seq; /* the message in flight */
 	bool answered;	   /* its echo came back */
 	unsigned long ok, timeouts, late;
+	long long sent[HOLD_SENT_SLOTS]; /* wall ms, by seq % HOLD_SENT_SLOTS */
 	char buf[256];
 	size_t have;
 };
@@ -690,16 +695,20 @@ static int hold_read(struct hold *h)
 	line = h->buf;
 	while ((nl = strchr(line, '\n'))) {
 		unsigned long seq;
+		long long now = wall_ms();
 
 		*nl = '\0';
 		seq = strtoul(line, NULL, 10);
 		if (seq == h->seq && !h->answered) {
 			h->answered = true;
 			h->ok++;
-			printf("%lld ok %lu\n", wall_ms(), seq);
+			printf("%lld ok %lu %lld\n", now, seq,
+			       now - h->sent[seq % HOLD_SENT_SLOTS]);
 		} else if (seq && seq < h->seq) {
 			h->late++;
-			printf("%lld late %lu\n", wall_ms(), seq);
+			printf("%lld late %lu %lld\n", now, seq,
+			       h->seq - seq < HOLD_SENT_SLOTS ? now - h->sent[seq % HOLD_SENT_SLOTS]
+							      : -1);
 		}
 		line = nl + 1;
 	}
@@ -756,6 +765,7 @@ static int hold(int argc, char **argv)
 		}
 		h.seq++;
 		h.answered = false;
+		h.sent[h.seq % HOLD_SENT_SLOTS] = wall_ms();
 		len = snprintf(msg, sizeof(msg), "%lu\n", h.seq);
 		if (send(h.fd, msg, (size_t)len, MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
 			ret = -errno;
