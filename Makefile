@@ -100,7 +100,7 @@ LIBDAEMON := $(OUT)/libweftd.a
 BINS := $(OUT)/weft $(OUT)/weftd $(OUT)/weftctl
 
 .DEFAULT_GOAL := all
-.PHONY: all help deps test test-fresh unit-tests demo install uninstall clean format bench bpf
+.PHONY: all help deps test test-fresh unit-tests demo install uninstall clean format bench bpf image
 
 all: $(BINS) $(BPF_OBJS) ## Build the plugin, weftd, weftctl and the BPF objects
 
@@ -217,6 +217,11 @@ bench: deps ## Benchmarks (figures, not tests): CNI ADD latency, same-node and c
 # installed, cannot see.
 test-fresh: ## make demo in a fresh debootstrapped Debian 12 root (chroot); slow the first time
 	$(Q)scripts/test-fresh.sh
+
+# The image manifests/weft.yaml runs: podman (or docker) builds it from
+# manifests/Containerfile on a Debian 12 base made once with debootstrap.
+image: ## Build the image localhost/weft:VERSION and :latest (podman or docker); slow the first time
+	$(Q)WEFT_VERSION=$(WEFT_VERSION) scripts/image.sh
 
 install: all ## Install (DESTDIR, PREFIX, CNI_BIN_DIR honoured)
 	$(call msg,INSTALL,$(DESTDIR))

@@ -4,18 +4,69 @@
 # Install what weft needs to build and test on Debian 12 (bookworm), and build
 # cnitool (a real libcni client) from Debian's golang-github-appc-cni source.
 # Quick when everything is there: it only asks dpkg, and installs nothing.
+#
+#   scripts/deps.sh            everything: build, tests, demo, benchmarks, image,
+#                              cnitool, and the manifest check's npm packages
+#   scripts/deps.sh --build    only what `make all` needs (the image's build stage)
+#   scripts/deps.sh --runtime  only what the binaries need to run (the image's
+#                              last stage)
 set -euo pipefail
 
 OUTPUT=${OUTPUT:-.output}
 CNITOOL=$OUTPUT/cnitool
+# The manifest check's npm packages (tests/manifests/package-lock.json) go
+# here, never into a global node_modules.
+NPM_DIR=$OUTPUT/npm
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 
 # name:minimum-version (empty = any). libbpf and bpftool come from backports.
-BACKPORTS_PKGS=(libbpf-dev:1:1.4 bpftool:7.4)
-PKGS=(clang llvm gcc make pkg-config libelf-dev zlib1g-dev libjansson-dev
-      libnl-3-dev libnl-route-3-dev libcap-dev iproute2 util-linux bats jq
+# What `make all` needs.
+BUILD_PKGS=(clang llvm gcc make pkg-config libelf-dev zlib1g-dev libjansson-dev
+            libnl-3-dev libnl-route-3-dev libcurl4-openssl-dev libyaml-dev)
+BUILD_BACKPORTS_PKGS=(libbpf-dev:1:1.4 bpftool:7.4)
+# What weftd, weftctl and the plugin need to run: the libraries they link
+# (manifests/Containerfile checks with ldd that none is missing), nft for
+# weftd's SNAT table, iproute2 for an operator's `kubectl exec ... ip`.
+# libcurl4 and libyaml-0-2: weftd's Kubernetes API client (issue 11).
+RUNTIME_PKGS=(libjansson4 libnl-3-200 libnl-route-3-200 libelf1 zlib1g libcurl4
+              libyaml-0-2 nftables iproute2)
+RUNTIME_BACKPORTS_PKGS=(libbpf1:1:1.4)
+# The tests, the demo, the benchmarks, make test-fresh and make image on top
+# (podman builds the image; nodejs and npm are checked apart, below).
+TEST_PKGS=(libcap-dev iproute2 util-linux bats jq
       iperf3 golang-go golang-github-appc-cni-dev containernetworking-plugins
       dpkg-dev procps iputils-ping iputils-arping ethtool netcat-openbsd iptables
-      nftables debootstrap libcurl4-openssl-dev libyaml-dev etcd-server)
+      nftables debootstrap podman runc etcd-server python3)
+
+mode=all
+case ${1:-} in
+"") ;;
+--build) mode=build ;;
+--runtime) mode=runtime ;;
+*)
+	echo "usage: scripts/deps.sh [--build|--runtime]" >&2
+	exit 2
+	;;
+esac
+
+# An image stage installs what it needs and nothing it would only recommend.
+APT_INSTALL=(apt-get install -y -qq)
+case $mode in
+all)
+	PKGS=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
+	BACKPORTS_PKGS=("${BUILD_BACKPORTS_PKGS[@]}")
+	;;
+build)
+	PKGS=("${BUILD_PKGS[@]}")
+	BACKPORTS_PKGS=("${BUILD_BACKPORTS_PKGS[@]}")
+	APT_INSTALL+=(--no-install-recommends)
+	;;
+runtime)
+	PKGS=("${RUNTIME_PKGS[@]}")
+	BACKPORTS_PKGS=("${RUNTIME_BACKPORTS_PKGS[@]}")
+	APT_INSTALL+=(--no-install-recommends)
+	;;
+esac
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -98,12 +149,12 @@ if ((${#todo[@]} + ${#bp_todo[@]})); then
 		ensure_backports
 		apt_update
 		say "installing from bookworm-backports: ${bp_todo[*]}"
-		apt-get install -y -qq -t bookworm-backports "${bp_todo[@]}" >/dev/null
+		"${APT_INSTALL[@]}" -t bookworm-backports "${bp_todo[@]}" >/dev/null
 	fi
 	if ((${#todo[@]})); then
 		apt_update
 		say "installing: ${todo[*]}"
-		apt-get install -y -qq "${todo[@]}" >/dev/null
+		"${APT_INSTALL[@]}" "${todo[@]}" >/dev/null
 	fi
 	for p in "${PKGS[@]}" "${BACKPORTS_PKGS[@]}"; do
 		if missing "$p"; then
@@ -112,6 +163,8 @@ if ((${#todo[@]} + ${#bp_todo[@]})); then
 		fi
 	done
 fi
+
+[[ $mode == all ]] || exit 0
 
 # cnitool: Debian ships libcni as source (golang-github-appc-cni-dev) but not the
 # cnitool command; build it from the source package in GOPATH mode, offline.
@@ -130,4 +183,32 @@ if [[ ! -x $CNITOOL ]]; then
 		GOPATH="$work/gopath:/usr/share/gocode" GO111MODULE=off GOFLAGS= \
 		GOCACHE="$work/cache" GOPROXY=off go build -o "$(realpath -m "$CNITOOL")" .)
 	say "built $CNITOOL"
+fi
+
+# Node.js and npm for the offline manifest check (tests/manifests/): Debian's
+# nodejs and npm, unless a node and an npm are there already. Asked of the
+# commands, not dpkg: another distribution's nodejs package ships npm itself
+# and conflicts with Debian's npm, which apt would then try to swap in.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	need_root nodejs npm
+	apt_update
+	say "installing: nodejs npm"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+# kubernetes-models 4.5 runs on Node.js >= 14 (Debian 12 has 18).
+if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 14 ? 0 : 1)'; then
+	say "node $(node --version) is older than 14: the manifest check needs 14 or later"
+	exit 1
+fi
+
+# The manifest check's packages, at the versions tests/manifests/package-lock.json
+# pins, into $NPM_DIR; again only when that lock file changed.
+if ! cmp -s "$SRC/tests/manifests/package-lock.json" "$NPM_DIR/.installed-lock.json"; then
+	say "installing the manifest check's npm packages into $NPM_DIR"
+	rm -rf "$NPM_DIR"
+	mkdir -p "$NPM_DIR"
+	cp "$SRC/tests/manifests/package.json" "$SRC/tests/manifests/package-lock.json" "$NPM_DIR/"
+	# --ignore-scripts: none of them needs an install script.
+	(cd "$NPM_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+	cp "$SRC/tests/manifests/package-lock.json" "$NPM_DIR/.installed-lock.json"
 fi

@@ -45,9 +45,25 @@ if [[ ${1:-} == --inside ]]; then
 	mkdir -p "$CACHE/archives/partial"
 	mount --bind "$CACHE/archives" "$root/var/cache/apt/archives"
 	# Name resolution and any proxy apt is told to use here, so the root reaches
-	# the same mirror the host does (nothing else is copied from the host).
+	# the same mirror the host does (nothing else is copied from the host, but
+	# npm's way to its registry, below).
 	cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 	apt-config dump | grep -iE '^Acquire::[a-z]+::Proxy ' >"$root/etc/apt/apt.conf.d/00weft-proxy" || true
+	# The same for npm (make deps installs the manifest check's packages):
+	# the registry and proxies the host's npm uses, and the CA file it trusts,
+	# since a proxy that inspects TLS signs with a CA of its own. Settings
+	# only: never the host's user config, which may hold a token.
+	if command -v npm >/dev/null; then
+		for k in registry proxy https-proxy; do
+			v=$(npm config get "$k" 2>/dev/null) || continue
+			[[ -n $v && $v != null && $v != undefined ]] && echo "$k=$v"
+		done >"$root/root/.npmrc"
+		ca=$(npm config get cafile 2>/dev/null) || ca=
+		if [[ -f $ca ]]; then
+			cp -L "$ca" "$root/etc/ssl/certs/weft-host-npm-ca.crt"
+			echo "cafile=/etc/ssl/certs/weft-host-npm-ca.crt" >>"$root/root/.npmrc"
+		fi
+	fi
 	# No daemon a package ships may start in the chroot.
 	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 	chmod +x "$root/usr/sbin/policy-rc.d"

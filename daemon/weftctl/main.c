@@ -181,6 +181,17 @@ static int cmd_ready(const struct ctl *ctl, json_t *reply)
 	return 0;
 }
 
+/*
+ * A liveness probe's answer: weftd answered, ready or not. Waiting for the
+ * API server must not get weftd restarted: its datapath keeps the pods going.
+ */
+static int cmd_live(const struct ctl *ctl, json_t *reply)
+{
+	(void)ctl;
+	printf("live%s\n", json_is_false(json_object_get(reply, "ready")) ? " (not ready)" : "");
+	return 0;
+}
+
 static int cmd_endpoints(const struct ctl *ctl, json_t *reply)
 {
 	static const char *const hdr[] = {"ID",	 "CONTAINER", "IFNAME",	  "HOST-IF",
@@ -308,6 +319,9 @@ static const struct cmd {
 	 "exit 0 when weftd is ready for pods (with a cluster source: every kind listed), 1 with "
 	 "what it waits for; cheap enough for a readiness probe",
 	 cmd_ready, NULL},
+	{"live", "status",
+	 "exit 0 when weftd answers at all, ready or not; the liveness probe (brief, like ready)",
+	 cmd_live, NULL},
 	{"endpoints", "endpoint.list",
 	 "the endpoints weftd manages, their programs and whether they are attached", cmd_endpoints,
 	 NULL},
@@ -392,7 +406,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ctl.arg = cmd->arg ? argv[optind + 1] : NULL;
-	ctl.brief = !strcmp(cmd->name, "ready");
+	ctl.brief = !strcmp(cmd->name, "ready") || !strcmp(cmd->name, "live");
 	if (ctl.bpf_dir[0] && strcmp(cmd->name, "upgrade")) {
 		fprintf(stderr, "weftctl: --bpf-dir: only for upgrade\n");
 		return 2;

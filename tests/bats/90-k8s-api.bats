@@ -181,6 +181,10 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	run "$WEFTCTL" --socket "$SOCK" ready
 	[ "$status" -eq 1 ]
 	[[ $output == "not ready: waiting for the first list of namespaces, pods, networkpolicies"* ]]
+	# Alive all the same: the liveness probe must not restart a waiting weftd.
+	run "$WEFTCTL" --socket "$SOCK" live
+	[ "$status" -eq 0 ]
+	[ "$output" = "live (not ready)" ]
 	local ns
 	ns=$(pod_netns_add a)
 	cni ADD "cid-$WT_ID-a" "/run/netns/$ns" eth0

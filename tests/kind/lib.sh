@@ -4,7 +4,8 @@
 
 KIND_CLUSTER=${KIND_CLUSTER:-weft-test}
 KCTX=kind-$KIND_CLUSTER
-WEFT_IMAGE=${WEFT_IMAGE:-weft:latest}
+# What `make image` tags and manifests/weft.yaml runs.
+WEFT_IMAGE=localhost/weft:latest
 # Pods for the checks: busybox has ping, nc and sh.
 CHECK_IMAGE=${CHECK_IMAGE:-busybox:1.36}
 CHECK_NS=weft-check
