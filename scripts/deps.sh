@@ -32,11 +32,13 @@ RUNTIME_PKGS=(libjansson4 libnl-3-200 libnl-route-3-200 libelf1 zlib1g libcurl4
               libyaml-0-2 nftables iproute2)
 RUNTIME_BACKPORTS_PKGS=(libbpf1:1:1.4)
 # The tests, the demo, the benchmarks, make test-fresh and make image on top
-# (podman builds the image; nodejs and npm are checked apart, below).
+# (podman builds the image; etcd-server, containerd and busybox-static run
+# ../shared/kube's API server and kubelet nodes; python3 the stand-in API
+# server; nodejs, npm and kubectl are checked apart, below).
 TEST_PKGS=(libcap-dev iproute2 util-linux bats jq
       iperf3 golang-go golang-github-appc-cni-dev containernetworking-plugins
       dpkg-dev procps iputils-ping iputils-arping ethtool netcat-openbsd iptables
-      nftables debootstrap podman runc etcd-server python3)
+      nftables debootstrap podman runc etcd-server python3 containerd busybox-static)
 
 mode=all
 case ${1:-} in
@@ -183,6 +185,16 @@ if [[ ! -x $CNITOOL ]]; then
 		GOPATH="$work/gopath:/usr/share/gocode" GO111MODULE=off GOFLAGS= \
 		GOCACHE="$work/cache" GOPROXY=off go build -o "$(realpath -m "$CNITOOL")" .)
 	say "built $CNITOOL"
+fi
+
+# kubectl for the real kubelet nodes (../shared/kube/node.sh waits for its Node
+# with it; the tests apply objects with it): Debian's kubernetes-client, unless
+# a kubectl is there already (another source's package owns the same path).
+if ! command -v kubectl >/dev/null; then
+	need_root kubernetes-client
+	apt_update
+	say "installing: kubernetes-client (kubectl)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null
 fi
 
 # Node.js and npm for the offline manifest check (tests/manifests/): Debian's

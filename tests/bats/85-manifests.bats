@@ -20,7 +20,7 @@ setup() {
 }
 
 teardown() {
-	[[ -n ${TMP:-} ]] && rm -rf "$TMP"
+	if [[ -n ${TMP:-} ]]; then rm -rf "$TMP"; fi
 }
 
 validate() { node "$VALIDATE" --modules "$OUTPUT/npm" "$@"; }
