@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -14,6 +15,7 @@
 #include "daemon/endpoint/ipam.h"
 #include "daemon/host/vethpool.h"
 #include "daemon/k8s/creds.h"
+#include "daemon/metrics/http.h"
 #include "daemon/overlay/overlay.h"
 
 /* The table stores an index into these: same order as enum weft_log_level. */
@@ -40,6 +42,14 @@ _Static_assert(IPAM_MIN_PREFIX == 16 && IPAM_MAX_PREFIX == 30 && WEFTD_DEFAULT_M
 		       OVERLAY_IPV4_OVERHEAD == 50 && VETHPOOL_DEFAULT_SIZE == 8 &&
 		       VETHPOOL_MAX_SIZE == 256,
 	       "weftd's --help says what these are");
+
+static bool metrics_addr_ok(const char *addr)
+{
+	struct sockaddr_storage ss;
+	unsigned int len;
+
+	return !http_addr_parse(addr, &ss, &len);
+}
 
 /* A row of weftd's table: the flag, its type and the weftd_config member. */
 #define WEFTD_FLAG(name, type, member, ...)                                                        \
@@ -98,6 +108,11 @@ static const struct flag weftd_flags[] = {
 		   .help = "veth pairs kept ready (wfp<k>/wfq<k>, down, programs attached) so an "
 			   "ADD skips the tcx attach; 0 disables, at most 256; auto is 8, or 0 "
 			   "when /sys/kernel/rcu_expedited is 1"),
+	WEFTD_FLAG("metrics-addr", FLAG_STR, metrics_addr, .arg = "HOST:PORT",
+		   .valid = metrics_addr_ok, .rule = "must be IPV4:PORT or [IPV6]:PORT",
+		   .def_help = "none, no HTTP server",
+		   .help = "serve /metrics (Prometheus text), /healthz and /readyz over HTTP on "
+			   "this address only, e.g. 127.0.0.1:9962; counts, never traffic"),
 	WEFTD_FLAG("log-level", FLAG_CHOICE, log_level, .arg = "LEVEL", .choices = log_levels,
 		   .def = "info", .help = "warn, info or debug"),
 	FLAGS_HELP_AND_VERSION,

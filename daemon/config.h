@@ -32,6 +32,7 @@ struct weftd_config {
 	char bpf_dir[WEFTD_DIR_MAX];
 	char cluster_file[WEFTD_DIR_MAX]; /* empty: no file source */
 	char kubeconfig[WEFTD_DIR_MAX];	  /* empty: no kubeconfig */
+	char metrics_addr[80];		  /* empty: no metrics server */
 	/* Set by the parser: neither source flag is given and the environment
 	 * says weftd runs in a pod (KUBERNETES_SERVICE_HOST). */
 	bool in_cluster;

@@ -35,6 +35,8 @@
 #include "daemon/datapath/upgrade.h"
 #include "daemon/host/vethpool.h"
 #include "daemon/k8s/source.h"
+#include "daemon/metrics/endpoints.h"
+#include "daemon/metrics/http.h"
 #include "daemon/weftd.h"
 
 #define LOCK_FILE "weftd.lock"
@@ -133,6 +135,7 @@ static void tick(void *ctx)
 	reconcile_pending(d);
 	overlay_tick(d->overlay);
 	policy_tick(d->policy);
+	metrics_tick(d);
 }
 
 static void on_cluster_source(void *ctx)
@@ -290,12 +293,23 @@ int main(int argc, char **argv)
 			goto close_server;
 		}
 	}
+	if (d.cfg.metrics_addr[0]) {
+		err = metrics_open(&d);
+		if (!err)
+			err = server_watch_fd(srv, http_fd(d.metrics), metrics_run, &d);
+		if (err) {
+			pr_warn("--metrics-addr %s: %s", d.cfg.metrics_addr, strerror(-err));
+			goto close_metrics;
+		}
+	}
 	pr_info("weftd %s: node %s, pod CIDR %s, MTU %d, bpffs %s, state %s", WEFT_VERSION,
 		d.cfg.node_name, d.cfg.pod_cidr, d.mtu, d.cfg.bpffs, d.cfg.state_dir);
 	served = true;
 	err = server_run(srv, sigfd);
 	/* Nothing is detached on the way out: the pins keep the datapath up,
 	 * and the overlay (device, routes, SNAT) stays with them. */
+close_metrics:
+	metrics_close(&d);
 close_server:
 	server_close(srv);
 close_pool:

@@ -11,6 +11,7 @@
 #include "daemon/config.h"
 #include "daemon/datapath/bpffs.h"
 #include "daemon/datapath/maps.h"
+#include "daemon/metrics/stats.h"
 
 struct ipam;
 struct loader;
@@ -22,6 +23,7 @@ struct cluster_source;
 struct overlay;
 struct identities;
 struct policy;
+struct http_server;
 
 struct weftd {
 	struct weftd_config cfg;
@@ -50,6 +52,9 @@ struct weftd {
 	/* Set when the object on disk could not replace the running programs
 	 * at start: ADDs are refused with it until an upgrade succeeds. */
 	char datapath_error[1024];
+	/* Requests and upgrades, for /metrics (--metrics-addr). */
+	struct weftd_stats stats;
+	struct http_server *metrics; /* NULL without --metrics-addr */
 };
 
 #endif

@@ -34,11 +34,13 @@ RUNTIME_BACKPORTS_PKGS=(libbpf1:1:1.4)
 # The tests, the demo, the benchmarks, make test-fresh and make image on top
 # (podman builds the image; etcd-server, containerd and busybox-static run
 # ../shared/kube's API server and kubelet nodes; python3 the stand-in API
-# server; nodejs, npm and kubectl are checked apart, below).
+# server; curl the API server tests' requests; prometheus for promtool, which
+# checks /metrics; nodejs, npm and kubectl are checked apart, below).
 TEST_PKGS=(libcap-dev iproute2 util-linux bats jq
       iperf3 golang-go golang-github-appc-cni-dev containernetworking-plugins
       dpkg-dev procps iputils-ping iputils-arping ethtool netcat-openbsd iptables
-      nftables debootstrap podman runc etcd-server python3 containerd busybox-static)
+      nftables debootstrap podman runc etcd-server python3 containerd busybox-static
+      curl prometheus)
 
 mode=all
 case ${1:-} in

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "array.h"
 #include "daemon/endpoint/endpoint.h"
 #include "daemon/endpoint/gc.h"
@@ -126,6 +127,11 @@ static json_t *cluster_json(struct weftd *d)
 
 static json_t *do_status(struct weftd *d, json_t *req)
 {
+	return handlers_status(d, json_is_true(json_object_get(req, "brief")));
+}
+
+json_t *handlers_status(struct weftd *d, bool brief)
+{
 	char why[768];
 	const char *wait = waiting_for(d, why, sizeof(why));
 	struct timespec now;
@@ -153,7 +159,7 @@ static json_t *do_status(struct weftd *d, json_t *req)
 	/* "brief" (CNI STATUS, a readiness probe): no map walk, which costs a
 	 * syscall per entry (160,000 of them in a 150,000-pod cluster's ipcache)
 	 * and would hold up the loop on every probe. */
-	if (json_is_true(json_object_get(req, "brief")))
+	if (brief)
 		return reply;
 	if (reply && d->policy)
 		json_object_set_new(reply, "policy", policy_status(d->policy));
@@ -640,8 +646,13 @@ json_t *handlers_dispatch(struct weftd *d, const char *buf, size_t len)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(handlers); i++) {
 		if (!strcmp(op, handlers[i].op)) {
+			unsigned long long t0 = now_ns();
+
 			pr_debug("request %s", op);
 			reply = handlers[i].fn(d, req);
+			stats_record_request(&d->stats, handlers[i].op,
+					     reply && json_is_true(json_object_get(reply, "ok")),
+					     now_ns() - t0);
 			goto put_req;
 		}
 	}

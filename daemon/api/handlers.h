@@ -5,6 +5,7 @@
 #define WEFTD_HANDLERS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "daemon/weftd.h"
@@ -12,5 +13,8 @@
 /* One raw request (without its newline) -> one reply, never NULL unless out of
  * memory. */
 json_t *handlers_dispatch(struct weftd *d, const char *buf, size_t len);
+
+/* The status op's reply: "brief" leaves out the map walks (docs/api.md). */
+json_t *handlers_status(struct weftd *d, bool brief);
 
 #endif

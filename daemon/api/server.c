@@ -45,12 +45,22 @@ struct server {
 	void *tick_ctx;
 	int tick_ms;
 	long long next_tick; /* ms, CLOCK_MONOTONIC */
-	void (*watch_fn)(void *ctx);
-	void *watch_ctx;
+	/* The other fds the loop serves: the cluster source's, /metrics'. */
+	struct watch {
+		void (*fn)(void *ctx);
+		void *ctx;
+	} watches[SERVER_MAX_WATCHES];
+	int nr_watches;
 };
 
-/* Tags that tell the listening socket and the signalfd from connections. */
-static char tag_listen, tag_signal, tag_watch;
+/* Tags that tell the listening socket and the signalfd from connections and
+ * watches (their epoll data points into s->watches). */
+static char tag_listen, tag_signal;
+
+static bool is_watch(const struct server *s, const void *p)
+{
+	return p >= (const void *)s->watches && p < (const void *)(s->watches + s->nr_watches);
+}
 
 /* Is someone answering on @path? Decides between "in use" and "stale". */
 bool server_in_use(const char *path)
@@ -342,12 +352,16 @@ void server_set_tick(struct server *s, server_tick_fn fn, void *ctx, int interva
 
 int server_watch_fd(struct server *s, int fd, void (*fn)(void *ctx), void *ctx)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_watch};
+	struct watch *w = &s->watches[s->nr_watches];
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
 
+	if (s->nr_watches == SERVER_MAX_WATCHES)
+		return -ENOSPC;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
-	s->watch_fn = fn;
-	s->watch_ctx = ctx;
+	w->fn = fn;
+	w->ctx = ctx;
+	s->nr_watches++;
 	return 0;
 }
 
@@ -403,8 +417,10 @@ int server_run(struct server *s, int sigfd)
 				accept_all(s);
 				continue;
 			}
-			if (p == &tag_watch) {
-				s->watch_fn(s->watch_ctx);
+			if (is_watch(s, p)) {
+				const struct watch *w = p;
+
+				w->fn(w->ctx);
 				continue;
 			}
 			/* A connection closed earlier in this batch cannot appear:

@@ -520,6 +520,7 @@ int upgrade_run(struct weftd *d, const char *bpf_dir, json_t **report, struct we
 				    (json_int_t)u.n, "skipped", (json_int_t)u.skipped, "migrated",
 				    u.migrated, "loadMs", load_ms, "swapMs", swap_ms, "totalMs",
 				    ms_since(&t0));
+	stats_record_upgrade(&d->stats, true, (uint64_t)(ms_since(&t0) * 1e6));
 	upgrade_free(&u);
 	return 0;
 
@@ -527,6 +528,7 @@ unpin_new:
 	unpin_created(&u);
 free_upgrade:
 	pr_warn("upgrade: %s%s%s", e->msg, e->details[0] ? ": " : "", e->details);
+	stats_record_upgrade(&d->stats, false, (uint64_t)(ms_since(&t0) * 1e6));
 	upgrade_free(&u);
 	return err;
 }

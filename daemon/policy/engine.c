@@ -615,6 +615,8 @@ void policy_tick(struct policy *pol)
 	pol->last_ct_gc_ns = now;
 	if (!ct_gc(ct, now, &st)) {
 		pol->ct_live = st.live;
+		pol->ct_gc_runs++;
+		pol->ct_gc_removed += st.removed;
 		if (st.removed)
 			pr_debug("conntrack: %u expired entries removed, %u live", st.removed,
 				 st.live);

@@ -67,6 +67,8 @@ struct policy {
 	bool any_dirty;
 	uint64_t last_ct_gc_ns; /* CLOCK_MONOTONIC of the last conntrack GC */
 	unsigned int ct_live;	/* live entries the last GC saw */
+	uint64_t ct_gc_runs;	/* conntrack GC walks, and the entries they removed */
+	uint64_t ct_gc_removed;
 	uint64_t last_flush_us; /* how long the last flush with work took */
 	unsigned int last_flush_eps;
 };

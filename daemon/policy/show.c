@@ -214,11 +214,12 @@ json_t *policy_status(struct policy *pol)
 					      json_pack("{s:s, s:s, s:s}", "namespace",
 							pol->items[i].ns, "name", pol->items[i].name,
 							"error", pol->items[i].error));
-	out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:o, s:o}", "revision",
-			(json_int_t)pol->revision, "policies", (json_int_t)pol->n_items,
+	out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:o, s:o}",
+			"revision", (json_int_t)pol->revision, "policies", (json_int_t)pol->n_items,
 			"podIdentities", (json_int_t)peers_count(pol->peers), "ipBlocks",
 			(json_int_t)cidrs_count(pol->cidrs), "conntrackLive",
-			(json_int_t)pol->ct_live, "lastFlush", "endpoints",
+			(json_int_t)pol->ct_live, "conntrackGC", "runs", (json_int_t)pol->ct_gc_runs,
+			"removed", (json_int_t)pol->ct_gc_removed, "lastFlush", "endpoints",
 			(json_int_t)pol->last_flush_eps, "us", (json_int_t)pol->last_flush_us,
 			"invalid", invalid, "endpoints", eps);
 	return out;

@@ -123,9 +123,13 @@ typo() {
 		'[false,["ALL"],["BPF","NET_ADMIN","PERFMON","SYS_ADMIN"]]' ]
 	# Only the bpffs init container is privileged, and it only mounts.
 	[ "$(jq -c '[.spec.template.spec.initContainers[] | select(.securityContext.privileged) | .name]' <<<"$ds")" = '["mount-bpffs"]' ]
-	# Probes through weftctl; a memory request, no memory limit.
-	[ "$(jq -c '[.readinessProbe.exec.command, .livenessProbe.exec.command]' <<<"$w")" = \
-		'[["/usr/local/bin/weftctl","ready"],["/usr/local/bin/weftctl","live"]]' ]
+	# Probes on weftd's /readyz and /healthz, served on the node's address;
+	# a memory request, no memory limit.
+	[ "$(jq -c '[.readinessProbe.httpGet, .livenessProbe.httpGet]' <<<"$w")" = \
+		'[{"path":"/readyz","port":"metrics"},{"path":"/healthz","port":"metrics"}]' ]
+	[ "$(jq -c '[.ports[] | select(.name == "metrics") | .containerPort]' <<<"$w")" = '[9962]' ]
+	[[ $(jq -r '.args[]' <<<"$w") == *"--metrics-addr=\$(HOST_IP):9962"* ]]
+	[ "$(jq -r '.env[] | select(.name == "HOST_IP") | .valueFrom.fieldRef.fieldPath' <<<"$w")" = status.hostIP ]
 	[ "$(jq -c '[.resources.requests.memory != null, .resources.limits.memory // null]' <<<"$w")" = '[true,null]' ]
 	# The mounts weftd needs, and the host paths behind them.
 	[ "$(jq -c '[.volumeMounts[] | .mountPath] | sort' <<<"$w")" = '["/run/weft","/sys/fs/bpf","/var/lib/weft"]' ]

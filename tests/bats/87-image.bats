@@ -100,7 +100,8 @@ manifest_weftd() {
 	caps=$(manifest_weftd '.securityContext.capabilities.add | join(",")')
 	[ "$(manifest_weftd '.securityContext.capabilities.drop | join(",")')" = ALL ]
 	[ "$(manifest_weftd '.securityContext.readOnlyRootFilesystem')" = true ]
-	mapfile -t args < <(manifest_weftd '.args[]' | sed "s/\$(NODE_NAME)/$(cl_node_name 1)/")
+	mapfile -t args < <(manifest_weftd '.args[]' |
+		sed "s/\$(NODE_NAME)/$(cl_node_name 1)/; s/\$(HOST_IP)/$(cl_node_ip 1)/")
 	# The node's paths as the manifest mounts them: its bpffs on /sys/fs/bpf
 	# (HostToContainer is rslave), its state dir, and its socket's directory
 	# on /run/weft (the conflist's socket, $dir/weftd.sock). No API server
@@ -118,11 +119,17 @@ manifest_weftd() {
 	done
 	cl_serves 1 || { podman logs "$CTR"; false; }
 	cluster_weftd_start 2
-	# The probes, as kubelet runs them: inside the container.
+	# The probes, as kubelet runs them: HTTP GETs on the pod's IP, the node's
+	# own (hostNetwork), at the port the manifest names; and the exec forms.
+	local port
+	port=$(manifest_weftd '.ports[] | select(.name == "metrics") | .containerPort')
 	for p in readinessProbe livenessProbe; do
-		mapfile -t args < <(manifest_weftd ".$p.exec.command[]")
-		podman exec "$CTR" "${args[@]}" >/dev/null
+		[ "$(in_cl_node 1 curl -s -o /dev/null -w '%{http_code}' \
+			"http://$(cl_node_ip 1):$port$(manifest_weftd ".$p.httpGet.path")")" = 200 ]
 	done
+	in_cl_node 1 curl -s "http://$(cl_node_ip 1):$port/metrics" | promtool check metrics
+	podman exec "$CTR" /usr/local/bin/weftctl ready >/dev/null
+	podman exec "$CTR" /usr/local/bin/weftctl live >/dev/null
 	# The overlay device weftd made in the container, and its SNAT table.
 	in_cl_node 1 ip -d link show weft_vxlan >/dev/null
 	in_cl_node 1 nft list tables | grep -q weft

@@ -171,7 +171,7 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	# weftd-partial may list nodes only: weftd finds its Node, serves, and
 	# waits for the rest.
 	k8s_node_up "$KUBE_PARTIAL_TOKEN"
-	k8s_weftd_spawn
+	k8s_weftd_spawn --metrics-addr 127.0.0.1:9962
 	wait_until 10000 test -S "$SOCK"
 	wait_until 5000 eval '[[ $(st .waitingFor) == *forbidden* ]]' || { st .; cat "$WT_DIR/weftd.log"; false; }
 	[ "$(st .ready)" = false ]
@@ -185,6 +185,11 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	run "$WEFTCTL" --socket "$SOCK" live
 	[ "$status" -eq 0 ]
 	[ "$output" = "live (not ready)" ]
+	# The same over HTTP: /readyz 503 saying why, /healthz 200.
+	run in_node curl -s -w ' %{http_code}' http://127.0.0.1:9962/readyz
+	[[ $output == "not ready: waiting for the first list of namespaces"*" 503" ]]
+	[ "$(in_node curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9962/healthz)" = 200 ]
+	[ "$(in_node curl -s http://127.0.0.1:9962/metrics | awk '$1 == "weft_ready" { print $2 }')" = 0 ]
 	local ns
 	ns=$(pod_netns_add a)
 	cni ADD "cid-$WT_ID-a" "/run/netns/$ns" eth0
@@ -201,6 +206,8 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 	wait_until 35000 k8s_ready
 	echo "# ready ${WAITED_MS} ms after the grant" >&3
 	"$WEFTCTL" --socket "$SOCK" ready
+	[ "$(in_node curl -s -w ' %{http_code}' http://127.0.0.1:9962/readyz)" = $'ready\n 200' ]
+	[ "$(in_node curl -s http://127.0.0.1:9962/metrics | awk '$1 == "weft_ready" { print $2 }')" = 1 ]
 	cni ADD "cid-$WT_ID-a" "/run/netns/$ns" eth0
 	[ "$status" -eq 0 ]
 	cni DEL "cid-$WT_ID-a" "/run/netns/$ns" eth0
