@@ -11,6 +11,7 @@
 #include "array.h"
 #include "daemon/endpoint/endpoint.h"
 #include "daemon/endpoint/gc.h"
+#include "daemon/api/dumps.h"
 #include "daemon/api/handlers.h"
 #include "daemon/cluster/cluster.h"
 #include "daemon/cluster/source.h"
@@ -616,6 +617,9 @@ static const struct {
 	{"gc", do_gc},
 	{"upgrade", do_upgrade},
 	{"policy", do_policy},
+	{"conntrack", dumps_conntrack},
+	{"ipcache", dumps_ipcache},
+	{"identities", dumps_identities},
 };
 
 json_t *handlers_dispatch(struct weftd *d, const char *buf, size_t len)

@@ -62,7 +62,7 @@ static bool ct_remove(int map_fd, const struct weft_ct_key *key, const struct ct
 	return bpf_map_delete_elem(map_fd, key) == 0;
 }
 
-static int ct_walk(int map_fd, const struct ct_filter *f, bool remove, struct ct_gc_stats *out)
+int ct_for_each(int map_fd, ct_visit_fn fn, void *ctx)
 {
 	/* The batch cursor of a hash map is a bucket index; room for a key
 	 * keeps it valid for any map type's cursor. */
@@ -72,11 +72,10 @@ static int ct_walk(int map_fd, const struct ct_filter *f, bool remove, struct ct
 	__u32 n;
 	int err = 0;
 
-	memset(out, 0, sizeof(*out));
 	b = malloc(sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	while (!last) {
+	while (!last && !err) {
 		n = CT_BATCH;
 		if (bpf_map_lookup_batch(map_fd, first ? NULL : &cursor, &cursor, b->keys, b->vals,
 					 &n, NULL)) {
@@ -84,24 +83,46 @@ static int ct_walk(int map_fd, const struct ct_filter *f, bool remove, struct ct
 			if (errno != ENOENT) {
 				err = -errno;
 				pr_warn("conntrack: reading weft_conntrack: %s", strerror(-err));
-				goto out_free;
+				goto free_batch;
 			}
 			last = true;
 		}
 		first = false;
-		for (__u32 i = 0; i < n; i++) {
-			if (!f->doomed(f, &b->keys[i], &b->vals[i])) {
-				out->live++;
-				continue;
-			}
-			out->expired++;
-			if (remove && ct_remove(map_fd, &b->keys[i], f))
-				out->removed++;
-		}
+		for (__u32 i = 0; i < n && !err; i++)
+			err = fn(ctx, &b->keys[i], &b->vals[i]);
 	}
-out_free:
+free_batch:
 	free(b);
 	return err;
+}
+
+struct ct_walk {
+	const struct ct_filter *f;
+	int map_fd;
+	bool remove;
+	struct ct_gc_stats *out;
+};
+
+static int walk_one(void *ctx, const struct weft_ct_key *k, const struct weft_ct_entry *e)
+{
+	struct ct_walk *w = ctx;
+
+	if (!w->f->doomed(w->f, k, e)) {
+		w->out->live++;
+		return 0;
+	}
+	w->out->expired++;
+	if (w->remove && ct_remove(w->map_fd, k, w->f))
+		w->out->removed++;
+	return 0;
+}
+
+static int ct_walk(int map_fd, const struct ct_filter *f, bool remove, struct ct_gc_stats *out)
+{
+	struct ct_walk w = {.f = f, .map_fd = map_fd, .remove = remove, .out = out};
+
+	memset(out, 0, sizeof(*out));
+	return ct_for_each(map_fd, walk_one, &w);
 }
 
 int ct_gc(int map_fd, uint64_t now_ns, struct ct_gc_stats *out)

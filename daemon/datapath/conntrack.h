@@ -34,4 +34,9 @@ int ct_count(int map_fd, uint64_t now_ns, struct ct_gc_stats *out);
  * "expired" counts the matching entries here. */
 int ct_purge_addrs(int map_fd, const struct weft_ip_key *addrs, int n, struct ct_gc_stats *out);
 
+/* Every entry, expired or not, a batch of reads at a time. A non-zero
+ * return from @fn stops the walk and is returned. */
+typedef int (*ct_visit_fn)(void *ctx, const struct weft_ct_key *k, const struct weft_ct_entry *e);
+int ct_for_each(int map_fd, ct_visit_fn fn, void *ctx);
+
 #endif

@@ -200,6 +200,28 @@ int maps_endpoint_foreach(struct maps *m, maps_endpoint_fn fn, void *ctx)
 	}
 }
 
+int maps_ipcache_foreach(struct maps *m, maps_ipcache_fn fn, void *ctx)
+{
+	int fd = maps_fd(m, WEFT_MAP_IPCACHE), err;
+	struct weft_ipcache_key key, next;
+	struct weft_ipcache_value val;
+	void *prev = NULL;
+
+	if (fd < 0)
+		return fd;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		/* Gone between the two calls: the walk goes on from its key. */
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		err = fn(ctx, &key, &val);
+		if (err)
+			return err;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
 int maps_metrics_foreach(struct maps *m, maps_metrics_fn fn, void *ctx)
 {
 	struct weft_metrics_value *vals;

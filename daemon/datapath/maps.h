@@ -85,6 +85,13 @@ json_t *maps_usage_json(struct maps *m);
 
 /* Calls @fn for every non-zero metrics row, summed over CPUs. -ENOENT when no
  * endpoint was ever loaded (the map is not pinned yet). */
+/* Every entry of weft_ipcache as the kernel holds it (an LPM trie: one
+ * get-next-key and one lookup per entry). A non-zero return from @fn stops
+ * the walk and is returned; -ENOENT when the map is not pinned yet. */
+typedef int (*maps_ipcache_fn)(void *ctx, const struct weft_ipcache_key *key,
+			       const struct weft_ipcache_value *val);
+int maps_ipcache_foreach(struct maps *m, maps_ipcache_fn fn, void *ctx);
+
 typedef void (*maps_metrics_fn)(int dir, int reason, uint64_t packets, uint64_t bytes, void *ctx);
 int maps_metrics_foreach(struct maps *m, maps_metrics_fn fn, void *ctx);
 

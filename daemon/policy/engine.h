@@ -74,6 +74,12 @@ json_t *policy_status(struct policy *pol);
 /* For `weftctl policy`: endpoint @id's map read back from the kernel, with
  * identities and policies named. NULL with @e filled when unknown. */
 json_t *policy_show(struct policy *pol, uint32_t id, struct weft_api_error *e);
+/* Identity @id named: {"kind": "pods", "namespace", "labels"}, "ipBlock"
+ * with its "cidr", "host", "world", "remote-node", or "stale". */
+json_t *policy_identity_json(const struct policy *pol, uint32_t id);
+/* Every identity the node knows: the reserved ones, the pods', the
+ * ipBlocks'. NULL when out of memory. */
+json_t *policy_identities_json(struct policy *pol);
 /* The endpoint id of pod @ns/@name on this node, 0 when none. */
 uint32_t policy_endpoint_of_pod(struct policy *pol, const char *ns, const char *name);
 

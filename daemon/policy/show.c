@@ -224,3 +224,48 @@ json_t *policy_status(struct policy *pol)
 			"invalid", invalid, "endpoints", eps);
 	return out;
 }
+
+json_t *policy_identity_json(const struct policy *pol, uint32_t id)
+{
+	return peer_json(pol, id);
+}
+
+static int append_pod_identity(void *ctx, const struct policy_peer *p)
+{
+	json_t *arr = ctx;
+
+	return json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:o}", "kind", "pods",
+						    "identity", (json_int_t)p->identity,
+						    "namespace", p->ns, "labels",
+						    labels_json(p->labels)))
+		       ? -ENOMEM
+		       : 0;
+}
+
+static int append_cidr_identity(void *ctx, const struct weft_prefix *q, uint32_t id)
+{
+	char buf[WEFT_PREFIX_STRLEN];
+
+	return json_array_append_new(ctx, json_pack("{s:s, s:I, s:s}", "kind", "ipBlock",
+						    "identity", (json_int_t)id, "cidr",
+						    weft_prefix_format(q, buf, sizeof(buf))))
+		       ? -ENOMEM
+		       : 0;
+}
+
+json_t *policy_identities_json(struct policy *pol)
+{
+	static const uint32_t reserved[] = {WEFT_IDENTITY_HOST, WEFT_IDENTITY_WORLD,
+					    WEFT_IDENTITY_REMOTE_NODE};
+	struct weft_prefix all = {.addr.family = AF_INET}; /* 0.0.0.0/0 */
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		json_array_append_new(arr, peer_json(pol, reserved[i]));
+	if (!arr || peers_for_each(pol->peers, pol->cl, append_pod_identity, arr) ||
+	    cidrs_for_each_within(pol->cidrs, &all, append_cidr_identity, arr)) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}

@@ -12,6 +12,7 @@
 #include "api.h"
 #include "flags.h"
 #include "table.h"
+#include "dumps.h"
 #include "policy.h"
 
 #define CTL_TIMEOUT_MS 10000
@@ -333,6 +334,16 @@ static const struct cmd {
 	 "what an endpoint's policy map allows (read back from the kernel): POD as namespace/name, "
 	 "or an endpoint id",
 	 policy_print, "POD|ENDPOINT"},
+	{"ct", "conntrack",
+	 "conntrack entries: flow, state, time left, packets and bytes each way, flags "
+	 "(the first 10,000)",
+	 dumps_print_ct, NULL},
+	{"ipcache", "ipcache",
+	 "weft_ipcache as the kernel holds it: prefix, identity, who that is, tunnel endpoint",
+	 dumps_print_ipcache, NULL},
+	{"identities", "identities",
+	 "the identities the node knows: reserved, pods (namespace and labels), ipBlocks",
+	 dumps_print_identities, NULL},
 };
 
 /* Where a command's help starts in --help: past the longest name. */

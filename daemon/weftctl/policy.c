@@ -27,8 +27,7 @@ void policy_request(json_t *req, const char *arg)
 		json_object_set_new(req, "pod", json_string(arg));
 }
 
-/* "x: pod=a,tier=web", "10.0.0.0/8 (ipBlock)", "any", "host" ... */
-static void peer_text(json_t *peer, char *buf, size_t sz)
+void peer_text(json_t *peer, char *buf, size_t sz)
 {
 	const char *kind = str(peer, "kind"), *key;
 	size_t off;
