@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <stdio.h>
 #include <stddef.h>
 
 #include "bpf/datapath.h"
@@ -40,4 +41,24 @@ const char *weft_direction_name(int dir)
 	case WEFT_DIR_TO_OVERLAY: return "to-overlay";
 	}
 	return NULL;
+}
+
+const char *weft_reason_label(int reason, char *buf, size_t len)
+{
+	const char *name = weft_reason_name(reason);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "reason-%d", reason);
+	return buf;
+}
+
+const char *weft_direction_label(int dir, char *buf, size_t len)
+{
+	const char *name = weft_direction_name(dir);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "direction-%d", dir);
+	return buf;
 }

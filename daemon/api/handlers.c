@@ -487,17 +487,9 @@ static json_t *do_endpoint_list(struct weftd *d, json_t *req)
 
 static void metrics_row(int dir, int reason, uint64_t packets, uint64_t bytes, void *ctx)
 {
-	const char *dname = weft_direction_name(dir), *rname = weft_reason_name(reason);
 	char dbuf[32], rbuf[32];
-
-	if (!dname) {
-		snprintf(dbuf, sizeof(dbuf), "direction-%d", dir);
-		dname = dbuf;
-	}
-	if (!rname) {
-		snprintf(rbuf, sizeof(rbuf), "reason-%d", reason);
-		rname = rbuf;
-	}
+	const char *dname = weft_direction_label(dir, dbuf, sizeof(dbuf));
+	const char *rname = weft_reason_label(reason, rbuf, sizeof(rbuf));
 	json_array_append_new(ctx, json_pack("{s:s, s:s, s:i, s:I, s:I}", "direction", dname,
 					     "reason", rname, "code", reason, "packets",
 					     (json_int_t)packets, "bytes", (json_int_t)bytes));

@@ -64,17 +64,9 @@ struct rows {
 static void datapath_row(int dir, int reason, uint64_t packets, uint64_t bytes, void *ctx)
 {
 	struct rows *r = ctx;
-	const char *dname = weft_direction_name(dir), *rname = weft_reason_name(reason);
 	char dbuf[32], rbuf[32];
-
-	if (!dname) {
-		snprintf(dbuf, sizeof(dbuf), "direction-%d", dir);
-		dname = dbuf;
-	}
-	if (!rname) {
-		snprintf(rbuf, sizeof(rbuf), "reason-%d", reason);
-		rname = rbuf;
-	}
+	const char *dname = weft_direction_label(dir, dbuf, sizeof(dbuf));
+	const char *rname = weft_reason_label(reason, rbuf, sizeof(rbuf));
 	fprintf(r->out, "%s{direction=",
 		r->bytes ? "weft_datapath_bytes_total" : "weft_datapath_packets_total");
 	label_value(r->out, dname);

@@ -40,26 +40,6 @@ static void endpoint_text(json_t *row, const char *addr, const char *port, const
 		 *p ? ")" : "");
 }
 
-static int print_table(struct table *t, int (*fill)(struct table *, json_t *), json_t *rows)
-{
-	size_t i;
-	json_t *r;
-
-	if (!t)
-		goto nomem;
-	json_array_foreach (rows, i, r)
-		if (fill(t, r))
-			goto free_table;
-	table_print(t, stdout);
-	table_free(t);
-	return 0;
-free_table:
-	table_free(t);
-nomem:
-	fprintf(stderr, "weftctl: out of memory\n");
-	return 1;
-}
-
 static int ct_fill(struct table *t, json_t *r)
 {
 	char src[600], dst[600], flags[64], exp[32], pk[48], by[48];
@@ -84,7 +64,7 @@ int dumps_print_ct(const struct ctl *ctl, json_t *reply)
 	(void)ctl;
 	if (num(reply, "total") > (long long)json_array_size(rows))
 		printf("%zu of %lld flows shown\n", json_array_size(rows), num(reply, "total"));
-	return print_table(table_new(8, hdr), ct_fill, rows);
+	return table_print_rows(8, hdr, rows, ct_fill);
 }
 
 static int ipcache_fill(struct table *t, json_t *r)
@@ -104,7 +84,7 @@ int dumps_print_ipcache(const struct ctl *ctl, json_t *reply)
 	static const char *const hdr[] = {"PREFIX", "IDENTITY", "PEER", "TUNNEL", "FLAGS"};
 
 	(void)ctl;
-	return print_table(table_new(5, hdr), ipcache_fill, json_object_get(reply, "entries"));
+	return table_print_rows(5, hdr, json_object_get(reply, "entries"), ipcache_fill);
 }
 
 static int identity_fill(struct table *t, json_t *r)
@@ -122,5 +102,5 @@ int dumps_print_identities(const struct ctl *ctl, json_t *reply)
 	static const char *const hdr[] = {"IDENTITY", "KIND", "WHAT"};
 
 	(void)ctl;
-	return print_table(table_new(3, hdr), identity_fill, json_object_get(reply, "identities"));
+	return table_print_rows(3, hdr, json_object_get(reply, "identities"), identity_fill);
 }

@@ -193,93 +193,71 @@ static int cmd_live(const struct ctl *ctl, json_t *reply)
 	return 0;
 }
 
+static int endpoint_fill(struct table *t, json_t *ep)
+{
+	char id[16], cid[13], ips[256], pod[512], progs[64];
+	json_t *ip, *k8s, *pr;
+	size_t j;
+
+	snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(ep, "id")));
+	snprintf(cid, sizeof(cid), "%s", str(ep, "containerID"));
+	ips[0] = '\0';
+	json_array_foreach (json_object_get(ep, "ips"), j, ip) {
+		size_t len = strlen(ips);
+
+		snprintf(ips + len, sizeof(ips) - len, "%s%s", j ? "," : "",
+			 json_string_value(ip) ?: "");
+	}
+	k8s = json_object_get(ep, "k8s");
+	if (k8s && *str(k8s, "name"))
+		snprintf(pod, sizeof(pod), "%s/%s", str(k8s, "namespace"), str(k8s, "name"));
+	else
+		snprintf(pod, sizeof(pod), "-");
+	/* object hash prefix and the two attached program ids */
+	pr = json_object_get(ep, "programs");
+	snprintf(progs, sizeof(progs), "%.8s %lld/%lld", str(pr, "object"),
+		 (long long)json_integer_value(json_object_get(pr, "fromPod")),
+		 (long long)json_integer_value(json_object_get(pr, "toPod")));
+	const char *row[] = {id,
+			     cid,
+			     str(ep, "ifname"),
+			     str(ep, "hostIfname"),
+			     ips,
+			     pod,
+			     json_is_true(json_object_get(ep, "attached")) ? "yes" : "no",
+			     progs};
+	return table_add(t, row);
+}
+
 static int cmd_endpoints(const struct ctl *ctl, json_t *reply)
 {
 	static const char *const hdr[] = {"ID",	 "CONTAINER", "IFNAME",	  "HOST-IF",
 					  "IPS", "POD",	      "ATTACHED", "PROGRAMS"};
-	char id[16], cid[13], ips[256], pod[512], progs[64];
-	struct table *t;
-	json_t *ep, *ip, *k8s, *pr;
-	size_t i, j;
 
 	(void)ctl;
-	t = table_new(8, hdr);
-	if (!t)
-		goto nomem;
-	json_array_foreach (json_object_get(reply, "endpoints"), i, ep) {
-		snprintf(id, sizeof(id), "%lld",
-			 (long long)json_integer_value(json_object_get(ep, "id")));
-		snprintf(cid, sizeof(cid), "%s", str(ep, "containerID"));
-		ips[0] = '\0';
-		json_array_foreach (json_object_get(ep, "ips"), j, ip) {
-			size_t len = strlen(ips);
+	return table_print_rows(8, hdr, json_object_get(reply, "endpoints"), endpoint_fill);
+}
 
-			snprintf(ips + len, sizeof(ips) - len, "%s%s", j ? "," : "",
-				 json_string_value(ip) ?: "");
-		}
-		k8s = json_object_get(ep, "k8s");
-		if (k8s && *str(k8s, "name"))
-			snprintf(pod, sizeof(pod), "%s/%s", str(k8s, "namespace"),
-				 str(k8s, "name"));
-		else
-			snprintf(pod, sizeof(pod), "-");
-		/* object hash prefix and the two attached program ids */
-		pr = json_object_get(ep, "programs");
-		snprintf(progs, sizeof(progs), "%.8s %lld/%lld", str(pr, "object"),
-			 (long long)json_integer_value(json_object_get(pr, "fromPod")),
-			 (long long)json_integer_value(json_object_get(pr, "toPod")));
-		const char *row[] = {id,
-				     cid,
-				     str(ep, "ifname"),
-				     str(ep, "hostIfname"),
-				     ips,
-				     pod,
-				     json_is_true(json_object_get(ep, "attached")) ? "yes" : "no",
-				     progs};
-		if (table_add(t, row))
-			goto free_table;
-	}
-	table_print(t, stdout);
-	table_free(t);
-	return 0;
-free_table:
-	table_free(t);
-nomem:
-	fprintf(stderr, "weftctl: out of memory\n");
-	return 1;
+static int metric_fill(struct table *t, json_t *m)
+{
+	char code[16], packets[24], bytes[24];
+
+	snprintf(code, sizeof(code), "%lld",
+		 (long long)json_integer_value(json_object_get(m, "code")));
+	snprintf(packets, sizeof(packets), "%lld",
+		 (long long)json_integer_value(json_object_get(m, "packets")));
+	snprintf(bytes, sizeof(bytes), "%lld",
+		 (long long)json_integer_value(json_object_get(m, "bytes")));
+	const char *row[] = {str(m, "direction"), str(m, "reason"), code, packets, bytes};
+	return table_add(t, row);
 }
 
 static int cmd_metrics(const struct ctl *ctl, json_t *reply)
 {
 	static const char *const hdr[] = {"DIRECTION", "REASON", "CODE", "PACKETS", "BYTES"};
-	char code[16], packets[24], bytes[24];
-	struct table *t;
-	json_t *m;
-	size_t i;
 
 	(void)ctl;
-	t = table_new(5, hdr);
-	if (!t)
-		goto nomem;
-	json_array_foreach (json_object_get(reply, "metrics"), i, m) {
-		snprintf(code, sizeof(code), "%lld",
-			 (long long)json_integer_value(json_object_get(m, "code")));
-		snprintf(packets, sizeof(packets), "%lld",
-			 (long long)json_integer_value(json_object_get(m, "packets")));
-		snprintf(bytes, sizeof(bytes), "%lld",
-			 (long long)json_integer_value(json_object_get(m, "bytes")));
-		const char *row[] = {str(m, "direction"), str(m, "reason"), code, packets, bytes};
-		if (table_add(t, row))
-			goto free_table;
-	}
-	table_print(t, stdout);
-	table_free(t);
-	return 0;
-free_table:
-	table_free(t);
-nomem:
-	fprintf(stderr, "weftctl: out of memory\n");
-	return 1;
+	return table_print_rows(5, hdr, json_object_get(reply, "metrics"), metric_fill);
 }
 
 static int cmd_upgrade(const struct ctl *ctl, json_t *reply)

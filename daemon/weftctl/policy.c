@@ -51,13 +51,22 @@ void peer_text(json_t *peer, char *buf, size_t sz)
 	}
 }
 
+static int rule_fill(struct table *t, json_t *r)
+{
+	json_t *p = json_object_get(r, "policy");
+	char peer[512];
+
+	peer_text(json_object_get(r, "peer"), peer, sizeof(peer));
+	const char *row[] = {str(r, "direction"), peer, str(r, "protocol"), str(r, "ports"),
+			     json_is_string(p) ? json_string_value(p)
+					       : "(no policy selects it: open)"};
+	return table_add(t, row);
+}
+
 int policy_print(const struct ctl *ctl, json_t *reply)
 {
 	static const char *const hdr[] = {"DIRECTION", "PEER", "PROTOCOL", "PORTS", "POLICY"};
-	char peer[512], pod[512];
-	struct table *t;
-	json_t *r;
-	size_t i;
+	char pod[512];
 
 	(void)ctl;
 	if (*str(reply, "pod"))
@@ -67,27 +76,7 @@ int policy_print(const struct ctl *ctl, json_t *reply)
 	printf("endpoint %lld%s: %s, identity %lld, %lld entries in a map of %lld\n",
 	       num(reply, "endpoint"), pod, str(reply, "state"), num(reply, "identity"),
 	       num(reply, "entries"), num(reply, "maxEntries"));
-	t = table_new(5, hdr);
-	if (!t)
-		goto nomem;
-	json_array_foreach (json_object_get(reply, "rules"), i, r) {
-		json_t *p = json_object_get(r, "policy");
-
-		peer_text(json_object_get(r, "peer"), peer, sizeof(peer));
-		const char *row[] = {str(r, "direction"), peer, str(r, "protocol"), str(r, "ports"),
-				     json_is_string(p) ? json_string_value(p)
-						       : "(no policy selects it: open)"};
-		if (table_add(t, row))
-			goto free_table;
-	}
-	table_print(t, stdout);
-	table_free(t);
-	return 0;
-free_table:
-	table_free(t);
-nomem:
-	fprintf(stderr, "weftctl: out of memory\n");
-	return 1;
+	return table_print_rows(5, hdr, json_object_get(reply, "rules"), rule_fill);
 }
 
 int policy_print_status(json_t *status)
@@ -110,7 +99,8 @@ int policy_print_status(json_t *status)
 				fullest = fill;
 				full = ep;
 			}
-			if (strcmp(str(ep, "state"), "open") && strcmp(str(ep, "state"), "enforced"))
+			if (strcmp(str(ep, "state"), "open") &&
+			    strcmp(str(ep, "state"), "enforced"))
 				printf("%-14s endpoint %lld (%s/%s): %s\n", "policy state",
 				       num(ep, "endpoint"), str(ep, "namespace"), str(ep, "pod"),
 				       str(ep, "state"));

@@ -88,3 +88,24 @@ void table_free(struct table *t)
 	free(t->cells);
 	free(t);
 }
+
+int table_print_rows(int ncols, const char *const *headers, json_t *rows, table_fill_fn fill)
+{
+	struct table *t = table_new(ncols, headers);
+	size_t i;
+	json_t *r;
+
+	if (!t)
+		goto nomem;
+	json_array_foreach (rows, i, r)
+		if (fill(t, r))
+			goto free_table;
+	table_print(t, stdout);
+	table_free(t);
+	return 0;
+free_table:
+	table_free(t);
+nomem:
+	fprintf(stderr, "weftctl: out of memory\n");
+	return 1;
+}
