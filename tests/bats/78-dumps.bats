@@ -76,4 +76,10 @@ ctl() { cl_weftctl "$1" "${@:2}"; }
 	run ctl 1 identities
 	[[ ${lines[0]} == "IDENTITY"*"KIND"*"WHAT"* ]]
 	[[ $output == *"$id"*"pods"*"y:"*"pod=c"* ]]
+	# weftctl policy's table, on the same table code: no policy, open.
+	run ctl 1 policy x/a
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == "endpoint "*" (x/a): open, identity "* ]]
+	[[ ${lines[1]} == "DIRECTION"*"PEER"*"PROTOCOL"*"PORTS"*"POLICY" ]]
+	[[ $output == *"(no policy selects it: open)"* ]]
 }
