@@ -19,6 +19,10 @@
 # Nothing leaves the namespaces: the tests' curl runs inside $KUBE_NS.
 
 KUBE_SRC=${WEFT_KUBE_DIR:-$WEFT_SRC/../shared/kube}
+# In a git worktree elsewhere, ../shared is the main checkout's neighbour.
+if [[ -z ${WEFT_KUBE_DIR:-} && ! -d $KUBE_SRC ]]; then
+	KUBE_SRC=$(git -C "$WEFT_SRC" rev-parse --path-format=absolute --git-common-dir 2>/dev/null)/../../shared/kube
+fi
 KUBE_IP=203.0.113.1
 KUBE_ADMIN_TOKEN=weft-test-token
 KUBE_WEFTD_TOKEN=weftd-token-one
