@@ -181,6 +181,22 @@ kn_delete_pods() {
 	done
 }
 
+# kn_container_gone ID: what a container whose shim died may leave: its
+# processes and cgroups (the kubelet's cgroupfs driver puts them under
+# k8s.io in every hierarchy) and runc's state.
+kn_container_gone() {
+	local id=$1 cg pid
+	for cg in /sys/fs/cgroup/*/k8s.io/"$id" /sys/fs/cgroup/k8s.io/"$id"; do
+		[[ -d $cg ]] || continue
+		while read -r pid; do kill -9 "$pid" 2>/dev/null; done <"$cg/cgroup.procs"
+	done
+	for cg in /sys/fs/cgroup/*/k8s.io/"$id" /sys/fs/cgroup/k8s.io/"$id"; do
+		[[ -d $cg ]] || continue
+		for _ in $(seq 20); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
+	done
+	rm -rf "/run/containerd/runc/k8s.io/$id"
+}
+
 # kubenode_down: everything kubenode_up and the tests made, then wt_teardown.
 kubenode_down() {
 	[[ -n ${WT_DIR:-} && -d $WT_DIR ]] || return 0
@@ -200,10 +216,15 @@ kubenode_down() {
 		# Sandboxes the DEL above missed: libcni's cache files (named after
 		# the container id) go with them.
 		ids=$(ctr -a "$kn/containerd.sock" -n k8s.io containers ls -q 2>/dev/null) || true
-		for id in $ids; do rm -f /var/lib/cni/results/*-"$id"-*; done
+		# node.sh stop kills the shims, not the containers' processes:
+		# those are killed here, through containerd, while it runs.
+		for id in $ids; do
+			ctr -a "$kn/containerd.sock" -n k8s.io tasks kill -a -s SIGKILL "$id" >/dev/null 2>&1 || true
+			ctr -a "$kn/containerd.sock" -n k8s.io tasks delete -f "$id" >/dev/null 2>&1 || true
+			rm -f /var/lib/cni/results/*-"$id"-*
+		done
 		"$KUBE_SRC/node.sh" stop "$kn" >/dev/null 2>&1 || true
-		# runc's state of containers whose shim was killed with the node
-		for id in $ids; do rm -rf "/run/containerd/runc/k8s.io/$id"; done
+		for id in $ids; do kn_container_gone "$id"; done
 		for f in "$kn"/kubelet/root/pods/*; do [[ -d $f ]] && uids+=("$(basename "$f")"); done
 	done
 	# kubelet's symlinks in /var/log/containers point into the pod's dir.
@@ -217,8 +238,9 @@ kubenode_down() {
 	# and those of the test's namespace that kubelet had no time to remove
 	[[ -n ${KN_NS:-} ]] && rm -rf /var/log/pods/"${KN_NS}"_*
 	rm -f /var/log/containers/*_"${KN_NS:-none}"_*
+	# The directories containerd and kubelet made, when no other node uses them
 	rmdir /var/log/pods /var/log/containers /run/containerd/runc/k8s.io /run/containerd/runc \
-		/run/containerd/s /run/containerd 2>/dev/null || true
+		/run/containerd/s /run/containerd /sys/fs/cgroup/*/k8s.io 2>/dev/null || true
 	[[ -n ${KUBE_DIR:-} ]] && "$KUBE_SRC/stop.sh" "$KUBE_DIR" >/dev/null 2>&1
 	wt_teardown
 }
