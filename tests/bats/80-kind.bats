@@ -23,7 +23,7 @@ teardown() {
 	tests/kind/down.sh || true
 }
 
-@test "kind: weft connects pods across 3 nodes (ping, TCP, outside, MTU)" {
+@test "kind: weft installed by its DaemonSet connects pods across 3 nodes (ping, TCP, outside, MTU) and enforces a NetworkPolicy" {
 	tests/kind/up.sh
 	tests/kind/check.sh
 }

@@ -64,7 +64,7 @@ typo() {
 	# Beyond the schema: what the API server or the node would refuse.
 	typo bidi 's/mountPropagation: HostToContainer/mountPropagation: Bidirectional/'
 	typo cap 's/add: \[NET_ADMIN, BPF/add: [NET_ADMN, BPF/'
-	typo conflist 's/"cniVersion": "1.1.0",/"cniVersion": "1.1.0"/'
+	typo conflist 's/"cniVersion": "1.0.0",/"cniVersion": "1.0.0"/'
 
 	local -A want=(
 		[deep]='DaemonSet kube-system/weft: .spec.template.spec.containers[0].imagePullPolicey: unknown field'
@@ -147,6 +147,11 @@ typo() {
 	run bash -c "echo '{\"cniVersion\":\"1.1.0\"}' | CNI_COMMAND=VERSION $OUTPUT/weft"
 	[ "$status" -eq 0 ]
 	jq -e --arg v "$(jq -r .cniVersion <<<"$conf")" '.supportedVersions | index($v)' <<<"$output"
+	# and every one a newer libcni may pick from cniVersions
+	local v
+	for v in $(jq -r '.cniVersions[]' <<<"$conf"); do
+		jq -e --arg v "$v" '.supportedVersions | index($v)' <<<"$output"
+	done
 	[ "$(jq -r '.plugins[0] | [.type, .socket] | join(" ")' <<<"$conf")" = "weft /run/weft/weftd.sock" ]
 	# The socket weftd serves is the one the plugin is told.
 	[[ " $(weftd | jq -r '.args | join(" ")') " == *" --socket=/run/weft/weftd.sock "* ]]

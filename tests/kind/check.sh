@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# The multi-node connectivity checks of tests/bats/70-multinode.bats, on the
-# kind cluster made by up.sh, through kubectl: two pods pinned to every node;
-# every pod pings every other pod and a host outside the cluster (the kind
-# network's gateway, i.e. the Docker host); TCP between pods on different
-# nodes; the pod MTU is the node's minus the VXLAN overhead and full-size
-# packets cross. Exits non-zero and lists what failed.
+# The checks of tests/bats/93-k8s-nodes.bats and 94-k8s-install.bats (and the
+# multi-node ones of 70-multinode.bats), on the kind cluster made by up.sh,
+# through kubectl: the DaemonSet ready on every node; two pods pinned to
+# every node, each with an address in its node's pod range that the node's
+# weftd lists; every pod pings every other pod and a host outside the
+# cluster (the kind network's gateway, i.e. the Docker host); TCP between
+# pods on different nodes; the pod MTU is the node's minus the VXLAN
+# overhead and full-size packets cross; a NetworkPolicy cuts TCP across
+# nodes, then allows it; a deleted pod leaves no endpoint. Exits non-zero
+# and lists what failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/kind/lib.sh
@@ -31,6 +35,24 @@ in_cidr() {
 	local len=${2#*/} mask
 	mask=$(((0xffffffff << (32 - len)) & 0xffffffff))
 	(((($(ip4_int "$1") ^ $(ip4_int "${2%/*}")) & mask) == 0))
+}
+
+# The DaemonSet: one weftd per node, every one ready (its readiness probe,
+# weftctl ready).
+ds=$(kc -n kube-system get daemonset weft -o json)
+want=$(kc get nodes -o name | wc -l)
+for f in desiredNumberScheduled numberReady; do
+	n=$(jq -r ".status.$f // 0" <<<"$ds")
+	((n == want)) || fail "DaemonSet weft: $f $n, expected $want (nodes)"
+done
+
+# weft_on NODE ARGS...: weftctl ARGS in the weftd pod of NODE.
+weft_on() {
+	local node=$1 pod
+	shift
+	pod=$(kc -n kube-system get pods -l app.kubernetes.io/name=weft --field-selector "spec.nodeName=$node" \
+		-o jsonpath='{.items[0].metadata.name}')
+	kc -n kube-system exec "$pod" -c weftd -- weftctl "$@"
 }
 
 kc create namespace "$CHECK_NS" --dry-run=client -o yaml | kc apply -f -
@@ -67,6 +89,9 @@ for p in "${pods[@]}"; do
 	cidr=$(jq -r --arg n "${node[$p]}" '.items[] | select(.metadata.name == $n) | .spec.podCIDR' <<<"$nodes_json")
 	echo "$p on ${node[$p]}: ${ip[$p]} (node pod CIDR $cidr)"
 	in_cidr "${ip[$p]}" "$cidr" || fail "$p: ${ip[$p]} is outside its node's pod CIDR $cidr"
+	weft_on "${node[$p]}" -o json endpoints | jq -e --arg ns "$CHECK_NS" --arg p "$p" --arg ip "${ip[$p]}" \
+		'any(.endpoints[]; .k8s.namespace == $ns and .k8s.name == $p and .ips[0] == $ip and .attached)' \
+		>/dev/null || fail "$p: not an attached endpoint of ${node[$p]}'s weftd"
 done
 [[ $(printf '%s\n' "${ip[@]}" | sort -u | wc -l) -eq ${#pods[@]} ]] || fail "pod IPs are not distinct"
 
@@ -95,6 +120,41 @@ for to in "${pods[@]}"; do
 	kc -n "$CHECK_NS" exec "$a" -- ping -c 1 -W 2 -s $((pmtu - 28)) "${ip[$to]}" >/dev/null ||
 		fail "full-size ping $a -> $to"
 done
+
+# NetworkPolicy: only app=nobody may reach the first pod's 8080, so a pod on
+# another node is cut off; then the policy names that pod's label and it
+# gets through again.
+a=${pods[0]}
+for b in "${pods[@]}"; do [[ ${node[$b]} != "${node[$a]}" ]] && break; done
+tcp_ok() { [[ $(kc -n "$CHECK_NS" exec "$b" -- sh -c "nc -w 3 ${ip[$a]} 8080 </dev/null" 2>/dev/null) == weft-ok ]]; }
+policy() {
+	kc apply -f - >/dev/null <<-YAML
+	apiVersion: networking.k8s.io/v1
+	kind: NetworkPolicy
+	metadata: {name: weft-check, namespace: $CHECK_NS}
+	spec:
+	  podSelector: {matchLabels: {check: $a}}
+	  policyTypes: [Ingress]
+	  ingress:
+	    - from: [{podSelector: {matchLabels: {$1}}}]
+	      ports: [{protocol: TCP, port: 8080}]
+	YAML
+}
+# within 10 s: tries of 3 s each
+until_ok() { for _ in 1 2 3; do "$@" && return 0; sleep 1; done; return 1; }
+tcp_blocked() { ! tcp_ok; }
+kc -n "$CHECK_NS" label pod "$a" "check=$a" --overwrite >/dev/null
+policy 'app: nobody'
+until_ok tcp_blocked || fail "NetworkPolicy: $b -> $a not blocked"
+policy 'app: weft-check'
+until_ok tcp_ok || fail "NetworkPolicy: $b -> $a not allowed again"
+kc -n "$CHECK_NS" delete networkpolicy weft-check >/dev/null
+
+# Deletion: the pod's DEL leaves no endpoint on its node.
+kc -n "$CHECK_NS" delete pod "$a" --grace-period=1 --timeout=60s >/dev/null
+weft_on "${node[$a]}" -o json endpoints | jq -e --arg ns "$CHECK_NS" --arg p "$a" \
+	'any(.endpoints[]; .k8s.namespace == $ns and .k8s.name == $p) | not' >/dev/null ||
+	fail "$a deleted: still an endpoint of ${node[$a]}'s weftd"
 
 if ((${#failed[@]})); then
 	echo "kind checks: ${#failed[@]} failed: ${failed[*]}" >&2
