@@ -29,7 +29,7 @@
 # plugin would add (off in this API server), and the root CA ConfigMap the
 # controller-manager would publish. The DaemonSet's numberReady would
 # count that pod's Ready condition, which kubelet sets from the readiness
-# probe (`weftctl ready`); the test checks that condition.
+# probe (GET /readyz on the node's address); the test checks that condition.
 #
 # Skipped, naming what is missing, where 93-k8s-nodes is, or without an
 # image engine (podman, or a Docker engine) or node. Building the image the
@@ -174,8 +174,8 @@ weftctl1() { "$WEFTCTL" --socket "$HOSTDIR/run-weft/weftd.sock" "$@"; }
 	cmp <(kc -n kube-system get configmap weft-config -o jsonpath='{.data.10-weft\.conflist}') \
 		"$HOSTDIR/etc-cni-net.d/10-weft.conflist"
 	[ -z "$(find "$HOSTDIR" -name '*.tmp')" ]
-	# weftd: the readiness probe passes inside the container (kubelet
-	# marked the container ready from it); the API server reached with
+	# weftd: kubelet marked the container ready from its /readyz probe,
+	# and weftctl ready agrees inside the container; the API server reached with
 	# the pod's service account token; node 1's pod range and both nodes.
 	[ "$(jq -r '.status.containerStatuses[] | select(.name == "weftd") | .ready' <<<"$pod")" = true ]
 	kc -n kube-system exec "$DS_POD" -c weftd -- weftctl ready

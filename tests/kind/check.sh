@@ -38,7 +38,7 @@ in_cidr() {
 }
 
 # The DaemonSet: one weftd per node, every one ready (its readiness probe,
-# weftctl ready).
+# GET /readyz).
 ds=$(kc -n kube-system get daemonset weft -o json)
 want=$(kc get nodes -o name | wc -l)
 for f in desiredNumberScheduled numberReady; do
