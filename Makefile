@@ -171,7 +171,7 @@ $(OUT)/weft: $(OUT)/cni/main.o $(LIBCNI) $(LIBWEFT)
 
 $(OUT)/weftd: $(OUT)/daemon/main.o $(LIBDAEMON) $(LIBWEFT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL) $(LDLIBS_K8S)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL) $(LDLIBS_K8S) -lcap
 
 $(OUT)/weftctl: $(CTL_OBJS) $(LIBWEFT)
 	$(call msg,LINK,$@)
@@ -180,7 +180,7 @@ $(OUT)/weftctl: $(CTL_OBJS) $(LIBWEFT)
 # --- tests --------------------------------------------------------------------
 $(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIBCNI) $(LIBDAEMON) $(LIBWEFT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL) $(LDLIBS_K8S)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL) $(LDLIBS_K8S) -lcap
 
 $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(BPFTEST_LIB_OBJS) $(LIBWEFT)
 	$(call msg,LINK,$@)

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "daemon/host/mtu.h"
 #include "daemon/host/netdev.h"
+#include "daemon/host/privileges.h"
 #include "daemon/overlay/overlay.h"
 #include "daemon/policy/engine.h"
 #include "daemon/policy/identity.h"
@@ -176,6 +177,10 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	d.started = now.tv_sec;
 	maps_init(&d.maps, d.cfg.bpffs);
+	/* First, before any thread (capabilities are per thread; new threads
+	 * inherit them) and before any input from outside is parsed. */
+	if (privileges_drop())
+		return 1;
 	/* Before anything is created: a refused start leaves nothing. */
 	err = cluster_file_check(d.cfg.cluster_file);
 	if (!err && (d.cfg.kubeconfig[0] || d.cfg.in_cluster))

@@ -22,25 +22,26 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 # name:minimum-version (empty = any). libbpf and bpftool come from backports.
 # What `make all` needs.
 BUILD_PKGS=(clang llvm gcc make pkg-config libelf-dev zlib1g-dev libjansson-dev
-            libnl-3-dev libnl-route-3-dev libcurl4-openssl-dev libyaml-dev)
+            libnl-3-dev libnl-route-3-dev libcurl4-openssl-dev libyaml-dev libcap-dev)
 BUILD_BACKPORTS_PKGS=(libbpf-dev:1:1.4 bpftool:7.4)
 # What weftd, weftctl and the plugin need to run: the libraries they link
 # (manifests/Containerfile checks with ldd that none is missing), nft for
 # weftd's SNAT table, iproute2 for an operator's `kubectl exec ... ip`.
-# libcurl4 and libyaml-0-2: weftd's Kubernetes API client (issue 11).
+# libcurl4 and libyaml-0-2: weftd's Kubernetes API client (issue 11); libcap2:
+# weftd drops the capabilities it does not use.
 RUNTIME_PKGS=(libjansson4 libnl-3-200 libnl-route-3-200 libelf1 zlib1g libcurl4
-              libyaml-0-2 nftables iproute2)
+              libyaml-0-2 libcap2 nftables iproute2)
 RUNTIME_BACKPORTS_PKGS=(libbpf1:1:1.4)
 # The tests, the demo, the benchmarks, make test-fresh and make image on top
 # (podman builds the image; etcd-server, containerd and busybox-static run
 # ../shared/kube's API server and kubelet nodes; python3 the stand-in API
 # server; curl the API server tests' requests; prometheus for promtool, which
 # checks /metrics; nodejs, npm and kubectl are checked apart, below).
-TEST_PKGS=(libcap-dev iproute2 util-linux bats jq
+TEST_PKGS=(iproute2 util-linux bats jq
       iperf3 golang-go golang-github-appc-cni-dev containernetworking-plugins
       dpkg-dev procps iputils-ping iputils-arping ethtool netcat-openbsd iptables
       nftables debootstrap podman runc etcd-server python3 containerd busybox-static
-      curl prometheus)
+      curl prometheus libcap2-bin)
 
 mode=all
 case ${1:-} in
