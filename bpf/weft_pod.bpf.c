@@ -144,16 +144,19 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 		return verdict == WEFT_DROP_POLICY_DENIED && checked ? WEFT_DROP_POLICY_REVOKED
 								     : verdict;
 	}
+	/* A flow new in this direction (a local flow the peer's egress has
+	 * just opened counts too), never a re-check after a policy change:
+	 * that is no new connection, and would flood the ring after every
+	 * change. */
+	if (!checked)
+		flow_allowed(skb, why.kind,
+			     dir == WEFT_POLICY_EGRESS ? WEFT_DIR_FROM_POD : WEFT_DIR_TO_POD,
+			     weft_endpoint_id, why.peer, why.rule);
 	if (!e) {
 		if (dir == WEFT_POLICY_EGRESS)
 			ct_create(&l4, skb->len, now, rev, 0, count);
 		else
 			ct_create(&l4, skb->len, now, 0, rev, count);
-		/* New flows only: a re-check after a policy change is no new
-		 * connection, and would flood the ring after every change. */
-		flow_allowed(skb, why.kind,
-			     dir == WEFT_POLICY_EGRESS ? WEFT_DIR_FROM_POD : WEFT_DIR_TO_POD,
-			     weft_endpoint_id, why.peer, why.rule);
 		return 0;
 	}
 	if (dir == WEFT_POLICY_EGRESS)
