@@ -275,8 +275,8 @@ struct weft_overlay_config {
  * of drops in weft_metrics since the map was created.
  */
 enum weft_flow_mode {
-	WEFT_FLOW_MODE_DROPS = 0, /* the default, and a zeroed config */
-	WEFT_FLOW_MODE_OFF = 1,	  /* nothing, drops are still counted */
+	WEFT_FLOW_MODE_DROPS = 0,  /* the default, and a zeroed config */
+	WEFT_FLOW_MODE_OFF = 1,	   /* nothing, drops are still counted */
 	WEFT_FLOW_MODE_POLICY = 2, /* drops and new flows a policy rule allowed */
 	WEFT_FLOW_MODE_ALL = 3,	   /* drops and every new flow */
 };
@@ -466,8 +466,8 @@ struct weft_metrics_value {
 	  struct weft_ct_entry, WEFT_CT_MAX_ENTRIES, 0, 1, WEFT_NO_INNER)                          \
 	X(FLOW_EVENTS, weft_flow_events, BPF_MAP_TYPE_RINGBUF, struct weft_flow_none,              \
 	  struct weft_flow_none, WEFT_FLOW_RING_SIZE, 0, 1, WEFT_NO_INNER)                         \
-	X(FLOW_STATS, weft_flow_stats, BPF_MAP_TYPE_PERCPU_ARRAY, __u32, struct weft_flow_stats, 1, \
-	  0, 1, WEFT_NO_INNER)                                                                     \
+	X(FLOW_STATS, weft_flow_stats, BPF_MAP_TYPE_PERCPU_ARRAY, __u32, struct weft_flow_stats,   \
+	  1, 0, 1, WEFT_NO_INNER)                                                                  \
 	X(FLOW_CONFIG, weft_flow_config, BPF_MAP_TYPE_ARRAY, __u32, struct weft_flow_config, 1, 0, \
 	  1, WEFT_NO_INNER)
 

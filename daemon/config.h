@@ -40,9 +40,9 @@ struct weftd_config {
 	 * says weftd runs in a pod (KUBERNETES_SERVICE_HOST). */
 	bool in_cluster;
 	int vxlan_port;
-	int mtu;       /* the node network's (underlay) MTU; 0: detected */
-	int veth_pool; /* prepared veths kept ready; 0: none; or WEFTD_VETH_POOL_AUTO */
-	int log_level; /* enum weft_log_level */
+	int mtu;	  /* the node network's (underlay) MTU; 0: detected */
+	int veth_pool;	  /* prepared veths kept ready; 0: none; or WEFTD_VETH_POOL_AUTO */
+	int log_level;	  /* enum weft_log_level */
 	int flow_events;  /* enum weft_flow_mode */
 	int flow_rate;	  /* flow events a second per CPU */
 	int flow_history; /* flow records kept for weftctl flows */

@@ -133,7 +133,8 @@ int flags_parse(const struct flags_prog *p, int argc, char **argv, void *cfg)
 		 * own flag refuses. */
 		if (((f->type == FLAG_INT || f->type == FLAG_CHOICE) && f->size != sizeof(int)) ||
 		    (f->type == FLAG_BOOL && (f->size != sizeof(bool) || f->arg))) {
-			fprintf(stderr, "%s: --%s: stored in a field of %zu bytes, not of its type\n",
+			fprintf(stderr,
+				"%s: --%s: stored in a field of %zu bytes, not of its type\n",
 				p->name, f->name, f->size);
 			return -EINVAL;
 		}

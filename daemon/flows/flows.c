@@ -30,7 +30,7 @@ struct flows {
 	struct weftd *d;
 	struct flow_history *hist;
 	struct ring_buffer *rb;
-	int fds[3]; /* weft_flow_events, _stats, _config */
+	int fds[3];	      /* weft_flow_events, _stats, _config */
 	int64_t rt_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, per batch */
 	uint64_t read;	      /* events read */
 	uint64_t bad;	      /* events too short to be one (another build's) */
@@ -54,8 +54,8 @@ static int open_or_create(struct weftd *d, enum weft_map which)
 	fd = bpf_obj_get(path);
 	if (fd >= 0 || errno != ENOENT)
 		goto out;
-	fd = bpf_map_create(def->type, def->name, def->key_size, def->value_size,
-			    def->max_entries, &opts);
+	fd = bpf_map_create(def->type, def->name, def->key_size, def->value_size, def->max_entries,
+			    &opts);
 	if (fd >= 0 && bpf_obj_pin(fd, path) < 0) {
 		err = -errno;
 		close(fd);
@@ -225,9 +225,10 @@ json_t *flows_status(struct weftd *d)
 	return json_pack("{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "mode",
 			 flows_mode_names[d->cfg.flow_events], "rate", d->cfg.flow_rate, "history",
 			 d->cfg.flow_history, "records", (json_int_t)flow_history_last(f->hist),
-			 "read", (json_int_t)f->read, "unrecorded", (json_int_t)(f->bad + f->unrecorded),
-			 "sent", (json_int_t)c.sent, "suppressed", (json_int_t)c.suppressed,
-			 "ringbufFull", (json_int_t)c.ringbuf_full);
+			 "read", (json_int_t)f->read, "unrecorded",
+			 (json_int_t)(f->bad + f->unrecorded), "sent", (json_int_t)c.sent,
+			 "suppressed", (json_int_t)c.suppressed, "ringbufFull",
+			 (json_int_t)c.ringbuf_full);
 }
 
 struct flow_history *flows_history(struct weftd *d)

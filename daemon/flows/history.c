@@ -60,9 +60,9 @@ void flow_history_free(struct flow_history *h)
 /* Copies @m's strings into one allocation that @r owns. */
 static int rec_strings(struct flow_rec *r, const struct flow_match *m)
 {
-	const char *in[] = {m->reason, m->src_ns,  m->src_pod, m->dst_ns,
-			    m->dst_pod, m->ep_ns, m->ep_pod};
-	const char **outp[] = {&r->reason, &r->src_ns, &r->src_pod, &r->dst_ns,
+	const char *in[] = {m->reason,	m->src_ns, m->src_pod, m->dst_ns,
+			    m->dst_pod, m->ep_ns,  m->ep_pod};
+	const char **outp[] = {&r->reason,  &r->src_ns, &r->src_pod, &r->dst_ns,
 			       &r->dst_pod, &r->ep_ns,	&r->ep_pod};
 	size_t len = 0, off = 0;
 
@@ -122,7 +122,8 @@ static bool flow_rec_match(const struct flow_filter *f, const struct flow_rec *r
 		return false;
 	if (f->port >= 0 && f->port != r->sport && f->port != r->dport)
 		return false;
-	if (f->ns && strcmp(f->ns, r->src_ns) && strcmp(f->ns, r->dst_ns) && strcmp(f->ns, r->ep_ns))
+	if (f->ns && strcmp(f->ns, r->src_ns) && strcmp(f->ns, r->dst_ns) &&
+	    strcmp(f->ns, r->ep_ns))
 		return false;
 	if (f->pod_name && !is_pod(f, r->src_ns, r->src_pod) && !is_pod(f, r->dst_ns, r->dst_pod) &&
 	    !is_pod(f, r->ep_ns, r->ep_pod))
@@ -146,8 +147,8 @@ bool flow_filter_match(const struct flow_filter *f, const struct flow_match *m)
 	return flow_rec_match(f, &r);
 }
 
-size_t flow_history_query(const struct flow_history *h, const struct flow_filter *f,
-			  uint64_t since, size_t last, json_t *out)
+size_t flow_history_query(const struct flow_history *h, const struct flow_filter *f, uint64_t since,
+			  size_t last, json_t *out)
 {
 	uint64_t first = h->next_seq > h->capacity ? h->next_seq - h->capacity : 1;
 	size_t matched = 0, skip, i = 0;

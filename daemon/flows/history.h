@@ -17,11 +17,11 @@
 /* What a filter can match; strings are copied by flow_history_add(). */
 struct flow_match {
 	bool dropped;
-	const char *reason;		/* the record's reason name */
-	const char *src_ns, *src_pod;	/* NULL when the end is no pod */
+	const char *reason;	      /* the record's reason name */
+	const char *src_ns, *src_pod; /* NULL when the end is no pod */
 	const char *dst_ns, *dst_pod;
-	const char *ep_ns, *ep_pod;	/* the endpoint whose program decided */
-	int sport, dport;		/* -1: none */
+	const char *ep_ns, *ep_pod; /* the endpoint whose program decided */
+	int sport, dport;	    /* -1: none */
 };
 
 /* A query; every field set must match (NULL / -1: any). */
@@ -29,9 +29,9 @@ struct flow_filter {
 	/* source, destination or deciding endpoint's namespace / pod */
 	const char *ns;
 	const char *pod_ns, *pod_name;
-	int dropped;			/* -1 any, 0 forwarded, 1 dropped */
+	int dropped; /* -1 any, 0 forwarded, 1 dropped */
 	const char *reason;
-	int port;			/* source or destination port */
+	int port; /* source or destination port */
 };
 
 struct flow_history;
@@ -47,8 +47,8 @@ uint64_t flow_history_last(const struct flow_history *h);
 /* The records after @since that match @f, oldest first, at most the @last
  * newest of them (0: all). A new reference to each record's JSON is
  * appended to @out. Returns how many matched but were left out by @last. */
-size_t flow_history_query(const struct flow_history *h, const struct flow_filter *f,
-			  uint64_t since, size_t last, json_t *out);
+size_t flow_history_query(const struct flow_history *h, const struct flow_filter *f, uint64_t since,
+			  size_t last, json_t *out);
 bool flow_filter_match(const struct flow_filter *f, const struct flow_match *m);
 
 #endif

@@ -120,8 +120,7 @@ static json_t *end_json(struct weftd *d, uint32_t addr)
 	if (ep || p)
 		o = pod_json(d, ep, p);
 	else if (d->cluster && cluster_for_each_node(d->cluster, node_has_ip, &nf))
-		o = json_pack("{s:s, s:s, s:I}", "kind", "node", "node", nf.found->name,
-			      "identity",
+		o = json_pack("{s:s, s:s, s:I}", "kind", "node", "node", nf.found->name, "identity",
 			      (json_int_t)(strcmp(nf.found->name, d->cfg.node_name)
 						   ? WEFT_IDENTITY_REMOTE_NODE
 						   : WEFT_IDENTITY_HOST));
@@ -167,11 +166,13 @@ static json_t *ip_json(const struct flow_packet *pk)
 		json_object_set_new(o, "destinationPort", json_integer(pk->dport));
 	}
 	if (pk->tcp)
-		json_object_set_new(o, "tcpFlags",
-				    json_string(flow_tcp_flags(pk->tcp_flags, flags, sizeof(flags))));
+		json_object_set_new(
+			o, "tcpFlags",
+			json_string(flow_tcp_flags(pk->tcp_flags, flags, sizeof(flags))));
 	if (pk->icmp)
-		json_object_set_new(o, "icmp", json_pack("{s:i, s:i}", "type", pk->icmp_type,
-							 "code", pk->icmp_code));
+		json_object_set_new(
+			o, "icmp",
+			json_pack("{s:i, s:i}", "type", pk->icmp_type, "code", pk->icmp_code));
 	if (pk->fragment)
 		json_object_set_new(o, "fragment", json_true());
 	return o;
@@ -190,7 +191,8 @@ static json_t *policy_json(struct weftd *d, const struct weft_flow_event *ev,
 {
 	struct policy_flow f = {
 		.ep_id = ev->endpoint_id,
-		.dir = ev->direction == WEFT_DIR_FROM_POD ? WEFT_POLICY_EGRESS : WEFT_POLICY_INGRESS,
+		.dir = ev->direction == WEFT_DIR_FROM_POD ? WEFT_POLICY_EGRESS
+							  : WEFT_POLICY_INGRESS,
 		.peer_identity = ev->peer_identity,
 		.peer_addr = ev->direction == WEFT_DIR_FROM_POD ? pk->daddr : pk->saddr,
 		.protocol = pk->protocol,
@@ -239,8 +241,9 @@ static void time_json(json_t *rec, uint64_t ns)
 
 	gmtime_r(&s, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	json_object_set_new(rec, "time", json_sprintf("%s.%06uZ", buf,
-						      (unsigned int)(ns % 1000000000ULL / 1000)));
+	json_object_set_new(
+		rec, "time",
+		json_sprintf("%s.%06uZ", buf, (unsigned int)(ns % 1000000000ULL / 1000)));
 }
 
 static void match_end(json_t *end, const char **ns, const char **pod)

@@ -170,7 +170,8 @@ static void write_flows(json_t *fl, FILE *out)
 	       "flow events not sent: refused by the per-CPU rate limit, or no room in the ring "
 	       "buffer");
 	sample1(out, "weft_flow_events_lost_total", "cause", "rate-limit", num(fl, "suppressed"));
-	sample1(out, "weft_flow_events_lost_total", "cause", "ringbuf-full", num(fl, "ringbufFull"));
+	sample1(out, "weft_flow_events_lost_total", "cause", "ringbuf-full",
+		num(fl, "ringbufFull"));
 	family(out, "weft_flow_records_total", "counter",
 	       "flow events weftd read and made into flow records");
 	sample1(out, "weft_flow_records_total", NULL, NULL, num(fl, "records"));

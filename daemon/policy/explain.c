@@ -118,11 +118,11 @@ json_t *policy_explain_deny(struct policy *pol, const struct policy_flow *f, con
 		}
 	}
 	if (ep->state != EP_ENFORCED && ep->state != EP_OPEN)
-		snprintf(text, sizeof(text), "endpoint %u: %s", ep->id, engine_state_name(ep->state));
+		snprintf(text, sizeof(text), "endpoint %u: %s", ep->id,
+			 engine_state_name(ep->state));
 	else
-		snprintf(text, sizeof(text), "selected by %zu %s for %s, none allows %s/%u %s %s", n,
-			 n == 1 ? "policy" : "policies", dir_name(f->dir),
-			 proto, f->port,
+		snprintf(text, sizeof(text), "selected by %zu %s for %s, none allows %s/%u %s %s",
+			 n, n == 1 ? "policy" : "policies", dir_name(f->dir), proto, f->port,
 			 f->dir == WEFT_POLICY_EGRESS ? "to" : "from", peer);
 	out = json_pack("{s:s, s:o, s:s}", "direction", dir_name(f->dir), "selectedBy", sel,
 			"explanation", text);

@@ -19,9 +19,9 @@ struct ctl {
 	const char *arg;	/* the command's argument, for those that take one */
 	bool brief;		/* status without the map walk (ready) */
 	/* flows */
-	int last;	/* the newest N (0: all weftd keeps) */
-	bool follow;	/* then poll for new ones until interrupted */
-	char pod[512];	/* namespace/name */
+	int last;      /* the newest N (0: all weftd keeps) */
+	bool follow;   /* then poll for new ones until interrupted */
+	char pod[512]; /* namespace/name */
 	char ns[256];
 	int verdict; /* FLOWS_VERDICT_* */
 	char reason[64];
@@ -32,7 +32,6 @@ enum { FLOWS_VERDICT_ANY, FLOWS_VERDICT_FORWARDED, FLOWS_VERDICT_DROPPED };
 
 /* Send @req (op @op, consumed) to weftd: 0 and *@reply, or 1 after saying
  * why on stderr. */
-int ctl_request(const struct ctl *ctl, const char *op, json_t *req, int timeout_ms,
-		json_t **reply);
+int ctl_request(const struct ctl *ctl, const char *op, json_t *req, int timeout_ms, json_t **reply);
 
 #endif

@@ -109,8 +109,8 @@ int flows_cmd(const struct ctl *ctl)
 	if (ctl_request(ctl, "flows", request(ctl, 0, ctl->last), CTL_TIMEOUT_MS, &reply))
 		return 1;
 	if (ctl->output == OUTPUT_TABLE)
-		printf("%-12s  %-9s  %-20s  %-28s  %-28s  %-16s  %s\n", "TIME", "VERDICT",
-		       "REASON", "SOURCE", "DESTINATION", "PROTOCOL", "POLICY");
+		printf("%-12s  %-9s  %-20s  %-28s  %-28s  %-16s  %s\n", "TIME", "VERDICT", "REASON",
+		       "SOURCE", "DESTINATION", "PROTOCOL", "POLICY");
 	print_flows(ctl, reply);
 	cursor = json_integer_value(json_object_get(reply, "cursor"));
 	json_decref(reply);

@@ -19,8 +19,7 @@
 /* An upgrade loads every endpoint's programs: give 65536 of them time. */
 #define CTL_UPGRADE_TIMEOUT_MS 300000
 
-int ctl_request(const struct ctl *ctl, const char *op, json_t *req, int timeout_ms,
-		json_t **reply)
+int ctl_request(const struct ctl *ctl, const char *op, json_t *req, int timeout_ms, json_t **reply)
 {
 	struct weft_api_error e = {0};
 	int err;
@@ -324,7 +323,8 @@ static const struct cmd {
 	{"endpoints", "endpoint.list",
 	 "the endpoints weftd manages, their programs and whether they are attached", cmd_endpoints,
 	 NULL, NULL},
-	{"metrics", "metrics", "datapath verdict counters (non-zero rows)", cmd_metrics, NULL, NULL},
+	{"metrics", "metrics", "datapath verdict counters (non-zero rows)", cmd_metrics, NULL,
+	 NULL},
 	{"upgrade", "upgrade",
 	 "load weft_pod.bpf.o (weftd's --bpf-dir, or --bpf-dir DIR) for every endpoint, then swap it in everywhere; all or nothing",
 	 cmd_upgrade, NULL, NULL},
@@ -359,9 +359,8 @@ static const struct flag ctl_flags[] = {
 	CTL_FLAG("bpf-dir", FLAG_STR, bpf_dir, .arg = "DIR", .rule = "must be a directory",
 		 .def_help = "weftd's --bpf-dir",
 		 .help = "upgrade only: the directory of the new weft_pod.bpf.o"),
-	CTL_FLAG("last", FLAG_INT, last, .short_name = 'n', .arg = "N", .min = 0,
-		 .max = 1048576, .def = "20",
-		 .help = "flows only: the newest N records (0: all weftd keeps)"),
+	CTL_FLAG("last", FLAG_INT, last, .short_name = 'n', .arg = "N", .min = 0, .max = 1048576,
+		 .def = "20", .help = "flows only: the newest N records (0: all weftd keeps)"),
 	CTL_FLAG("follow", FLAG_BOOL, follow, .short_name = 'f',
 		 .help = "flows only: then print new records as they come, until interrupted"),
 	CTL_FLAG("pod", FLAG_STR, pod, .arg = "NS/NAME",

@@ -15,9 +15,9 @@
 
 #include "tests/bpf/harness.h"
 
-#define WORLD_IP	    "198.51.100.10"
+#define WORLD_IP	"198.51.100.10"
 #define REMOTE_IDENTITY 4242
-#define MAX_EVENTS	    64
+#define MAX_EVENTS	64
 
 struct events {
 	struct weft_flow_event ev[MAX_EVENTS];
@@ -104,8 +104,8 @@ static void test_truncated(struct weft_pod_bpf *a)
 
 	pkt_eth(&p, host_mac, bogus_mac, ETH_P_IP);
 	pkt_ipv4(&p, POD_IP, PEER_IP, 64, 200);
-	expect(a, a->progs.weft_from_pod, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT,
-	       WEFT_DROP_SPOOFED_MAC, "truncated: spoofed mac");
+	expect(a, a->progs.weft_from_pod, WEFT_DIR_FROM_POD, &p, TC_ACT_SHOT, WEFT_DROP_SPOOFED_MAC,
+	       "truncated: spoofed mac");
 	drain(a, &e);
 	CHECK_INT(e.n, 1, "truncated: one event");
 	CHECK_INT(e.ev[0].hdr_len, WEFT_FLOW_HDR_LEN, "truncated: hdr_len");
@@ -163,7 +163,8 @@ static void test_modes(struct weft_pod_bpf *a)
 			} else {
 				CHECK_INT(ev->kind, WEFT_FLOW_OPEN, "modes: the open egress");
 				CHECK_INT(ev->direction, WEFT_DIR_FROM_POD, "modes: egress");
-				CHECK_INT(ev->peer_identity, WEFT_IDENTITY_WORLD, "modes: to the world");
+				CHECK_INT(ev->peer_identity, WEFT_IDENTITY_WORLD,
+					  "modes: to the world");
 			}
 		}
 	}

@@ -62,6 +62,18 @@ static void test_packet(void)
 	CHECK_STR(flow_proto_name(47, buf, sizeof(buf)), "47", "an unnamed protocol");
 }
 
+/* x/a -> y/b:80 denied at y/b's ingress. */
+static const struct flow_match x_a_to_y_b = {.dropped = true,
+					     .reason = "drop-policy-denied",
+					     .src_ns = "x",
+					     .src_pod = "a",
+					     .dst_ns = "y",
+					     .dst_pod = "b",
+					     .ep_ns = "y",
+					     .ep_pod = "b",
+					     .sport = 1000,
+					     .dport = 80};
+
 static json_t *rec(int n)
 {
 	return json_pack("{s:i}", "n", n);
@@ -71,16 +83,14 @@ static void test_history(void)
 {
 	struct flow_history *h;
 	struct flow_filter any = {.dropped = -1, .port = -1};
-	struct flow_match m = {.dropped = true, .reason = "drop-policy-denied", .src_ns = "x",
-			       .src_pod = "a", .dst_ns = "y", .dst_pod = "b", .sport = 1000,
-			       .dport = 80};
+	const struct flow_match *m = &x_a_to_y_b;
 	json_t *out;
 	size_t left;
 
 	CHECK_INT(flow_history_new(&h, 4), 0, "history of 4");
 	CHECK_INT(flow_history_last(h), 0, "empty");
 	for (int i = 1; i <= 6; i++)
-		CHECK_INT(flow_history_add(h, rec(i), &m), i, "record %d numbered %d", i, i);
+		CHECK_INT(flow_history_add(h, rec(i), m), i, "record %d numbered %d", i, i);
 	out = json_array();
 	left = flow_history_query(h, &any, 0, 0, out);
 	CHECK_INT(json_array_size(out), 4, "the last 4 kept");
@@ -106,35 +116,33 @@ static void test_history(void)
 
 static void test_filter(void)
 {
-	struct flow_match m = {.dropped = true, .reason = "drop-policy-denied", .src_ns = "x",
-			       .src_pod = "a", .dst_ns = "y", .dst_pod = "b", .ep_ns = "y",
-			       .ep_pod = "b", .sport = 1000, .dport = 80};
+	const struct flow_match *m = &x_a_to_y_b;
 	struct flow_filter f = {.dropped = -1, .port = -1};
 
-	CHECK(flow_filter_match(&f, &m), "no filter: matches");
+	CHECK(flow_filter_match(&f, m), "no filter: matches");
 	f.ns = "y";
-	CHECK(flow_filter_match(&f, &m), "namespace of the destination");
+	CHECK(flow_filter_match(&f, m), "namespace of the destination");
 	f.ns = "z";
-	CHECK(!flow_filter_match(&f, &m), "another namespace");
+	CHECK(!flow_filter_match(&f, m), "another namespace");
 	f.ns = NULL;
 	f.pod_ns = "x", f.pod_name = "a";
-	CHECK(flow_filter_match(&f, &m), "the source pod");
+	CHECK(flow_filter_match(&f, m), "the source pod");
 	f.pod_name = "b";
-	CHECK(!flow_filter_match(&f, &m), "x/b is neither end");
+	CHECK(!flow_filter_match(&f, m), "x/b is neither end");
 	f.pod_name = NULL;
 	f.dropped = 0;
-	CHECK(!flow_filter_match(&f, &m), "forwarded: no");
+	CHECK(!flow_filter_match(&f, m), "forwarded: no");
 	f.dropped = 1;
 	f.reason = "drop-policy-denied";
 	f.port = 80;
-	CHECK(flow_filter_match(&f, &m), "dropped, its reason, its port");
+	CHECK(flow_filter_match(&f, m), "dropped, its reason, its port");
 	f.port = 1000;
-	CHECK(flow_filter_match(&f, &m), "the source port");
+	CHECK(flow_filter_match(&f, m), "the source port");
 	f.port = 81;
-	CHECK(!flow_filter_match(&f, &m), "another port");
+	CHECK(!flow_filter_match(&f, m), "another port");
 	f.port = -1;
 	f.reason = "drop-spoofed-ip";
-	CHECK(!flow_filter_match(&f, &m), "another reason");
+	CHECK(!flow_filter_match(&f, m), "another reason");
 }
 
 /* A record without cluster or engine: the endpoint's pod and interface,
@@ -143,8 +151,11 @@ static void test_record(void)
 {
 	struct endpoint ep = {.id = 7, .host_ifname = "wft0123456789a", .nr_ips = 1};
 	struct weftd d = {.endpoints = &ep};
-	struct weft_flow_event ev = {.ts_ns = 1500000000ULL, .endpoint_id = 7, .pkt_len = 54,
-				     .reason = WEFT_DROP_SPOOFED_IP, .kind = WEFT_FLOW_DROP,
+	struct weft_flow_event ev = {.ts_ns = 1500000000ULL,
+				     .endpoint_id = 7,
+				     .pkt_len = 54,
+				     .reason = WEFT_DROP_SPOOFED_IP,
+				     .kind = WEFT_FLOW_DROP,
 				     .direction = WEFT_DIR_FROM_POD};
 	struct flow_match m;
 	json_t *r;
