@@ -42,6 +42,12 @@
  * what only a new flow touches (policy map, ipcache trie, the conntrack
  * insert): an upper bound; re-check is the warm policy part.
  *
+ * Flow events: the same figures at 10,000 entries with weft_flow_config's
+ * mode off, drops (the default) and all, in the same rounds, at a rate
+ * limit nothing reaches and with the ring emptied after each mode, so "all"
+ * pays for sending an event on every new flow. Established flows never
+ * send one in any mode; drops only must cost nothing on forwarded packets.
+ *
  * Medians (of the runs, then of ROUNDS rounds): the machine is shared, and
  * a run an interrupt hit is an outlier of microseconds.
  */
@@ -53,6 +59,7 @@
 #include <arpa/inet.h>
 #include <linux/ip.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "tests/bpf/harness.h"
 
@@ -69,7 +76,7 @@ static const unsigned int sizes[] = {10, 1000, 10000, 100000};
 /* New flows' source ports: never one used before, never the established
  * flows' (1000). */
 static uint16_t next_sport = 1024;
-_Static_assert(ROUNDS * 4 * 2 * NEW_FLOWS < 65536 - 1024, "source ports for every new flow");
+_Static_assert(ROUNDS *(4 + 3) * 2 * NEW_FLOWS < 65536 - 1024, "source ports for every new flow");
 
 struct figures {
 	double est, recheck, est1, new1;
@@ -257,6 +264,45 @@ static struct figures measure_once(struct weft_pod_bpf *a, const struct bpf_prog
 	return f;
 }
 
+/* --- flow events ------------------------------------------------------------ */
+
+/* The modes compared: off, drops only (the default), all. */
+static const uint32_t event_modes[] = {WEFT_FLOW_MODE_OFF, WEFT_FLOW_MODE_DROPS,
+				       WEFT_FLOW_MODE_ALL};
+static const char *const event_mode_names[] = {"off", "drops", "all"};
+
+/* @mode, at a rate nothing reaches: the cost of sending, not of refusing. */
+static void set_events(struct weft_pod_bpf *a, uint32_t mode)
+{
+	struct weft_flow_config c = {.mode = mode, .rate = 1000000, .burst = 1000000};
+	uint32_t key = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(a->maps.weft_flow_config), &key, &c, BPF_ANY))
+		die("flow config", errno);
+}
+
+static int drop_event(void *ctx, void *data, size_t size)
+{
+	(void)data, (void)size;
+	++*(unsigned long *)ctx;
+	return 0;
+}
+
+/* Empty the ring (nothing reads it here) so the next round has room, as
+ * weftd keeps it: returns the events taken. */
+static unsigned long drain_events(struct weft_pod_bpf *a)
+{
+	unsigned long n = 0;
+	struct ring_buffer *rb =
+		ring_buffer__new(bpf_map__fd(a->maps.weft_flow_events), drop_event, &n, NULL);
+
+	if (!rb)
+		die("ring buffer", errno);
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return n;
+}
+
 /* The medians of @n rounds. */
 static struct figures medians(const struct figures *r, int n)
 {
@@ -296,6 +342,9 @@ int main(void)
 {
 	static struct figures rf[ARRAY_SIZE(sizes)][ROUNDS], rt[ARRAY_SIZE(sizes)][ROUNDS];
 	struct figures from[ARRAY_SIZE(sizes)], to[ARRAY_SIZE(sizes)];
+	static struct figures ef[ARRAY_SIZE(event_modes)][ROUNDS],
+		et[ARRAY_SIZE(event_modes)][ROUNDS];
+	unsigned long events[ARRAY_SIZE(event_modes)] = {0};
 	int fds[ARRAY_SIZE(sizes)];
 	struct weft_pod_bpf *a = NULL;
 	int err;
@@ -323,6 +372,18 @@ int main(void)
 			rt[s][r] = measure_once(a, a->progs.weft_to_pod, false, TC_ACT_OK);
 		}
 	}
+	/* Flow events, at 10,000 entries: every mode in every round, the
+	 * ring emptied after each. */
+	for (int r = 0; r < ROUNDS; r++) {
+		install_policy(a, fds[2]);
+		for (size_t m = 0; m < ARRAY_SIZE(event_modes); m++) {
+			set_events(a, event_modes[m]);
+			ef[m][r] = measure_once(a, a->progs.weft_from_pod, true, TC_ACT_REDIRECT);
+			et[m][r] = measure_once(a, a->progs.weft_to_pod, false, TC_ACT_OK);
+			events[m] += drain_events(a);
+		}
+	}
+	set_events(a, WEFT_FLOW_MODE_DROPS);
 	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++) {
 		from[s] = medians(rf[s], ROUNDS);
 		to[s] = medians(rt[s], ROUNDS);
@@ -348,6 +409,17 @@ int main(void)
 	       to[3].recheck / to[0].recheck, new_cost(&to[3]) / new_cost(&to[0]));
 	printf("overhead of a run of 1 (est. once - est. batched): from-pod %.1f, to-pod %.1f\n",
 	       from[3].est1 - from[3].est, to[3].est1 - to[3].est);
+	printf("\nFlow events (10,000 entries, same rounds): ns per packet by --flow-events mode\n");
+	printf("%9s | %-31s | %-31s | %s\n", "", "from-pod", "to-pod", "events");
+	printf("%9s | %6s %8s %15s | %6s %8s %15s |\n", "mode", "est.", "re-check", "new", "est.",
+	       "re-check", "new");
+	for (size_t m = 0; m < ARRAY_SIZE(event_modes); m++) {
+		struct figures f = medians(ef[m], ROUNDS), t = medians(et[m], ROUNDS);
+
+		printf("%9s | %6.1f %8.1f %6.1f (%6.1f) | %6.1f %8.1f %6.1f (%6.1f) | %lu\n",
+		       event_mode_names[m], f.est, f.recheck, new_cost(&f), f.new1, t.est,
+		       t.recheck, new_cost(&t), t.new1, events[m]);
+	}
 	prog_size("weft_from_pod", a->progs.weft_from_pod);
 	prog_size("weft_to_pod", a->progs.weft_to_pod);
 	weft_pod_bpf__destroy(a);

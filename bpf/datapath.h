@@ -252,6 +252,88 @@ struct weft_overlay_config {
 };
 
 /*
+ * --- Flow events ------------------------------------------------------------
+ *
+ * The programs explain verdicts to weftd through weft_flow_events, a ring
+ * buffer: every drop (from weft_verdict(), the one exit), and, when weftd
+ * asks, every new flow a policy rule allowed or every new flow at all (from
+ * pod_flow(), where the decision and the matched entry are known). Each
+ * event carries the frame's first WEFT_FLOW_HDR_LEN bytes: weftd parses the
+ * tuple itself, so a malformed or spoofed frame is reported as it came, and
+ * the datapath copies instead of parsing on its drop path.
+ *
+ * weft_flow_config (one entry) holds the mode and the rate; a zeroed entry
+ * (a map the first load created before weftd wrote it) means drops at the
+ * default rate. A map, not .rodata: weftd changes the mode without
+ * reloading every endpoint, and the lookup happens only where an event may
+ * be sent (a drop, a new flow), never on an established flow's packet.
+ *
+ * weft_flow_stats (per-CPU, one entry) is the rate limit's token bucket and
+ * the event counters. Every event the programs try to send counts exactly
+ * once: sent, suppressed (the rate limit) or ringbuf_full (no room: weftd
+ * is behind or down). In drops mode their sum over the CPUs is the number
+ * of drops in weft_metrics since the map was created.
+ */
+enum weft_flow_mode {
+	WEFT_FLOW_MODE_DROPS = 0,  /* the default, and a zeroed config */
+	WEFT_FLOW_MODE_OFF = 1,	   /* nothing, drops are still counted */
+	WEFT_FLOW_MODE_POLICY = 2, /* drops and new flows a policy rule allowed */
+	WEFT_FLOW_MODE_ALL = 3,	   /* drops and every new flow */
+};
+
+enum weft_flow_kind {
+	WEFT_FLOW_DROP = 1,    /* reason is the drop reason */
+	WEFT_FLOW_ALLOWED = 2, /* a new flow, allowed by the policy rule @rule */
+	WEFT_FLOW_OPEN = 3,    /* a new flow in a direction no policy selects the pod for */
+	WEFT_FLOW_NODE = 4,    /* a new flow to or from the node, always allowed */
+};
+
+/* The default rate limit, per CPU: events a second, and the burst. */
+#define WEFT_FLOW_DEFAULT_RATE 1000
+#define WEFT_FLOW_RING_SIZE    (1 << 20) /* bytes: about 6,000 events */
+#define WEFT_FLOW_HDR_LEN      128	 /* Ethernet + IPv4 with options + TCP flags */
+
+struct weft_flow_config {
+	__u32 mode;  /* enum weft_flow_mode */
+	__u32 rate;  /* events a second per CPU; 0: WEFT_FLOW_DEFAULT_RATE */
+	__u32 burst; /* bucket size in events; 0: one second's worth */
+	__u32 pad;
+};
+
+struct weft_flow_stats {
+	__u64 sent;	    /* events in the ring buffer */
+	__u64 suppressed;   /* refused by the rate limit */
+	__u64 ringbuf_full; /* no room in the ring buffer */
+	__u64 credit_ns;    /* the token bucket, in ns of rate (an event costs 1e9/rate) */
+	__u64 last_ns;	    /* bpf_ktime_get_ns() of the last refill */
+};
+
+enum weft_flow_flags {
+	WEFT_FLOW_F_TRUNCATED = 1 << 0, /* the frame is longer than hdr_len */
+};
+
+struct weft_flow_event {
+	__u64 ts_ns;	     /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 endpoint_id;   /* the pod's endpoint; 0 for the overlay's programs */
+	__u32 ifindex;	     /* skb->ifindex where the program ran */
+	__u32 pkt_len;	     /* skb->len */
+	__u32 peer_identity; /* new flows: the peer's identity as policy saw it; drops: 0 */
+	__u32 rule;	     /* WEFT_FLOW_ALLOWED: the entry's rule cookie */
+	__s16 reason;	     /* enum weft_reason for drops; 0 otherwise */
+	__u8 kind;	     /* enum weft_flow_kind */
+	__u8 direction;	     /* enum weft_direction */
+	__u8 flags;	     /* enum weft_flow_flags */
+	__u8 pad;
+	__u16 hdr_len; /* bytes of hdr[] that hold the frame */
+	__u32 pad2;
+	__u8 hdr[WEFT_FLOW_HDR_LEN]; /* the frame from its Ethernet header */
+};
+
+/* A ring buffer has no key or value: a type of size 0 for the table's
+ * columns (libbpf then creates it with key and value size 0). */
+struct weft_flow_none {};
+
+/*
  * Verdict reasons. Forwarding outcomes are positive, drops negative; the
  * metrics index of a reason is its absolute value. Keep weft_reason_name() in
  * lib/reasons.c in step.
@@ -358,6 +440,9 @@ struct weft_metrics_value {
  * weft_conntrack: every flow through a local endpoint. LRU, so a full table
  *   evicts the least recently used flow instead of refusing a new one; weftd
  *   also removes expired entries.
+ * weft_flow_events, weft_flow_stats, weft_flow_config: the flow events
+ *   ("Flow events" above): the ring buffer weftd reads, the per-CPU rate
+ *   limit and counters, and the mode and rate weftd sets.
  */
 #define WEFT_SHARED_MAPS(X)                                                                        \
 	X(ENDPOINTS, weft_endpoints, BPF_MAP_TYPE_HASH, struct weft_ip_key,                        \
@@ -378,7 +463,13 @@ struct weft_metrics_value {
 	X(POLICY_STATE, weft_policy_state, BPF_MAP_TYPE_ARRAY, __u32, struct weft_policy_state, 1, \
 	  0, 1, WEFT_NO_INNER)                                                                     \
 	X(CONNTRACK, weft_conntrack, BPF_MAP_TYPE_LRU_HASH, struct weft_ct_key,                    \
-	  struct weft_ct_entry, WEFT_CT_MAX_ENTRIES, 0, 1, WEFT_NO_INNER)
+	  struct weft_ct_entry, WEFT_CT_MAX_ENTRIES, 0, 1, WEFT_NO_INNER)                          \
+	X(FLOW_EVENTS, weft_flow_events, BPF_MAP_TYPE_RINGBUF, struct weft_flow_none,              \
+	  struct weft_flow_none, WEFT_FLOW_RING_SIZE, 0, 1, WEFT_NO_INNER)                         \
+	X(FLOW_STATS, weft_flow_stats, BPF_MAP_TYPE_PERCPU_ARRAY, __u32, struct weft_flow_stats,   \
+	  1, 0, 1, WEFT_NO_INNER)                                                                  \
+	X(FLOW_CONFIG, weft_flow_config, BPF_MAP_TYPE_ARRAY, __u32, struct weft_flow_config, 1, 0, \
+	  1, WEFT_NO_INNER)
 
 /*
  * The inner map of a map of maps (the last column): every endpoint's policy

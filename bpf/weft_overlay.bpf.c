@@ -91,7 +91,7 @@ int weft_from_overlay(struct __sk_buff *skb)
 	 * leaves through that pod's host veth, so its weft_to_pod. None of
 	 * them is taken for the node's own traffic: skb->ingress_ifindex is
 	 * the VXLAN device's, and the source is a remote pod or node. */
-	ret = weft_verdict(skb, WEFT_DIR_OVERLAY, reason, action);
+	ret = weft_verdict(skb, WEFT_DIR_OVERLAY, reason, action, 0);
 	if (reason == WEFT_FWD_LOCAL && ret == TC_ACT_REDIRECT)
 		bpf_tail_call(skb, &weft_policy_progs, dst_id);
 	return ret;
@@ -129,7 +129,7 @@ static __always_inline enum weft_reason to_overlay(struct __sk_buff *skb)
 SEC("tcx/egress")
 int weft_to_overlay(struct __sk_buff *skb)
 {
-	return weft_verdict(skb, WEFT_DIR_TO_OVERLAY, to_overlay(skb), TC_ACT_OK);
+	return weft_verdict(skb, WEFT_DIR_TO_OVERLAY, to_overlay(skb), TC_ACT_OK, 0);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -49,24 +49,39 @@ WEFT_RODATA_ENDPOINT(WEFT_RODATA_DECLARE)
  * The node can always reach its pods (kubelet probes): on ingress, a packet
  * the host sent (@from_host) or whose source has the host identity is
  * allowed before any policy is read, even without a policy map.
+ *
+ * Returns 0 or the drop reason; on 0, @why says what allowed it, for the
+ * flow event of a new flow (lib/flow.h).
  */
+struct flow_why {
+	__u32 kind; /* WEFT_FLOW_ALLOWED, _OPEN or _NODE */
+	__u32 peer; /* the peer's identity */
+	__u32 rule; /* the allowing entry's rule cookie */
+};
+
 static __always_inline int flow_policy(enum weft_policy_dir dir, const struct l4_info *l4,
-				       const struct weft_endpoint_info *peer_ep, bool from_host)
+				       const struct weft_endpoint_info *peer_ep, bool from_host,
+				       struct flow_why *why)
 {
 	__be32 peer = dir == WEFT_POLICY_EGRESS ? l4->tuple.daddr[0] : l4->tuple.saddr[0];
 	long verdict;
-	__u32 id;
 
+	why->kind = WEFT_FLOW_NODE;
+	why->peer = WEFT_IDENTITY_HOST;
+	why->rule = 0;
 	if (dir == WEFT_POLICY_INGRESS && from_host)
 		return 0;
-	id = policy_peer_identity(peer, peer_ep);
-	if (dir == WEFT_POLICY_INGRESS && id == WEFT_IDENTITY_HOST)
+	why->peer = policy_peer_identity(peer, peer_ep);
+	if (dir == WEFT_POLICY_INGRESS && why->peer == WEFT_IDENTITY_HOST)
 		return 0;
-	/* The allowing rule is for the flow events to come; the verdict is
-	 * all that is used today. */
-	verdict = policy_check(weft_endpoint_id, dir, id, peer,
+	verdict = policy_check(weft_endpoint_id, dir, why->peer, peer,
 			       POLICY_PROTO_PORT(l4->tuple.protocol, bpf_ntohs(l4->tuple.dport)));
-	return verdict < 0 ? verdict : 0;
+	if (verdict < 0)
+		return verdict;
+	/* Rule 0 is the open entry of a direction no policy covers. */
+	why->kind = verdict ? WEFT_FLOW_ALLOWED : WEFT_FLOW_OPEN;
+	why->rule = verdict;
+	return 0;
 }
 
 /*
@@ -94,6 +109,7 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 				    bool count)
 {
 	struct weft_ct_entry *e;
+	struct flow_why why;
 	struct l4_info l4;
 	enum ct_dir ctdir;
 	__u32 rev, checked = 0;
@@ -120,7 +136,7 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 
 	/* A new flow, or one whose check is stale: one call site for both
 	 * keeps the inlined identity lookups one copy. */
-	verdict = flow_policy(dir, &l4, peer_ep, from_host);
+	verdict = flow_policy(dir, &l4, peer_ep, from_host, &why);
 	if (verdict < 0) {
 		if (!e)
 			return verdict;
@@ -128,6 +144,14 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 		return verdict == WEFT_DROP_POLICY_DENIED && checked ? WEFT_DROP_POLICY_REVOKED
 								     : verdict;
 	}
+	/* A flow new in this direction (a local flow the peer's egress has
+	 * just opened counts too), never a re-check after a policy change:
+	 * that is no new connection, and would flood the ring after every
+	 * change. */
+	if (!checked)
+		flow_allowed(skb, why.kind,
+			     dir == WEFT_POLICY_EGRESS ? WEFT_DIR_FROM_POD : WEFT_DIR_TO_POD,
+			     weft_endpoint_id, why.peer, why.rule);
 	if (!e) {
 		if (dir == WEFT_POLICY_EGRESS)
 			ct_create(&l4, skb->len, now, rev, 0, count);
@@ -266,7 +290,7 @@ int weft_from_pod(struct __sk_buff *skb)
 	int action = TC_ACT_OK;
 	__u32 dst_id = 0;
 	enum weft_reason reason = from_pod(skb, &action, &dst_id);
-	int ret = weft_verdict(skb, WEFT_DIR_FROM_POD, reason, action);
+	int ret = weft_verdict(skb, WEFT_DIR_FROM_POD, reason, action, weft_endpoint_id);
 
 	/*
 	 * Local delivery leaves through the destination's program, and a
@@ -336,7 +360,7 @@ static __always_inline enum weft_reason to_pod(struct __sk_buff *skb, bool host_
 SEC("tcx/egress")
 int weft_to_pod(struct __sk_buff *skb)
 {
-	return weft_verdict(skb, WEFT_DIR_TO_POD, to_pod(skb, true), TC_ACT_OK);
+	return weft_verdict(skb, WEFT_DIR_TO_POD, to_pod(skb, true), TC_ACT_OK, weft_endpoint_id);
 }
 
 /*
@@ -365,7 +389,7 @@ int weft_to_pod_local(struct __sk_buff *skb)
 
 	if (reason > 0)
 		action = bpf_redirect_peer(weft_host_ifindex, 0);
-	return weft_verdict(skb, WEFT_DIR_TO_POD, reason, action);
+	return weft_verdict(skb, WEFT_DIR_TO_POD, reason, action, weft_endpoint_id);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -12,6 +12,7 @@
 #include "api.h"
 #include "flags.h"
 #include "daemon/config.h"
+#include "daemon/flows/flows.h"
 #include "daemon/endpoint/ipam.h"
 #include "daemon/host/vethpool.h"
 #include "daemon/k8s/creds.h"
@@ -113,6 +114,20 @@ static const struct flag weftd_flags[] = {
 		   .def_help = "none, no HTTP server",
 		   .help = "serve /metrics (Prometheus text), /healthz and /readyz over HTTP on "
 			   "this address only, e.g. 127.0.0.1:9962; counts, never traffic"),
+	WEFTD_FLAG("flow-events", FLAG_CHOICE, flow_events, .arg = "MODE",
+		   .choices = flows_mode_names, .def = "drops",
+		   .help = "what the programs report to weftd as flow events (weftctl flows): "
+			   "off, drops (every drop), policy (drops and the new flows a policy "
+			   "rule allowed) or all (drops and every new flow); changed without "
+			   "reloading the programs"),
+	WEFTD_FLAG("flow-rate", FLAG_INT, flow_rate, .arg = "N", .min = 1, .max = 1000000,
+		   .def = FLAGS_STR(WEFT_FLOW_DEFAULT_RATE),
+		   .help = "flow events a second per CPU, at most (a burst of one second's "
+			   "worth); the rest are counted as lost, never silently dropped"),
+	WEFTD_FLAG("flow-history", FLAG_INT, flow_history, .arg = "N", .min = 1,
+		   .max = WEFTD_FLOW_HISTORY_MAX, .def = FLAGS_STR(WEFTD_FLOW_HISTORY_DEFAULT),
+		   .help = "flow records weftd keeps in memory for weftctl flows, the oldest "
+			   "overwritten first"),
 	WEFTD_FLAG("log-level", FLAG_CHOICE, log_level, .arg = "LEVEL", .choices = log_levels,
 		   .def = "info", .help = "warn, info or debug"),
 	FLAGS_HELP_AND_VERSION,

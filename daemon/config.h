@@ -22,6 +22,9 @@
 #define WEFTD_VETH_POOL_AUTO (-1)
 /* The smallest MTU an IPv4 link may have (RFC 791). */
 #define WEFTD_MIN_MTU 68
+/* --flow-history: records kept (a record is about 1 KiB with its JSON). */
+#define WEFTD_FLOW_HISTORY_DEFAULT 8192
+#define WEFTD_FLOW_HISTORY_MAX	   1048576
 
 struct weftd_config {
 	char node_name[256];
@@ -37,9 +40,12 @@ struct weftd_config {
 	 * says weftd runs in a pod (KUBERNETES_SERVICE_HOST). */
 	bool in_cluster;
 	int vxlan_port;
-	int mtu;       /* the node network's (underlay) MTU; 0: detected */
-	int veth_pool; /* prepared veths kept ready; 0: none; or WEFTD_VETH_POOL_AUTO */
-	int log_level; /* enum weft_log_level */
+	int mtu;	  /* the node network's (underlay) MTU; 0: detected */
+	int veth_pool;	  /* prepared veths kept ready; 0: none; or WEFTD_VETH_POOL_AUTO */
+	int log_level;	  /* enum weft_log_level */
+	int flow_events;  /* enum weft_flow_mode */
+	int flow_rate;	  /* flow events a second per CPU */
+	int flow_history; /* flow records kept for weftctl flows */
 };
 
 /*

@@ -38,6 +38,7 @@
 #include "daemon/k8s/source.h"
 #include "daemon/metrics/endpoints.h"
 #include "daemon/metrics/http.h"
+#include "daemon/flows/flows.h"
 #include "daemon/weftd.h"
 
 #define LOCK_FILE "weftd.lock"
@@ -287,14 +288,25 @@ int main(int argc, char **argv)
 		   vethpool_open(&d.pool, (unsigned int)d.cfg.veth_pool, d.mtu, d.loader, d.nd)) {
 		pr_warn("veth pool: disabled, every ADD attaches its programs itself");
 	}
+	/* Without it the datapath still runs, drops still counted: not a
+	 * reason to stop (flows_open() logged why). */
+	if (flows_open(&d))
+		pr_warn("flow events: not read, weftctl flows has nothing to show");
 	err = server_open(&srv, d.cfg.socket_path, dispatch, &d);
 	if (err)
-		goto close_pool;
+		goto close_flows;
 	server_set_tick(srv, tick, &d, TICK_MS);
 	if (d.source) {
 		err = server_watch_fd(srv, cluster_source_fd(d.source), on_cluster_source, &d);
 		if (err) {
 			pr_warn("cannot watch %s: %s", d.source->what, strerror(-err));
+			goto close_server;
+		}
+	}
+	if (d.flows) {
+		err = server_watch_fd(srv, flows_fd(&d), flows_run, &d);
+		if (err) {
+			pr_warn("cannot watch the flow events: %s", strerror(-err));
 			goto close_server;
 		}
 	}
@@ -317,7 +329,8 @@ close_metrics:
 	metrics_close(&d);
 close_server:
 	server_close(srv);
-close_pool:
+close_flows:
+	flows_close(&d);
 	/* Pool veths are not pods: they go, and the next weftd makes its own. */
 	vethpool_close(d.pool);
 free_endpoints:

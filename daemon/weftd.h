@@ -24,6 +24,7 @@ struct overlay;
 struct identities;
 struct policy;
 struct http_server;
+struct flows;
 
 struct weftd {
 	struct weftd_config cfg;
@@ -55,6 +56,7 @@ struct weftd {
 	/* Requests and upgrades, for /metrics (--metrics-addr). */
 	struct weftd_stats stats;
 	struct http_server *metrics; /* NULL without --metrics-addr */
+	struct flows *flows;	     /* the flow events' reader; NULL in unit tests */
 };
 
 #endif

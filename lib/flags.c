@@ -131,8 +131,10 @@ int flags_parse(const struct flags_prog *p, int argc, char **argv, void *cfg)
 		/* The table's own bugs show here, at every start: a number
 		 * stored into a field that is not an int, a default that its
 		 * own flag refuses. */
-		if ((f->type == FLAG_INT || f->type == FLAG_CHOICE) && f->size != sizeof(int)) {
-			fprintf(stderr, "%s: --%s: stored in a field of %zu bytes, not an int\n",
+		if (((f->type == FLAG_INT || f->type == FLAG_CHOICE) && f->size != sizeof(int)) ||
+		    (f->type == FLAG_BOOL && (f->size != sizeof(bool) || f->arg))) {
+			fprintf(stderr,
+				"%s: --%s: stored in a field of %zu bytes, not of its type\n",
 				p->name, f->name, f->size);
 			return -EINVAL;
 		}
@@ -150,6 +152,7 @@ int flags_parse(const struct flags_prog *p, int argc, char **argv, void *cfg)
 		switch (f->type) {
 		case FLAG_HELP: p->usage(p, stdout); return 1;
 		case FLAG_VERSION: printf("%s %s\n", p->name, p->version); return 1;
+		case FLAG_BOOL: *(bool *)field(cfg, f) = true; break;
 		default:
 			err = flag_apply(p, f, optarg, cfg);
 			if (err)

@@ -54,6 +54,7 @@ enum flag_type {
 	FLAG_STR,     /* char[.size]: 1 to .size-1 characters, and .valid() if set */
 	FLAG_INT,     /* int: .min to .max, or .keyword standing for .keyword_value */
 	FLAG_CHOICE,  /* int: the index of the argument in .choices */
+	FLAG_BOOL,    /* bool: set to true by the flag, which takes no argument */
 	FLAG_HELP,    /* print the program's usage on stdout and stop */
 	FLAG_VERSION, /* print "<name> <version>" and stop */
 };

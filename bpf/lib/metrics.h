@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "maps.h"
+#include "flow.h"
 
 static __always_inline void metrics_count(const struct __sk_buff *skb, enum weft_direction dir,
 					  enum weft_reason reason)
@@ -36,14 +37,22 @@ static __always_inline void metrics_count(const struct __sk_buff *skb, enum weft
  * @action is TC_ACT_OK or what bpf_redirect() or bpf_redirect_peer()
  * returned. A redirect the helper refused comes back as TC_ACT_SHOT; it is
  * counted as a drop, not as the forward the caller intended.
+ *
+ * Every drop is also a flow event (lib/flow.h) for endpoint @ep_id (0: the
+ * overlay's programs): here, so that no drop goes unexplained, and only on
+ * the drop branch, so a forwarded packet pays one compare for it.
  */
 static __always_inline int weft_verdict(struct __sk_buff *skb, enum weft_direction dir,
-					enum weft_reason reason, int action)
+					enum weft_reason reason, int action, __u32 ep_id)
 {
 	if (reason > 0 && action == TC_ACT_SHOT)
 		reason = WEFT_DROP_REDIRECT_FAILED;
 	metrics_count(skb, dir, reason);
-	return reason < 0 ? TC_ACT_SHOT : action;
+	if (reason < 0) {
+		flow_drop(skb, dir, reason, ep_id);
+		return TC_ACT_SHOT;
+	}
+	return action;
 }
 
 #endif

@@ -25,6 +25,7 @@
 #include "daemon/api/validate.h"
 #include "daemon/host/vethpool.h"
 #include "daemon/policy/engine.h"
+#include "daemon/flows/flows.h"
 
 #define K8S_FIELD_MAX 253 /* DNS subdomain, the longest k8s name */
 
@@ -164,6 +165,8 @@ json_t *handlers_status(struct weftd *d, bool brief)
 		return reply;
 	if (reply && d->policy)
 		json_object_set_new(reply, "policy", policy_status(d->policy));
+	if (reply && d->flows)
+		json_object_set_new(reply, "flows", flows_status(d));
 	if (reply)
 		json_object_set_new(reply, "maps", maps_usage_json(&d->maps));
 	return reply;
@@ -612,6 +615,7 @@ static const struct {
 	{"conntrack", dumps_conntrack},
 	{"ipcache", dumps_ipcache},
 	{"identities", dumps_identities},
+	{"flows", flows_query},
 };
 
 json_t *handlers_dispatch(struct weftd *d, const char *buf, size_t len)

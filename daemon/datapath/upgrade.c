@@ -219,8 +219,9 @@ static void pin_of(struct upgrade *u, int map, uint32_t v, char *buf, size_t sz)
 	maps_pin_path_v(u->d->cfg.bpffs, map, v, buf, sz);
 }
 
-/* New pins for the maps whose layout changes: made by one load before the
- * parallel ones, so no two threads race to create the same pin. */
+/* New pins for the maps whose layout changes, and for maps the running
+ * build does not have at all (a map new in this build): made by one load
+ * before the parallel ones, so no two threads race to create the same pin. */
 static int prepare_maps(struct upgrade *u, struct weft_api_error *e)
 {
 	char path[PATH_MAX];
@@ -229,11 +230,9 @@ static int prepare_maps(struct upgrade *u, struct weft_api_error *e)
 
 	for (int i = 0; i < WEFT_MAP_NR; i++) {
 		u->changed[i] = u->from.v[i] != u->to.v[i];
-		if (!u->changed[i])
-			continue;
-		any = true;
 		pin_of(u, i, u->to.v[i], path, sizeof(path));
 		u->created[i] = access(path, F_OK) != 0;
+		any = any || u->created[i];
 	}
 	if (!any)
 		return 0;

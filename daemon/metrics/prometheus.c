@@ -151,6 +151,26 @@ static void write_policy(json_t *pol, FILE *out)
 		num(json_object_get(pol, "conntrackGC"), "removed"));
 }
 
+/* The flow events the programs tried to send: into the ring, or lost and
+ * why (bpf/datapath.h, "Flow events"). */
+static void write_flows(json_t *fl, FILE *out)
+{
+	family(out, "weft_flow_events_total", "counter",
+	       "flow events the programs put into the ring buffer (weft_flow_stats)");
+	sample1(out, "weft_flow_events_total", NULL, NULL, num(fl, "sent"));
+	family(out, "weft_flow_events_lost_total", "counter",
+	       "flow events not sent: refused by the per-CPU rate limit, or no room in the ring "
+	       "buffer");
+	sample1(out, "weft_flow_events_lost_total", "cause", "rate-limit", num(fl, "suppressed"));
+	sample1(out, "weft_flow_events_lost_total", "cause", "ringbuf-full",
+		num(fl, "ringbufFull"));
+	family(out, "weft_flow_records_total", "counter",
+	       "flow events weftd read and made into flow records");
+	sample1(out, "weft_flow_records_total", NULL, NULL, num(fl, "records"));
+	gauge(out, "weft_flow_history_capacity", "flow records weftd keeps (--flow-history)",
+	      num(fl, "history"));
+}
+
 static void write_requests(const struct weftd_stats *s, FILE *out)
 {
 	family(out, "weft_api_requests_total", "counter",
@@ -276,6 +296,9 @@ int prometheus_write(struct weftd *d, FILE *out)
 		gauge(out, "weft_ipcache_entries", "entries in weft_ipcache",
 		      num(v, "ipcacheEntries"));
 	}
+	v = json_object_get(st, "flows");
+	if (v)
+		write_flows(v, out);
 	write_requests(&d->stats, out);
 	write_upgrades(&d->stats.upgrade, out);
 	v = json_object_get(st, "cluster");

@@ -11,45 +11,25 @@
 #include "array.h"
 #include "api.h"
 #include "flags.h"
+#include "ctl.h"
+#include "flows.h"
 #include "table.h"
 #include "dumps.h"
 #include "policy.h"
 
-#define CTL_TIMEOUT_MS 10000
 /* An upgrade loads every endpoint's programs: give 65536 of them time. */
 #define CTL_UPGRADE_TIMEOUT_MS 300000
 
-/* The flags, filled from ctl_flags[] below. */
-struct ctl {
-	char socket[108];	/* sizeof(sockaddr_un.sun_path) */
-	char bpf_dir[PATH_MAX]; /* upgrade --bpf-dir; "": weftd's own */
-	int output;		/* OUTPUT_* */
-	const char *arg;	/* the command's argument, for those that take one */
-	bool brief;		/* status without the map walk (ready) */
-};
-
-enum { OUTPUT_TABLE, OUTPUT_JSON };
-
-/* 0 and *reply, or 1 after printing why on stderr. */
-static int call(const struct ctl *ctl, const char *op, json_t **reply)
+int ctl_request(const struct ctl *ctl, const char *op, json_t *req, int timeout_ms, json_t **reply)
 {
 	struct weft_api_error e = {0};
-	json_t *req = json_pack("{s:s}", "op", op);
-	bool upgrade = !strcmp(op, "upgrade");
 	int err;
 
-	if (req && upgrade && ctl->bpf_dir[0])
-		json_object_set_new(req, "bpfDir", json_string(ctl->bpf_dir));
-	if (req && !strcmp(op, "policy"))
-		policy_request(req, ctl->arg);
-	if (req && ctl->brief)
-		json_object_set_new(req, "brief", json_true());
 	if (!req) {
 		fprintf(stderr, "weftctl: out of memory\n");
 		return 1;
 	}
-	err = api_call(ctl->socket, req, upgrade ? CTL_UPGRADE_TIMEOUT_MS : CTL_TIMEOUT_MS, reply,
-		       &e);
+	err = api_call(ctl->socket, req, timeout_ms, reply, &e);
 	json_decref(req);
 	if (!err)
 		return 0;
@@ -60,6 +40,21 @@ static int call(const struct ctl *ctl, const char *op, json_t **reply)
 		fprintf(stderr, "weftctl: %s failed: %s%s%s (%s)\n", op, e.msg,
 			e.details[0] ? ": " : "", e.details, strerror(e.err));
 	return 1;
+}
+
+/* 0 and *reply, or 1 after printing why on stderr. */
+static int call(const struct ctl *ctl, const char *op, json_t **reply)
+{
+	json_t *req = json_pack("{s:s}", "op", op);
+	bool upgrade = !strcmp(op, "upgrade");
+
+	if (req && upgrade && ctl->bpf_dir[0])
+		json_object_set_new(req, "bpfDir", json_string(ctl->bpf_dir));
+	if (req && !strcmp(op, "policy"))
+		policy_request(req, ctl->arg);
+	if (req && ctl->brief)
+		json_object_set_new(req, "brief", json_true());
+	return ctl_request(ctl, op, req, upgrade ? CTL_UPGRADE_TIMEOUT_MS : CTL_TIMEOUT_MS, reply);
 }
 
 static void print_json(json_t *reply)
@@ -288,46 +283,57 @@ static const struct cmd {
 	const char *help;
 	int (*print)(const struct ctl *ctl, json_t *reply);
 	const char *arg; /* the one argument it takes, or NULL */
+	/* A command that makes its own requests (flows --follow), instead of
+	 * one request and @print. */
+	int (*run)(const struct ctl *ctl);
 } cmds[] = {
 	{"status", "status",
 	 "weftd's node, pod CIDR, MTU, version, endpoint count, whether it is ready, its cluster "
 	 "source (the API server's connection), the programs that run, the overlay, "
 	 "the policy engine and how full every map is",
-	 cmd_status, NULL},
+	 cmd_status, NULL, NULL},
 	{"ready", "status",
 	 "exit 0 when weftd is ready for pods (with a cluster source: every kind listed), 1 with "
 	 "what it waits for; cheap enough for a readiness probe",
-	 cmd_ready, NULL},
+	 cmd_ready, NULL, NULL},
 	{"live", "status",
 	 "exit 0 when weftd answers at all, ready or not; the liveness probe (brief, like ready)",
-	 cmd_live, NULL},
+	 cmd_live, NULL, NULL},
 	{"endpoints", "endpoint.list",
 	 "the endpoints weftd manages, their programs and whether they are attached", cmd_endpoints,
+	 NULL, NULL},
+	{"metrics", "metrics", "datapath verdict counters (non-zero rows)", cmd_metrics, NULL,
 	 NULL},
-	{"metrics", "metrics", "datapath verdict counters (non-zero rows)", cmd_metrics, NULL},
 	{"upgrade", "upgrade",
 	 "load weft_pod.bpf.o (weftd's --bpf-dir, or --bpf-dir DIR) for every endpoint, then swap it in everywhere; all or nothing",
-	 cmd_upgrade, NULL},
+	 cmd_upgrade, NULL, NULL},
 	{"policy", "policy",
 	 "what an endpoint's policy map allows (read back from the kernel): POD as namespace/name, "
 	 "or an endpoint id",
-	 policy_print, "POD|ENDPOINT"},
+	 policy_print, "POD|ENDPOINT", NULL},
+	{"flows", "flows",
+	 "the last flow records (--last N, every drop and, per weftd's --flow-events, new flows "
+	 "with the policy that allowed them), or follow new ones (--follow); filters: --pod, "
+	 "--namespace, --verdict, --reason, --port; -o json: one object per line",
+	 NULL, NULL, flows_cmd},
 	{"ct", "conntrack",
 	 "conntrack entries: flow, state, time left, packets and bytes each way, flags "
 	 "(the first 10,000)",
-	 dumps_print_ct, NULL},
+	 dumps_print_ct, NULL, NULL},
 	{"ipcache", "ipcache",
 	 "weft_ipcache as the kernel holds it: prefix, identity, who that is, tunnel endpoint",
-	 dumps_print_ipcache, NULL},
+	 dumps_print_ipcache, NULL, NULL},
 	{"identities", "identities",
 	 "the identities the node knows: reserved, pods (namespace and labels), ipBlocks",
-	 dumps_print_identities, NULL},
+	 dumps_print_identities, NULL, NULL},
 };
 
 /* Where a command's help starts in --help: past the longest name. */
 #define CMD_HELP_COL 22
 
 static const char *const outputs[] = {"table", "json", NULL};
+/* Indexed by FLOWS_VERDICT_*. */
+static const char *const verdicts[] = {"any", "forwarded", "dropped", NULL};
 
 /* A row of weftctl's table: the flag, its type and the struct ctl member. */
 #define CTL_FLAG(name, type, member, ...) FLAG_DEFINE(name, type, struct ctl, member, __VA_ARGS__)
@@ -342,6 +348,21 @@ static const struct flag ctl_flags[] = {
 	CTL_FLAG("bpf-dir", FLAG_STR, bpf_dir, .arg = "DIR", .rule = "must be a directory",
 		 .def_help = "weftd's --bpf-dir",
 		 .help = "upgrade only: the directory of the new weft_pod.bpf.o"),
+	CTL_FLAG("last", FLAG_INT, last, .short_name = 'n', .arg = "N", .min = 0, .max = 1048576,
+		 .def = "20", .help = "flows only: the newest N records (0: all weftd keeps)"),
+	CTL_FLAG("follow", FLAG_BOOL, follow, .short_name = 'f',
+		 .help = "flows only: then print new records as they come, until interrupted"),
+	CTL_FLAG("pod", FLAG_STR, pod, .arg = "NS/NAME",
+		 .help = "flows only: records with this pod at either end (or deciding)"),
+	CTL_FLAG("namespace", FLAG_STR, ns, .arg = "NS",
+		 .help = "flows only: records with a pod of this namespace at either end"),
+	CTL_FLAG("verdict", FLAG_CHOICE, verdict, .arg = "VERDICT", .choices = verdicts,
+		 .def = "any", .help = "flows only: forwarded or dropped"),
+	CTL_FLAG("reason", FLAG_STR, reason, .arg = "NAME",
+		 .help = "flows only: records of this reason (drop-policy-denied, policy-allowed, "
+			 "...)"),
+	CTL_FLAG("port", FLAG_INT, port, .arg = "N", .min = 1, .max = 65535,
+		 .help = "flows only: records with this source or destination port"),
 	FLAGS_HELP_AND_VERSION,
 };
 
@@ -400,6 +421,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "weftctl: --bpf-dir: only for upgrade\n");
 		return 2;
 	}
+	if (!cmd->run && (ctl.follow || ctl.pod[0] || ctl.ns[0] || ctl.reason[0] || ctl.port ||
+			  ctl.verdict != FLOWS_VERDICT_ANY)) {
+		fprintf(stderr, "weftctl: --follow, --pod, --namespace, --verdict, --reason, "
+				"--port: only for flows\n");
+		return 2;
+	}
+	if (cmd->run)
+		return cmd->run(&ctl);
 	ret = call(&ctl, cmd->op, &reply);
 	if (ret)
 		return ret;

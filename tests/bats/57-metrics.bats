@@ -53,6 +53,12 @@ sample() {
 	[ "$(sample 'weft_map_entries{map="weft_endpoints"}')" = 2 ]
 	(($(sample 'weft_map_max_entries{map="weft_endpoints"}') > 2))
 	[[ $(sample 'weft_map_fill_ratio{map="weft_endpoints"}') != 0 ]]
+	# Flow events: none lost yet, as many sent as weftd shows (the pods'
+	# own IPv6 start-up frames are drops, so some may have been sent).
+	[ "$(sample 'weft_flow_events_lost_total{cause="rate-limit"}')" = 0 ]
+	[ "$(sample 'weft_flow_events_lost_total{cause="ringbuf-full"}')" = 0 ]
+	(($(sample weft_flow_events_total) <= $("$WEFTCTL" --socket "$SOCK" -o json status | jq .flows.sent)))
+	[ "$(sample weft_flow_history_capacity)" = 8192 ]
 	# A refused request counts as an error.
 	"$WEFTCTL" --socket "$SOCK" policy default/nope >/dev/null 2>&1 || true
 	[ "$(sample 'weft_api_requests_total{op="policy",result="error"}')" = 1 ]
