@@ -7,20 +7,9 @@
 #include "daemon/api/dumps.h"
 #include "daemon/datapath/conntrack.h"
 #include "daemon/endpoint/endpoint.h"
+#include "daemon/flows/packet.h"
 #include "daemon/policy/engine.h"
 #include "api.h"
-
-static const char *proto_name(uint8_t p, char *buf, size_t len)
-{
-	switch (p) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_SCTP: return "sctp";
-	}
-	snprintf(buf, len, "%u", p);
-	return buf;
-}
 
 static const char *addr_text(uint8_t family, const __u32 *addr, char *buf, size_t len)
 {
@@ -85,7 +74,7 @@ static int ct_row(void *ctx, const struct weft_ct_key *k, const struct weft_ct_e
 		return 0;
 	row = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:s?, s:s?, s:f, s:{s:I, s:I}, "
 			"s:{s:I, s:I}, s:i, s:i, s:[]}",
-			"protocol", proto_name(k->protocol, pbuf, sizeof(pbuf)), "src",
+			"protocol", flow_proto_name(k->protocol, pbuf, sizeof(pbuf)), "src",
 			addr_text(k->family, k->saddr, src, sizeof(src)), "sport", ntohs(k->sport),
 			"dst", addr_text(k->family, k->daddr, dst, sizeof(dst)), "dport",
 			ntohs(k->dport), "state", ct_state(k, e, c->now), "srcPod",
