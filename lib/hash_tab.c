@@ -1,26 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
-/* A small open-addressing table (see cluster_internal.h). */
+/* The open-addressing table of hash_tab.h. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "daemon/cluster/cluster_internal.h"
+#include "hash_tab.h"
 
 #define TAB_MIN_CAP 16
 
-void cl_tab_put(struct cl_tab *t, uint64_t hash, void *obj)
+void hash_tab_put(struct hash_tab *t, uint64_t hash, void *obj)
 {
 	size_t i = hash & (t->cap - 1);
 
 	while (t->s[i].obj)
 		i = (i + 1) & (t->cap - 1);
-	t->s[i] = (struct cl_tab_slot){hash, obj};
+	t->s[i] = (struct hash_tab_slot){hash, obj};
 	t->len++;
 }
 
-int cl_tab_reserve(struct cl_tab *t, size_t want)
+int hash_tab_reserve(struct hash_tab *t, size_t want)
 {
-	struct cl_tab old = *t;
+	struct hash_tab old = *t;
 	size_t cap = t->cap ? t->cap : TAB_MIN_CAP;
 
 	while (want > cap / 4 * 3)
@@ -36,13 +36,34 @@ int cl_tab_reserve(struct cl_tab *t, size_t want)
 	t->len = 0;
 	for (size_t i = 0; i < old.cap; i++) {
 		if (old.s[i].obj)
-			cl_tab_put(t, old.s[i].hash, old.s[i].obj);
+			hash_tab_put(t, old.s[i].hash, old.s[i].obj);
 	}
 	free(old.s);
 	return 0;
 }
 
-size_t cl_tab_slot_of(const struct cl_tab *t, uint64_t hash, const void *obj)
+int hash_tab_add(struct hash_tab *t, uint64_t hash, void *obj)
+{
+	int err = hash_tab_reserve(t, t->len + 1);
+
+	if (!err)
+		hash_tab_put(t, hash, obj);
+	return err;
+}
+
+void *hash_tab_find(const struct hash_tab *t, uint64_t hash,
+		    bool (*eq)(const void *obj, const void *key), const void *key)
+{
+	if (!t->cap)
+		return NULL;
+	for (size_t i = hash & (t->cap - 1); t->s[i].obj; i = (i + 1) & (t->cap - 1)) {
+		if (t->s[i].hash == hash && eq(t->s[i].obj, key))
+			return t->s[i].obj;
+	}
+	return NULL;
+}
+
+size_t hash_tab_slot_of(const struct hash_tab *t, uint64_t hash, const void *obj)
 {
 	if (!t->cap)
 		return SIZE_MAX;
@@ -53,7 +74,7 @@ size_t cl_tab_slot_of(const struct cl_tab *t, uint64_t hash, const void *obj)
 	return SIZE_MAX;
 }
 
-void cl_tab_remove_at(struct cl_tab *t, size_t i)
+void hash_tab_remove_at(struct hash_tab *t, size_t i)
 {
 	size_t mask = t->cap - 1, j = i;
 
@@ -74,13 +95,23 @@ void cl_tab_remove_at(struct cl_tab *t, size_t i)
 	t->len--;
 }
 
-void cl_tab_clear(struct cl_tab *t)
+bool hash_tab_remove(struct hash_tab *t, uint64_t hash, const void *obj)
 {
-	free(t->s);
-	*t = (struct cl_tab){};
+	size_t at = hash_tab_slot_of(t, hash, obj);
+
+	if (at == SIZE_MAX)
+		return false;
+	hash_tab_remove_at(t, at);
+	return true;
 }
 
-void *cl_tab_next(const struct cl_tab *t, size_t *i)
+void hash_tab_clear(struct hash_tab *t)
+{
+	free(t->s);
+	*t = (struct hash_tab){};
+}
+
+void *hash_tab_next(const struct hash_tab *t, size_t *i)
 {
 	for (; *i < t->cap; (*i)++) {
 		if (t->s[*i].obj)
