@@ -71,6 +71,14 @@ void cl_notify(const struct cluster *cl, enum kind k, enum cluster_event ev, con
 		notify_one(&cl->obs[i], k, ev, old, cur);
 }
 
+void cl_batch_end(const struct cluster *cl)
+{
+	for (size_t i = 0; i < cl->n_obs; i++) {
+		if (cl->obs[i].batch_end)
+			cl->obs[i].batch_end(cl->obs[i].ctx);
+	}
+}
+
 int cluster_add_observer(struct cluster *cl, const struct cluster_observer *obs)
 {
 	struct cluster_observer *v = realloc(cl->obs, (cl->n_obs + 1) * sizeof(*v));
@@ -87,6 +95,8 @@ int cluster_add_observer(struct cluster *cl, const struct cluster_observer *obs)
 				notify_one(obs, k, CLUSTER_ADD, NULL, cl->objs[k].s[i].obj);
 		}
 	}
+	if (obs->batch_end)
+		obs->batch_end(obs->ctx);
 	return 0;
 }
 
@@ -177,11 +187,13 @@ static int upsert(struct cluster *cl, enum kind k, void *obj)
 	if (!old) {
 		cl_model_insert(cl, k, obj);
 		cl_notify(cl, k, CLUSTER_ADD, NULL, obj);
+		cl_batch_end(cl);
 		return 0;
 	}
 	cl_model_replace(cl, k, old, obj);
 	cl_notify(cl, k, CLUSTER_UPDATE, old, obj);
 	cl_kinds[k].free(old);
+	cl_batch_end(cl);
 	return 0;
 }
 
@@ -198,6 +210,7 @@ static int delete (struct cluster *cl, enum kind k, const char *ns, const char *
 	cl_model_remove(cl, k, old);
 	cl_notify(cl, k, CLUSTER_DELETE, old, NULL);
 	cl_kinds[k].free(old);
+	cl_batch_end(cl);
 	return 0;
 }
 

@@ -137,6 +137,11 @@ struct cluster_observer {
 	void (*policy)(void *ctx, enum cluster_event ev, const struct cl_policy *old,
 		       const struct cl_policy *cur);
 	void *ctx;
+	/* A batch of the calls above is over: after each single change, after a
+	 * whole snapshot (a page of the initial sync: 500 pods), after the
+	 * replay that cluster_add_observer() starts with. An observer may hold
+	 * its writes until then (the overlay's ipcache writes one batch). */
+	void (*batch_end)(void *ctx);
 };
 
 struct cluster;

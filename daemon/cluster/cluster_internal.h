@@ -75,6 +75,8 @@ struct cluster_snapshot {
 void cl_objs_free(struct hash_tab *objs);
 void cl_notify(const struct cluster *cl, enum kind k, enum cluster_event ev, const void *old,
 	       const void *cur);
+/* Tell every observer that a batch of notifications is over. */
+void cl_batch_end(const struct cluster *cl);
 /* Slots @obj takes in the pod IP index. */
 unsigned int cl_indexed_ips(enum kind k, const void *obj);
 /* The three mutations; room in the tables was reserved before, so none fails. */

@@ -212,6 +212,7 @@ static int apply_kinds(struct cluster *cl, struct cluster_snapshot *snap, unsign
 		if (kinds & (1u << order[i].kind))
 			apply_changes(cl, order[i].kind, &d[order[i].kind], order[i].what);
 	}
+	cl_batch_end(cl);
 	/* Every object of the applied kinds has moved into the model or been freed;
 	 * the others were never looked at, and go now: @snap is left empty. */
 	for (int k = 0; k < KIND_MAX; k++) {

@@ -20,6 +20,12 @@ struct ipcache {
 	struct hash_tab entries; /* struct ipc_entry, by key bytes */
 	struct ipc_entry **pending;
 	unsigned int nr_pending, cap_pending;
+	/* The batch's keys and values, kept between flushes up to
+	 * BATCH_KEEP entries (a page of the initial sync); a relist's larger
+	 * one is freed after it. */
+	struct weft_ipcache_key *batch_keys;
+	struct weft_ipcache_value *batch_vals;
+	unsigned int cap_batch;
 	unsigned int count;
 };
 
@@ -55,6 +61,8 @@ void ipcache_free(struct ipcache *ic)
 		free(e);
 	hash_tab_clear(&ic->entries);
 	free(ic->pending);
+	free(ic->batch_keys);
+	free(ic->batch_vals);
 	free(ic);
 }
 
@@ -173,13 +181,80 @@ const struct weft_ipcache_value *ipcache_get(const struct ipcache *ic,
 	return e && e->wanted ? &e->want : NULL;
 }
 
+#define BATCH_KEEP 4096
+
+static bool needs_update(const struct ipc_entry *e)
+{
+	return e->wanted && (!e->installed || memcmp(&e->want, &e->have, sizeof(e->have)));
+}
+
+static int batch_room(struct ipcache *ic, unsigned int n)
+{
+	struct weft_ipcache_key *keys;
+	struct weft_ipcache_value *vals;
+
+	if (n <= ic->cap_batch)
+		return 0;
+	keys = realloc(ic->batch_keys, n * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	ic->batch_keys = keys;
+	vals = realloc(ic->batch_vals, n * sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	ic->batch_vals = vals;
+	ic->cap_batch = n;
+	return 0;
+}
+
+/* The pending updates in one update_batch call. Entries it wrote are in sync
+ * after it; any it did not (an error, or no room for the arrays) are left to
+ * sync_entry(), one by one, with their errors. */
+static void write_batch(struct ipcache *ic)
+{
+	unsigned int n = 0, written;
+
+	for (unsigned int i = 0; i < ic->nr_pending; i++)
+		n += needs_update(ic->pending[i]);
+	if (n < 2 || batch_room(ic, n))
+		return;
+	n = 0;
+	for (unsigned int i = 0; i < ic->nr_pending; i++) {
+		const struct ipc_entry *e = ic->pending[i];
+
+		if (!needs_update(e))
+			continue;
+		ic->batch_keys[n] = e->key;
+		ic->batch_vals[n++] = e->want;
+	}
+	written = n;
+	if (ic->ops.update_batch(ic->ops.ctx, ic->batch_keys, ic->batch_vals, &written))
+		written = written >= n ? 0 : written; /* not even started */
+	for (unsigned int i = 0, done = 0; i < ic->nr_pending && done < written; i++) {
+		struct ipc_entry *e = ic->pending[i];
+
+		if (!needs_update(e))
+			continue;
+		e->have = e->want;
+		e->installed = true;
+		done++;
+	}
+	if (ic->cap_batch > BATCH_KEEP) {
+		free(ic->batch_keys);
+		free(ic->batch_vals);
+		ic->batch_keys = NULL;
+		ic->batch_vals = NULL;
+		ic->cap_batch = 0;
+	}
+}
+
 /* One entry: 0 when it is in sync (and freed if neither wanted nor
  * installed), else the write's error. */
 static int sync_entry(struct ipcache *ic, struct ipc_entry *e)
 {
 	int err = 0;
 
-	if (e->wanted && (!e->installed || memcmp(&e->want, &e->have, sizeof(e->have)))) {
+	if (needs_update(e)) {
 		err = ic->ops.update(ic->ops.ctx, &e->key, &e->want);
 		if (!err) {
 			e->have = e->want;
@@ -204,6 +279,8 @@ int ipcache_flush(struct ipcache *ic)
 	unsigned int kept = 0;
 	int first = 0, err;
 
+	if (ic->ops.update_batch)
+		write_batch(ic);
 	for (unsigned int i = 0; i < ic->nr_pending; i++) {
 		struct ipc_entry *e = ic->pending[i];
 
