@@ -85,9 +85,8 @@ static struct peer *peer_new(const struct cl_pod *p, uint32_t id)
 	pe->ns = strdup(p->ns);
 	if (!pe->ns)
 		goto free_peer;
-	for (size_t i = 0; i < p->labels.n; i++)
-		if (cl_labels_add(&pe->labels, p->labels.v[i].key, p->labels.v[i].value))
-			goto free_peer;
+	if (cl_labels_copy(&pe->labels, &p->labels))
+		goto free_peer;
 	return pe;
 free_peer:
 	peer_free(pe);
