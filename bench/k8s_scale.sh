@@ -10,6 +10,8 @@
 #   NODES=5000 PODS=150000 bench/k8s_scale.sh
 # STREAM=1: the stand-in offers the streaming list (sendInitialEvents), which
 # weftd then uses instead of 300 pages.
+# PERF=FILE: perf record (call graphs by frame pointer) of weftd from start
+# to ready into FILE; build with CFLAGS='-g -O2 -fno-omit-frame-pointer'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -49,6 +51,11 @@ nsenter --net="/run/netns/$NODE" "$OUTPUT/weftd" --node-name node-00000 --kubeco
 	--state-dir "$BDIR/state" --bpffs "$BPFFS" --socket "$SOCK" --bpf-dir "$OUTPUT/bpf" \
 	--veth-pool 0 --log-level info 2>>"$BDIR/weftd.log" &
 WEFTD_PID=$!
+PERF_PID=
+if [[ -n ${PERF:-} ]]; then
+	perf record -q -g -F 499 -o "$PERF" -p "$WEFTD_PID" 2>/dev/null &
+	PERF_PID=$!
+fi
 st() { "$OUTPUT/weftctl" --socket "$SOCK" -o json status 2>/dev/null; }
 # Ready when all four kinds are listed and applied. Watched in weftd's log,
 # not with `status`, whose map usage walks every ipcache entry (160,000
@@ -59,6 +66,7 @@ for _ in $(seq 6000); do
 	sleep 0.02
 done
 ready_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
+[[ -n $PERF_PID ]] && kill -INT "$PERF_PID" && wait "$PERF_PID"
 grep -E "listed (nodes|pods) in" "$BDIR/weftd.log" | sed 's/^.*Kubernetes API: /  weftd: /'
 [[ $(st | jq -r .ready) == true ]]
 echo "start to ready (all four kinds listed and applied): $ready_ms ms (load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs)"

@@ -19,14 +19,14 @@ int cluster_new(struct cluster **out)
 	return 0;
 }
 
-void cl_objs_free(struct cl_tab *objs)
+void cl_objs_free(struct hash_tab *objs)
 {
 	for (int k = 0; k < KIND_MAX; k++) {
 		for (size_t i = 0; i < objs[k].cap; i++) {
 			if (objs[k].s[i].obj)
 				cl_kinds[k].free(objs[k].s[i].obj);
 		}
-		cl_tab_clear(&objs[k]);
+		hash_tab_clear(&objs[k]);
 	}
 }
 
@@ -35,7 +35,7 @@ void cluster_free(struct cluster *cl)
 	if (!cl)
 		return;
 	cl_objs_free(cl->objs);
-	cl_tab_clear(&cl->by_ip);
+	hash_tab_clear(&cl->by_ip);
 	free(cl->obs);
 	free(cl);
 }
@@ -71,6 +71,14 @@ void cl_notify(const struct cluster *cl, enum kind k, enum cluster_event ev, con
 		notify_one(&cl->obs[i], k, ev, old, cur);
 }
 
+void cl_batch_end(const struct cluster *cl)
+{
+	for (size_t i = 0; i < cl->n_obs; i++) {
+		if (cl->obs[i].batch_end)
+			cl->obs[i].batch_end(cl->obs[i].ctx);
+	}
+}
+
 int cluster_add_observer(struct cluster *cl, const struct cluster_observer *obs)
 {
 	struct cluster_observer *v = realloc(cl->obs, (cl->n_obs + 1) * sizeof(*v));
@@ -87,6 +95,8 @@ int cluster_add_observer(struct cluster *cl, const struct cluster_observer *obs)
 				notify_one(obs, k, CLUSTER_ADD, NULL, cl->objs[k].s[i].obj);
 		}
 	}
+	if (obs->batch_end)
+		obs->batch_end(obs->ctx);
 	return 0;
 }
 
@@ -108,39 +118,39 @@ unsigned int cl_indexed_ips(enum kind k, const void *obj)
 static void ip_index_add(struct cluster *cl, const struct cl_pod *p)
 {
 	for (unsigned int i = 0; i < pod_indexed_ips(p); i++)
-		cl_tab_put(&cl->by_ip, addr_hash(&p->ips[i]), (void *)p);
+		hash_tab_put(&cl->by_ip, addr_hash(&p->ips[i]), (void *)p);
 }
 
 static void ip_index_del(struct cluster *cl, const struct cl_pod *p)
 {
 	for (unsigned int i = 0; i < pod_indexed_ips(p); i++) {
-		size_t at = cl_tab_slot_of(&cl->by_ip, addr_hash(&p->ips[i]), p);
+		size_t at = hash_tab_slot_of(&cl->by_ip, addr_hash(&p->ips[i]), p);
 
 		if (at != SIZE_MAX)
-			cl_tab_remove_at(&cl->by_ip, at);
+			hash_tab_remove_at(&cl->by_ip, at);
 	}
 }
 
 void cl_model_insert(struct cluster *cl, enum kind k, void *obj)
 {
-	cl_tab_put(&cl->objs[k], cl_obj_hash(k, obj), obj);
+	hash_tab_put(&cl->objs[k], cl_obj_hash(k, obj), obj);
 	if (k == KIND_POD)
 		ip_index_add(cl, obj);
 }
 
 void cl_model_remove(struct cluster *cl, enum kind k, void *obj)
 {
-	size_t at = cl_tab_slot_of(&cl->objs[k], cl_obj_hash(k, obj), obj);
+	size_t at = hash_tab_slot_of(&cl->objs[k], cl_obj_hash(k, obj), obj);
 
 	if (at != SIZE_MAX)
-		cl_tab_remove_at(&cl->objs[k], at);
+		hash_tab_remove_at(&cl->objs[k], at);
 	if (k == KIND_POD)
 		ip_index_del(cl, obj);
 }
 
 void cl_model_replace(struct cluster *cl, enum kind k, void *old, void *cur)
 {
-	size_t at = cl_tab_slot_of(&cl->objs[k], cl_obj_hash(k, old), old);
+	size_t at = hash_tab_slot_of(&cl->objs[k], cl_obj_hash(k, old), old);
 
 	if (at != SIZE_MAX)
 		cl->objs[k].s[at].obj = cur;
@@ -164,9 +174,9 @@ static int upsert(struct cluster *cl, enum kind k, void *obj)
 		cl_kinds[k].free(obj);
 		return 0;
 	}
-	err = cl_tab_reserve(&cl->by_ip, cl->by_ip.len + cl_indexed_ips(k, obj));
+	err = hash_tab_reserve(&cl->by_ip, cl->by_ip.len + cl_indexed_ips(k, obj));
 	if (!err && !old)
-		err = cl_tab_reserve(&cl->objs[k], cl->objs[k].len + 1);
+		err = hash_tab_reserve(&cl->objs[k], cl->objs[k].len + 1);
 	if (err) {
 		key = cl_kinds[k].key(obj);
 		pr_warn("cluster: cannot store %s %s%s%s: out of memory", cl_kinds[k].name,
@@ -177,11 +187,13 @@ static int upsert(struct cluster *cl, enum kind k, void *obj)
 	if (!old) {
 		cl_model_insert(cl, k, obj);
 		cl_notify(cl, k, CLUSTER_ADD, NULL, obj);
+		cl_batch_end(cl);
 		return 0;
 	}
 	cl_model_replace(cl, k, old, obj);
 	cl_notify(cl, k, CLUSTER_UPDATE, old, obj);
 	cl_kinds[k].free(old);
+	cl_batch_end(cl);
 	return 0;
 }
 
@@ -198,6 +210,7 @@ static int delete (struct cluster *cl, enum kind k, const char *ns, const char *
 	cl_model_remove(cl, k, old);
 	cl_notify(cl, k, CLUSTER_DELETE, old, NULL);
 	cl_kinds[k].free(old);
+	cl_batch_end(cl);
 	return 0;
 }
 
@@ -273,7 +286,7 @@ const struct cl_policy *cluster_find_policy(const struct cluster *cl, const char
 
 const struct cl_pod *cluster_find_pod_by_ip(const struct cluster *cl, const struct weft_addr *ip)
 {
-	const struct cl_tab *t = &cl->by_ip;
+	const struct hash_tab *t = &cl->by_ip;
 	uint64_t hash = addr_hash(ip);
 
 	if (!t->cap)
@@ -306,7 +319,7 @@ void cluster_counts(const struct cluster *cl, struct cluster_counts *out)
 		size_t i = 0;                                                                      \
 		int ret;                                                                           \
                                                                                                    \
-		while ((obj = cl_tab_next(&cl->objs[kind], &i))) {                                 \
+		while ((obj = hash_tab_next(&cl->objs[kind], &i))) {                               \
 			ret = fn(ctx, obj);                                                        \
 			if (ret)                                                                   \
 				return ret;                                                        \

@@ -25,7 +25,8 @@
 /* Kubernetes allows one pod IP and one pod CIDR per family (dual-stack). */
 #define CL_MAX_ADDRS 2
 
-/* Sorted by key, keys unique, so two label sets compare element by element. */
+/* Sorted by key, keys unique, so two label sets compare element by element.
+ * The array and its strings are one allocation (cluster_labels.c). */
 struct cl_label {
 	char *key;
 	char *value;
@@ -38,6 +39,8 @@ struct cl_labels {
 
 /* Insert keeping the order: 0, -EEXIST for a key already there, -ENOMEM. */
 int cl_labels_add(struct cl_labels *l, const char *key, const char *value);
+/* @dst (uninitialised) becomes a copy of @src: 0 or -ENOMEM. */
+int cl_labels_copy(struct cl_labels *dst, const struct cl_labels *src);
 /* The value, or NULL when @key is absent. */
 const char *cl_labels_get(const struct cl_labels *l, const char *key);
 bool cl_labels_equal(const struct cl_labels *a, const struct cl_labels *b);
@@ -137,6 +140,11 @@ struct cluster_observer {
 	void (*policy)(void *ctx, enum cluster_event ev, const struct cl_policy *old,
 		       const struct cl_policy *cur);
 	void *ctx;
+	/* A batch of the calls above is over: after each single change, after a
+	 * whole snapshot (a page of the initial sync: 500 pods), after the
+	 * replay that cluster_add_observer() starts with. An observer may hold
+	 * its writes until then (the overlay's ipcache writes one batch). */
+	void (*batch_end)(void *ctx);
 };
 
 struct cluster;

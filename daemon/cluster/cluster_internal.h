@@ -2,8 +2,8 @@
 /*
  * What the files of the cluster model share and nothing else sees (the public
  * interface is cluster.h): the kinds table, which lets the tables, the model
- * and the snapshot diff be written once for all four kinds; the open-addressing
- * table; the model's own mutations, which the snapshot diff applies too.
+ * and the snapshot diff be written once for all four kinds (over lib/hash_tab.h);
+ * the model's own mutations, which the snapshot diff applies too.
  */
 #ifndef WEFTD_CLUSTER_INTERNAL_H
 #define WEFTD_CLUSTER_INTERNAL_H
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "daemon/cluster/cluster.h"
+#include "hash_tab.h"
 
 static inline bool str_eq(const char *a, const char *b)
 {
@@ -45,62 +46,37 @@ extern const struct kind_ops cl_kinds[KIND_MAX];
 uint64_t cl_key_hash(const struct cl_key *k);
 uint64_t cl_obj_hash(enum kind k, const void *obj);
 
-/* ---- the open-addressing table (cluster_tab.c) ---------------------------- */
+/* ---- the object tables (hash_tab.h) ---------------------------------------- */
 
-/*
- * Linear probing, at most 3/4 full, deletion by shifting the run back (no
- * tombstones, so a long-lived table never degrades). The stored hash makes
- * probing cheap and growth free of re-hashing. Duplicates are allowed: the pod IP
- * index needs them; the object tables check before they insert.
- */
-struct cl_tab_slot {
-	uint64_t hash;
-	void *obj; /* NULL: empty */
-};
-
-struct cl_tab {
-	struct cl_tab_slot *s;
-	size_t cap; /* 0 or a power of two */
-	size_t len;
-};
-
-/* Needs room: cl_tab_reserve() first. */
-void cl_tab_put(struct cl_tab *t, uint64_t hash, void *obj);
-/* Make room for @want entries, so the puts that follow cannot fail. 0 or -ENOMEM. */
-int cl_tab_reserve(struct cl_tab *t, size_t want);
-/* Slot holding exactly @obj under @hash, or SIZE_MAX. */
-size_t cl_tab_slot_of(const struct cl_tab *t, uint64_t hash, const void *obj);
-void cl_tab_remove_at(struct cl_tab *t, size_t i);
-void cl_tab_clear(struct cl_tab *t);
-/* Next object of @t from position *@i on, or NULL at the end. */
-void *cl_tab_next(const struct cl_tab *t, size_t *i);
 /* The object of kind @k with @key (hashed to @hash) in @t, or NULL. */
-void *cl_obj_find(const struct cl_tab *t, enum kind k, uint64_t hash, const struct cl_key *key);
+void *cl_obj_find(const struct hash_tab *t, enum kind k, uint64_t hash, const struct cl_key *key);
 /*
  * The first step of taking @obj into @t: its key is checked (a name, and a
  * namespace for the namespaced kinds) and its namesake already in @t looked up.
  * 0 with *@hash and *@same (NULL: none) set; -EINVAL for no object or a bad key,
  * and then @obj is freed: the model owns whatever it is given.
  */
-int cl_obj_admit(const struct cl_tab *t, enum kind k, void *obj, uint64_t *hash, void **same);
+int cl_obj_admit(const struct hash_tab *t, enum kind k, void *obj, uint64_t *hash, void **same);
 
 /* ---- the model (cluster.c) ------------------------------------------------ */
 
 struct cluster {
-	struct cl_tab objs[KIND_MAX];
-	struct cl_tab by_ip; /* pod IP -> pod, several slots per dual-stack pod */
+	struct hash_tab objs[KIND_MAX];
+	struct hash_tab by_ip; /* pod IP -> pod, several slots per dual-stack pod */
 	struct cluster_observer *obs;
 	size_t n_obs;
 };
 
 struct cluster_snapshot {
-	struct cl_tab objs[KIND_MAX];
+	struct hash_tab objs[KIND_MAX];
 };
 
 /* Free every object of every kind in @objs, and the tables. */
-void cl_objs_free(struct cl_tab *objs);
+void cl_objs_free(struct hash_tab *objs);
 void cl_notify(const struct cluster *cl, enum kind k, enum cluster_event ev, const void *old,
 	       const void *cur);
+/* Tell every observer that a batch of notifications is over. */
+void cl_batch_end(const struct cluster *cl);
 /* Slots @obj takes in the pod IP index. */
 unsigned int cl_indexed_ips(enum kind k, const void *obj);
 /* The three mutations; room in the tables was reserved before, so none fails. */

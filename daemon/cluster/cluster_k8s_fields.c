@@ -20,6 +20,7 @@ int k8s_bad(struct cluster_k8s_err *err, const char *fmt, ...)
 const char *k8s_quote(const json_t *v, char *buf, size_t len)
 {
 	char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	json_free_t free_fn;
 
 	if (!s) {
 		snprintf(buf, len, "%s", v ? "(value)" : "nothing");
@@ -29,7 +30,9 @@ const char *k8s_quote(const json_t *v, char *buf, size_t len)
 		snprintf(buf, len, "%.*s...", VALUE_QUOTE_MAX, s);
 	else
 		snprintf(buf, len, "%s", s);
-	free(s);
+	/* jansson's allocator made it: the watcher's JSON arena, at times. */
+	json_get_alloc_funcs(NULL, &free_fn);
+	free_fn(s);
 	return buf;
 }
 

@@ -94,7 +94,7 @@ static bool key_equal(const struct cl_key *a, const struct cl_key *b)
 	return str_eq(a->ns, b->ns) && !strcmp(a->name, b->name);
 }
 
-void *cl_obj_find(const struct cl_tab *t, enum kind k, uint64_t hash, const struct cl_key *key)
+void *cl_obj_find(const struct hash_tab *t, enum kind k, uint64_t hash, const struct cl_key *key)
 {
 	if (!t->cap)
 		return NULL;
@@ -124,7 +124,7 @@ static bool key_valid(enum kind k, const void *obj)
 	return key.name && *key.name && (k != KIND_POD && k != KIND_POLICY ? true : *key.ns);
 }
 
-int cl_obj_admit(const struct cl_tab *t, enum kind k, void *obj, uint64_t *hash, void **same)
+int cl_obj_admit(const struct hash_tab *t, enum kind k, void *obj, uint64_t *hash, void **same)
 {
 	struct cl_key key;
 

@@ -28,32 +28,75 @@ static size_t labels_pos(const struct cl_labels *l, const char *key, bool *found
 	return lo;
 }
 
+/* The block's size for @l's labels and @extra more bytes of strings. */
+static size_t strings_size(const struct cl_labels *l)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		n += strlen(l->v[i].key) + 1 + strlen(l->v[i].value) + 1;
+	return n;
+}
+
+/* Copy @s to *@at, advancing it; the copy. */
+static char *put_string(char **at, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *copy = memcpy(*at, s, n);
+
+	*at += n;
+	return copy;
+}
+
 int cl_labels_add(struct cl_labels *l, const char *key, const char *value)
 {
-	struct cl_label *v, lab;
+	struct cl_label *v;
+	size_t at, size;
 	bool found;
-	size_t at;
+	char *str;
 
 	at = labels_pos(l, key, &found);
 	if (found)
 		return -EEXIST;
-	lab.key = strdup(key);
-	lab.value = strdup(value);
-	if (!lab.key || !lab.value)
-		goto err_free_label;
-	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	/* One block: the array, then its strings. A set is built once and
+	 * then only read, so the copy per add costs less than a malloc per
+	 * string would keep (two per label, for every pod and peer). */
+	size = (l->n + 1) * sizeof(*v) + strings_size(l) + strlen(key) + 1 + strlen(value) + 1;
+	v = malloc(size);
 	if (!v)
-		goto err_free_label;
-	memmove(&v[at + 1], &v[at], (l->n - at) * sizeof(*v));
-	v[at] = lab;
+		return -ENOMEM;
+	str = (char *)(v + l->n + 1);
+	for (size_t i = 0, j = 0; i <= l->n; i++) {
+		const struct cl_label *from = i == at ? NULL : &l->v[j++];
+
+		v[i].key = put_string(&str, from ? from->key : key);
+		v[i].value = put_string(&str, from ? from->value : value);
+	}
+	free(l->v);
 	l->v = v;
 	l->n++;
 	return 0;
+}
 
-err_free_label:
-	free(lab.key);
-	free(lab.value);
-	return -ENOMEM;
+int cl_labels_copy(struct cl_labels *dst, const struct cl_labels *src)
+{
+	struct cl_label *v;
+	char *str;
+
+	*dst = (struct cl_labels){0};
+	if (!src->n)
+		return 0;
+	v = malloc(src->n * sizeof(*v) + strings_size(src));
+	if (!v)
+		return -ENOMEM;
+	str = (char *)(v + src->n);
+	for (size_t i = 0; i < src->n; i++) {
+		v[i].key = put_string(&str, src->v[i].key);
+		v[i].value = put_string(&str, src->v[i].value);
+	}
+	dst->v = v;
+	dst->n = src->n;
+	return 0;
 }
 
 const char *cl_labels_get(const struct cl_labels *l, const char *key)
@@ -77,10 +120,6 @@ bool cl_labels_equal(const struct cl_labels *a, const struct cl_labels *b)
 
 void cl_labels_clear(struct cl_labels *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].key);
-		free(l->v[i].value);
-	}
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;

@@ -27,7 +27,7 @@ void cluster_snapshot_free(struct cluster_snapshot *snap)
 
 static int snapshot_add(struct cluster_snapshot *snap, enum kind k, void *obj)
 {
-	struct cl_tab *t = &snap->objs[k];
+	struct hash_tab *t = &snap->objs[k];
 	uint64_t hash;
 	void *same;
 	int err;
@@ -39,12 +39,12 @@ static int snapshot_add(struct cluster_snapshot *snap, enum kind k, void *obj)
 		cl_kinds[k].free(obj);
 		return -EEXIST;
 	}
-	err = cl_tab_reserve(t, t->len + 1);
+	err = hash_tab_reserve(t, t->len + 1);
 	if (err) {
 		cl_kinds[k].free(obj);
 		return err;
 	}
-	cl_tab_put(t, hash, obj);
+	hash_tab_put(t, hash, obj);
 	return 0;
 }
 
@@ -86,7 +86,7 @@ struct diff {
 static int diff_kind(const struct cluster *cl, const struct cluster_snapshot *snap, enum kind k,
 		     bool deletes, struct diff *d, size_t *new_ips)
 {
-	const struct cl_tab *st = &snap->objs[k], *mt = &cl->objs[k];
+	const struct hash_tab *st = &snap->objs[k], *mt = &cl->objs[k];
 
 	d->v = malloc((st->len + mt->len + 1) * sizeof(*d->v));
 	if (!d->v)
@@ -196,9 +196,9 @@ static int apply_kinds(struct cluster *cl, struct cluster_snapshot *snap, unsign
 	}
 	/* Reserve everything up front: past this point applying cannot fail half-way. */
 	for (int k = 0; k < KIND_MAX && !err; k++)
-		err = cl_tab_reserve(&cl->objs[k], cl->objs[k].len + d[k].adds);
+		err = hash_tab_reserve(&cl->objs[k], cl->objs[k].len + d[k].adds);
 	if (!err)
-		err = cl_tab_reserve(&cl->by_ip, cl->by_ip.len + new_ips);
+		err = hash_tab_reserve(&cl->by_ip, cl->by_ip.len + new_ips);
 	if (err) {
 		pr_warn("cluster: cannot apply a snapshot: out of memory; the model is unchanged");
 		goto free_diffs;
@@ -212,11 +212,12 @@ static int apply_kinds(struct cluster *cl, struct cluster_snapshot *snap, unsign
 		if (kinds & (1u << order[i].kind))
 			apply_changes(cl, order[i].kind, &d[order[i].kind], order[i].what);
 	}
+	cl_batch_end(cl);
 	/* Every object of the applied kinds has moved into the model or been freed;
 	 * the others were never looked at, and go now: @snap is left empty. */
 	for (int k = 0; k < KIND_MAX; k++) {
 		if (kinds & (1u << k))
-			cl_tab_clear(&snap->objs[k]);
+			hash_tab_clear(&snap->objs[k]);
 	}
 	cl_objs_free(snap->objs);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/k8s/json_arena.h"
 #include "daemon/k8s/kinds.h"
 #include "log.h"
 
@@ -54,14 +55,14 @@ static int node_del(struct cluster *cl, const char *ns, const char *name)
 
 const struct k8s_kind k8s_kinds[K8S_KINDS] = {
 	[K8S_NAMESPACES] = {"namespaces", "/api/v1/namespaces", CLUSTER_NAMESPACES, ns_parse,
-			    ns_add, ns_upsert, ns_del, ns_free},
+			    ns_add, ns_upsert, ns_del, ns_free, false},
 	[K8S_NODES] = {"nodes", "/api/v1/nodes", CLUSTER_NODES, node_parse, node_add, node_upsert,
-		       node_del, node_free},
+		       node_del, node_free, false},
 	[K8S_PODS] = {"pods", "/api/v1/pods", CLUSTER_PODS, pod_parse, pod_add, pod_upsert,
-		      cluster_delete_pod, pod_free},
+		      cluster_delete_pod, pod_free, false},
 	[K8S_POLICIES] = {"networkpolicies", "/apis/networking.k8s.io/v1/networkpolicies",
 			  CLUSTER_POLICIES, policy_parse, policy_add, policy_upsert,
-			  cluster_delete_policy, policy_free},
+			  cluster_delete_policy, policy_free, true},
 };
 
 static const char *meta_str(const json_t *obj, const char *key)
@@ -84,12 +85,17 @@ int k8s_page_parse(const struct k8s_kind *k, const char *body, size_t len,
 	json_t *root, *list, *item;
 	json_error_t jerr;
 	const char *c, *v;
+	bool arena = !k->keeps_json;
 	size_t i;
 	int ret = 0;
 
 	*cont = *rv = NULL;
+	if (arena)
+		json_arena_begin();
 	root = json_loadb(body, len, 0, &jerr);
 	if (!root) {
+		if (arena)
+			json_arena_end();
 		snprintf(err, errlen, "%s list: line %d, column %d: %s", k->name, jerr.line,
 			 jerr.column, jerr.text);
 		return -EINVAL;
@@ -139,7 +145,11 @@ int k8s_page_parse(const struct k8s_kind *k, const char *body, size_t len,
 		*cont = NULL;
 	}
 put_root:
-	json_decref(root);
+	/* The arena drops the page's values at once, without walking them. */
+	if (arena)
+		json_arena_end();
+	else
+		json_decref(root);
 	return ret;
 }
 

@@ -34,6 +34,9 @@ struct k8s_kind {
 	int (*upsert)(struct cluster *cl, void *obj);
 	int (*del)(struct cluster *cl, const char *ns, const char *name);
 	void (*free)(void *obj);
+	/* Its objects keep parsed JSON (a policy's spec): parsed outside the
+	 * watcher's JSON arena (json_arena.h). */
+	bool keeps_json;
 };
 
 extern const struct k8s_kind k8s_kinds[K8S_KINDS];

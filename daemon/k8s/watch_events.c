@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/k8s/json_arena.h"
 #include "daemon/k8s/watcher_int.h"
 #include "log.h"
 
@@ -98,10 +99,9 @@ static int initial_event(struct reflector *r, const struct k8s_event *ev)
 	}
 }
 
-/* One line of the watch stream. Non-zero ends the watch. */
-static int on_event(void *ctx, char *line, size_t len)
+/* One line of the watch stream (on_event()). Non-zero ends the watch. */
+static int on_event_parsed(struct reflector *r, char *line, size_t len)
 {
-	struct reflector *r = ctx;
 	struct k8s_event ev;
 	char err[256];
 
@@ -143,6 +143,22 @@ static int on_event(void *ctx, char *line, size_t len)
 	}
 	k8s_event_free(&ev);
 	return 0;
+}
+
+/* One line of the watch stream, its JSON in the arena unless the kind keeps
+ * it (json_arena.h). Non-zero ends the watch. */
+static int on_event(void *ctx, char *line, size_t len)
+{
+	struct reflector *r = ctx;
+	bool arena = !r->kind->keeps_json;
+	int ret;
+
+	if (arena)
+		json_arena_begin();
+	ret = on_event_parsed(r, line, len);
+	if (arena)
+		json_arena_end();
+	return ret;
 }
 
 size_t wt_on_watch_data(char *data, size_t size, size_t n, void *ctx)

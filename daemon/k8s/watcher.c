@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "daemon/k8s/json_arena.h"
 #include "daemon/k8s/watcher_int.h"
 #include "log.h"
 
@@ -448,6 +449,7 @@ static void *run(void *arg)
 		}
 		curl_multi_poll(w->multi, NULL, 0, (int)timeout, NULL);
 	}
+	json_arena_release();
 	return NULL;
 }
 
@@ -483,6 +485,7 @@ int k8s_watcher_start(struct k8s_creds *creds, struct k8s_queue *q, struct k8s_w
 		w->r[i].req.body.max = BODY_MAX;
 		k8s_lines_init(&w->r[i].lines, LINE_MAX_BYTES);
 	}
+	json_arena_install();
 	err = -pthread_create(&w->thread, NULL, run, w);
 	if (err) {
 		pr_warn("Kubernetes API: cannot start the watcher thread: %s", strerror(-err));

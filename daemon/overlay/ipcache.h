@@ -11,7 +11,9 @@
  *
  * The writes go through @ops, the BPF map in weftd (overlay.c) and a recorder
  * in the unit tests. A failed write stays pending and is retried by the next
- * flush.
+ * flush. With @ops.update_batch, a flush writes its updates in one call (the
+ * initial sync's pages: 500 pods, one syscall); whatever that call did not
+ * write goes one by one.
  */
 #ifndef WEFTD_IPCACHE_H
 #define WEFTD_IPCACHE_H
@@ -25,6 +27,10 @@ struct ipcache_ops {
 	int (*update)(void *ctx, const struct weft_ipcache_key *key,
 		      const struct weft_ipcache_value *val);
 	int (*delete)(void *ctx, const struct weft_ipcache_key *key);
+	/* May be NULL. Writes @keys[i] = @vals[i] in order; *@count in: how
+	 * many, out: how many were written. 0 or the error that stopped it. */
+	int (*update_batch)(void *ctx, const struct weft_ipcache_key *keys,
+			    const struct weft_ipcache_value *vals, unsigned int *count);
 	void *ctx;
 };
 

@@ -35,6 +35,11 @@ struct overlay {
 	 * table once per batch of events, not once per node (5,000 nodes
 	 * replayed at start would sort 5,000 ranges 5,000 times). */
 	bool snat_dirty;
+	/* Pod events write their ipcache entries at the end of the model's
+	 * batch (on_batch_end), in one call for a page of the initial sync;
+	 * the first pod's name and the count are for a failure's message. */
+	char batch_pod[600];
+	unsigned int batch_pods;
 };
 
 static bool is_local(const struct overlay *ov, const char *node_name)
@@ -50,6 +55,19 @@ static int map_update(void *ctx, const struct weft_ipcache_key *key,
 	struct overlay *ov = ctx;
 
 	return bpf_map_update_elem(ov->ipcache_fd, key, val, BPF_ANY) < 0 ? -errno : 0;
+}
+
+static int map_update_batch(void *ctx, const struct weft_ipcache_key *keys,
+			    const struct weft_ipcache_value *vals, unsigned int *count)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	struct overlay *ov = ctx;
+	__u32 n = *count;
+	int err;
+
+	err = bpf_map_update_batch(ov->ipcache_fd, keys, vals, &n, &opts) < 0 ? -errno : 0;
+	*count = n;
+	return err;
 }
 
 static int map_delete(void *ctx, const struct weft_ipcache_key *key)
@@ -138,7 +156,7 @@ static void on_pod(void *ctx, enum cluster_event ev, const struct cl_pod *old,
 		   const struct cl_pod *cur)
 {
 	struct overlay *ov = ctx;
-	char what[600];
+	const struct cl_pod *p = cur ? cur : old;
 
 	(void)ev;
 	if (old)
@@ -147,7 +165,23 @@ static void on_pod(void *ctx, enum cluster_event ev, const struct cl_pod *old,
 		pod_entries(ov, cur,
 			    cur->node_name ? cluster_find_node(ov->cl, cur->node_name) : NULL,
 			    POD_ADD);
-	snprintf(what, sizeof(what), "pod %s/%s", (cur ? cur : old)->ns, (cur ? cur : old)->name);
+	if (!ov->batch_pods++)
+		snprintf(ov->batch_pod, sizeof(ov->batch_pod), "pod %s/%s", p->ns, p->name);
+}
+
+static void on_batch_end(void *ctx)
+{
+	struct overlay *ov = ctx;
+	char what[sizeof(ov->batch_pod) + 32];
+
+	if (!ov->batch_pods)
+		return;
+	if (ov->batch_pods == 1)
+		snprintf(what, sizeof(what), "%s", ov->batch_pod);
+	else
+		snprintf(what, sizeof(what), "%s and %u other pods", ov->batch_pod,
+			 ov->batch_pods - 1);
+	ov->batch_pods = 0;
 	flush(ov, what);
 }
 
@@ -425,7 +459,10 @@ static int open_ipcache_map(struct overlay *ov)
 
 static int open_ipcache(struct overlay *ov)
 {
-	struct ipcache_ops ops = {.update = map_update, .delete = map_delete, .ctx = ov};
+	struct ipcache_ops ops = {.update = map_update,
+				  .delete = map_delete,
+				  .update_batch = map_update_batch,
+				  .ctx = ov};
 	int err;
 
 	err = open_ipcache_map(ov);
@@ -491,7 +528,7 @@ out:
 int overlay_open(struct overlay **out, const struct overlay_params *p, struct netdev *nd,
 		 struct cluster *cl)
 {
-	struct cluster_observer obs = {.node = on_node, .pod = on_pod};
+	struct cluster_observer obs = {.node = on_node, .pod = on_pod, .batch_end = on_batch_end};
 	struct netdev_vxlan v = {.name = OVERLAY_DEVICE, .port = p->port, .mtu = p->mtu};
 	struct overlay *ov;
 	char ip[INET6_ADDRSTRLEN];

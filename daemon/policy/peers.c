@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
-#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/policy/compile.h"
 #include "daemon/policy/peers.h"
+#include "hash.h"
+#include "hash_tab.h"
 
 /* One (name, protocol, number) some pods of the identity declare, and how
  * many of them do. */
@@ -26,15 +27,18 @@ struct peer {
 };
 
 struct peers {
-	void *by_id; /* tsearch tree of struct peer */
+	struct hash_tab by_id; /* struct peer */
 	unsigned int count;
 };
 
-static int cmp_id(const void *a, const void *b)
+static uint64_t id_hash(uint32_t id)
 {
-	const struct peer *x = a, *y = b;
+	return hash_mix64(id);
+}
 
-	return x->id < y->id ? -1 : x->id > y->id;
+static bool id_eq(const void *obj, const void *id)
+{
+	return ((const struct peer *)obj)->id == *(const uint32_t *)id;
 }
 
 int peers_new(struct peers **out)
@@ -43,10 +47,8 @@ int peers_new(struct peers **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-static void peer_free(void *p)
+static void peer_free(struct peer *pe)
 {
-	struct peer *pe = p;
-
 	for (size_t i = 0; i < pe->n_ports; i++)
 		free(pe->ports[i].name);
 	free(pe->ports);
@@ -57,17 +59,20 @@ static void peer_free(void *p)
 
 void peers_free(struct peers *ps)
 {
+	struct peer *pe;
+	size_t i = 0;
+
 	if (!ps)
 		return;
-	tdestroy(ps->by_id, peer_free);
+	while ((pe = hash_tab_next(&ps->by_id, &i)))
+		peer_free(pe);
+	hash_tab_clear(&ps->by_id);
 	free(ps);
 }
 
 static struct peer *find(const struct peers *ps, uint32_t id)
 {
-	struct peer probe = {.id = id}, **found = tfind(&probe, &ps->by_id, cmp_id);
-
-	return found ? *found : NULL;
+	return hash_tab_find(&ps->by_id, id_hash(id), id_eq, &id);
 }
 
 static struct peer *peer_new(const struct cl_pod *p, uint32_t id)
@@ -80,9 +85,8 @@ static struct peer *peer_new(const struct cl_pod *p, uint32_t id)
 	pe->ns = strdup(p->ns);
 	if (!pe->ns)
 		goto free_peer;
-	for (size_t i = 0; i < p->labels.n; i++)
-		if (cl_labels_add(&pe->labels, p->labels.v[i].key, p->labels.v[i].value))
-			goto free_peer;
+	if (cl_labels_copy(&pe->labels, &p->labels))
+		goto free_peer;
 	return pe;
 free_peer:
 	peer_free(pe);
@@ -158,7 +162,7 @@ int peers_pod_add(struct peers *ps, uint32_t id, const struct cl_pod *p, bool *i
 		pe = peer_new(p, id);
 		if (!pe)
 			return -ENOMEM;
-		if (!tsearch(pe, &ps->by_id, cmp_id)) {
+		if (hash_tab_add(&ps->by_id, id_hash(id), pe)) {
 			peer_free(pe);
 			return -ENOMEM;
 		}
@@ -182,14 +186,13 @@ void peers_pod_del(struct peers *ps, uint32_t id, const struct cl_pod *p, bool *
 	ports_del(pe, p, ports_changed);
 	if (--pe->pods)
 		return;
-	tdelete(pe, &ps->by_id, cmp_id);
+	hash_tab_remove(&ps->by_id, id_hash(id), pe);
 	peer_free(pe);
 	ps->count--;
 	*identity_gone = true;
 }
 
-static void to_policy_peer(const struct peer *pe, const struct cluster *cl,
-			   struct policy_peer *out)
+static void to_policy_peer(const struct peer *pe, const struct cluster *cl, struct policy_peer *out)
 {
 	const struct cl_namespace *ns = cl ? cluster_find_namespace(cl, pe->ns) : NULL;
 
@@ -209,35 +212,21 @@ bool peers_get(const struct peers *ps, const struct cluster *cl, uint32_t id,
 	return pe != NULL;
 }
 
-/* twalk() has no context argument: the walk state lives here for the one
- * walk in progress (weftd is single-threaded, and @fn must not walk again). */
-static struct {
-	const struct cluster *cl;
-	int (*fn)(void *ctx, const struct policy_peer *p);
-	void *ctx;
-	int ret;
-} walk;
-
-static void visit(const void *node, VISIT which, int depth)
-{
-	struct policy_peer pp;
-
-	(void)depth;
-	if ((which != postorder && which != leaf) || walk.ret)
-		return;
-	to_policy_peer(*(const struct peer *const *)node, walk.cl, &pp);
-	walk.ret = walk.fn(walk.ctx, &pp);
-}
-
 int peers_for_each(const struct peers *ps, const struct cluster *cl,
 		   int (*fn)(void *ctx, const struct policy_peer *p), void *ctx)
 {
-	walk.cl = cl;
-	walk.fn = fn;
-	walk.ctx = ctx;
-	walk.ret = 0;
-	twalk(ps->by_id, visit);
-	return walk.ret;
+	const struct peer *pe;
+	struct policy_peer pp;
+	size_t i = 0;
+	int err;
+
+	while ((pe = hash_tab_next(&ps->by_id, &i))) {
+		to_policy_peer(pe, cl, &pp);
+		err = fn(ctx, &pp);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int peers_for_each_named_port(const struct peers *ps, uint32_t id, const char *name,

@@ -188,7 +188,7 @@ static struct weft_addr ip(const char *s)
 
 static void test_snapshots(void)
 {
-	struct cluster_observer obs = {on_node, on_ns, on_pod, on_policy, NULL};
+	struct cluster_observer obs = {on_node, on_ns, on_pod, on_policy, NULL, NULL};
 	struct rec r = {}, r2 = {};
 	struct cluster_counts c;
 	const struct cl_node *n;
@@ -324,7 +324,7 @@ static void test_snapshots(void)
 
 static void test_upsert_delete(void)
 {
-	struct cluster_observer obs = {on_node, on_ns, on_pod, on_policy, NULL};
+	struct cluster_observer obs = {on_node, on_ns, on_pod, on_policy, NULL, NULL};
 	const struct cl_pod *found;
 	struct weft_addr a4 = ip("10.0.0.1"), a6 = ip("fd00::1"), b4 = ip("10.0.0.2");
 	struct cl_node *n;
@@ -585,7 +585,7 @@ static int count_pods_findable(const struct cluster *cl, int n_pods, int *by_ip)
 
 static void test_scale(void)
 {
-	struct cluster_observer obs = {on_node, on_ns, on_pod, on_policy, NULL};
+	struct cluster_observer obs = {on_node, on_ns, on_pod, on_policy, NULL, NULL};
 	struct cluster_snapshot *first, *again, *one, *half;
 	struct timespec t0;
 	struct cluster *cl;

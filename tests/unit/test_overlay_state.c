@@ -7,6 +7,7 @@
  * map is a recorder here; tests/bats/55-overlay.bats runs the real one.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -107,8 +108,9 @@ static void test_identity_many(void)
 /* --- ipcache -------------------------------------------------------------- */
 
 struct recorder {
-	int updates, deletes;
-	int fail; /* -errno to return from the next writes */
+	int updates, deletes, batches;
+	unsigned int batch_limit; /* a batch call writes this many, then fails */
+	int fail;		  /* -errno to return from the next writes */
 	struct weft_ipcache_key last_key;
 	struct weft_ipcache_value last_val;
 };
@@ -135,6 +137,19 @@ static int rec_delete(void *ctx, const struct weft_ipcache_key *key)
 	r->deletes++;
 	r->last_key = *key;
 	return 0;
+}
+
+static int rec_update_batch(void *ctx, const struct weft_ipcache_key *keys,
+			    const struct weft_ipcache_value *vals, unsigned int *count)
+{
+	struct recorder *r = ctx;
+	unsigned int want = *count, n = want < r->batch_limit ? want : r->batch_limit;
+
+	r->batches++;
+	for (unsigned int i = 0; i < n; i++)
+		rec_update(r, &keys[i], &vals[i]);
+	*count = n;
+	return n < want ? -ENOSPC : 0;
 }
 
 static struct weft_prefix pfx(const char *s)
@@ -231,10 +246,52 @@ static void test_ipcache(void)
 	ipcache_free(ic);
 }
 
+/* Updates go in one batch call; what it did not write goes one by one. */
+static void test_ipcache_batch(void)
+{
+	struct recorder r = {.batch_limit = 1000};
+	struct ipcache_ops ops = {.update = rec_update,
+				  .delete = rec_delete,
+				  .update_batch = rec_update_batch,
+				  .ctx = &r};
+	struct weft_ipcache_value v = tunnel(300, 12);
+	struct weft_prefix p;
+	struct ipcache *ic;
+	char s[32];
+
+	CHECK_INT(ipcache_new(&ops, &ic), 0, "ipcache batch: new");
+	for (int i = 0; i < 10; i++) {
+		snprintf(s, sizeof(s), "10.244.3.%d/32", i);
+		p = pfx(s);
+		ipcache_set(ic, &p, &v);
+	}
+	CHECK_INT(ipcache_flush(ic), 0, "ipcache batch: flush");
+	CHECK(r.batches == 1 && r.updates == 10 && !ipcache_pending(ic),
+	      "ipcache batch: 10 updates in one call (got %d calls, %d updates)", r.batches,
+	      r.updates);
+	ipcache_flush(ic);
+	CHECK(r.batches == 1 && r.updates == 10, "ipcache batch: written entries are in sync");
+
+	/* A batch stopped after 3 of 10: the other 7 one by one. */
+	r.batch_limit = 3;
+	v = tunnel(301, 12);
+	for (int i = 0; i < 10; i++) {
+		snprintf(s, sizeof(s), "10.244.3.%d/32", i);
+		p = pfx(s);
+		ipcache_set(ic, &p, &v);
+	}
+	CHECK_INT(ipcache_flush(ic), 0, "ipcache batch: flush after a short batch");
+	CHECK(r.batches == 2 && r.updates == 20 && !ipcache_pending(ic),
+	      "ipcache batch: 3 in the batch, 7 alone (got %d calls, %d updates)", r.batches,
+	      r.updates);
+	ipcache_free(ic);
+}
+
 int main(void)
 {
 	test_identity();
 	test_identity_many();
 	test_ipcache();
+	test_ipcache_batch();
 	return test_done();
 }
