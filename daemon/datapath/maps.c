@@ -200,15 +200,13 @@ int maps_endpoint_foreach(struct maps *m, maps_endpoint_fn fn, void *ctx)
 	}
 }
 
-int maps_ipcache_foreach(struct maps *m, maps_ipcache_fn fn, void *ctx)
+int maps_ipcache_walk(int fd, maps_ipcache_fn fn, void *ctx)
 {
-	int fd = maps_fd(m, WEFT_MAP_IPCACHE), err;
 	struct weft_ipcache_key key, next;
 	struct weft_ipcache_value val;
 	void *prev = NULL;
+	int err;
 
-	if (fd < 0)
-		return fd;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
@@ -220,6 +218,13 @@ int maps_ipcache_foreach(struct maps *m, maps_ipcache_fn fn, void *ctx)
 			return err;
 	}
 	return errno == ENOENT ? 0 : -errno;
+}
+
+int maps_ipcache_foreach(struct maps *m, maps_ipcache_fn fn, void *ctx)
+{
+	int fd = maps_fd(m, WEFT_MAP_IPCACHE);
+
+	return fd < 0 ? fd : maps_ipcache_walk(fd, fn, ctx);
 }
 
 int maps_metrics_foreach(struct maps *m, maps_metrics_fn fn, void *ctx)

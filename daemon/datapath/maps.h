@@ -91,6 +91,8 @@ json_t *maps_usage_json(struct maps *m);
 typedef int (*maps_ipcache_fn)(void *ctx, const struct weft_ipcache_key *key,
 			       const struct weft_ipcache_value *val);
 int maps_ipcache_foreach(struct maps *m, maps_ipcache_fn fn, void *ctx);
+/* The same walk over an ipcache map's @fd (the overlay's own). */
+int maps_ipcache_walk(int fd, maps_ipcache_fn fn, void *ctx);
 
 typedef void (*maps_metrics_fn)(int dir, int reason, uint64_t packets, uint64_t bytes, void *ctx);
 int maps_metrics_foreach(struct maps *m, maps_metrics_fn fn, void *ctx);

@@ -12,6 +12,7 @@
 
 #include "daemon/policy/identity.h"
 #include "daemon/overlay/ipcache.h"
+#include "daemon/overlay/ipcache_map.h"
 #include "log.h"
 #include "daemon/datapath/maps.h"
 #include "daemon/host/netdev.h"
@@ -45,36 +46,6 @@ struct overlay {
 static bool is_local(const struct overlay *ov, const char *node_name)
 {
 	return node_name && !strcmp(node_name, ov->node_name);
-}
-
-/* --- the BPF map behind the ipcache --------------------------------------- */
-
-static int map_update(void *ctx, const struct weft_ipcache_key *key,
-		      const struct weft_ipcache_value *val)
-{
-	struct overlay *ov = ctx;
-
-	return bpf_map_update_elem(ov->ipcache_fd, key, val, BPF_ANY) < 0 ? -errno : 0;
-}
-
-static int map_update_batch(void *ctx, const struct weft_ipcache_key *keys,
-			    const struct weft_ipcache_value *vals, unsigned int *count)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-	struct overlay *ov = ctx;
-	__u32 n = *count;
-	int err;
-
-	err = bpf_map_update_batch(ov->ipcache_fd, keys, vals, &n, &opts) < 0 ? -errno : 0;
-	*count = n;
-	return err;
-}
-
-static int map_delete(void *ctx, const struct weft_ipcache_key *key)
-{
-	struct overlay *ov = ctx;
-
-	return bpf_map_delete_elem(ov->ipcache_fd, key) < 0 ? -errno : 0;
 }
 
 static void flush(struct overlay *ov, const char *what)
@@ -418,81 +389,16 @@ static void prune_route(void *ctx, uint32_t dst, int len)
 		pr_warn("overlay: cannot delete a stale route: %s", strerror(-err));
 }
 
-static int set_config(struct overlay *ov)
-{
-	struct weft_overlay_config cfg = {.vxlan_ifindex = (uint32_t)ov->ifindex};
-	char path[PATH_MAX];
-	__u32 key = 0;
-	int fd, err = 0;
-
-	maps_pin_path_v(ov->p.bpffs, WEFT_MAP_OVERLAY_CONFIG,
-			ov->p.layout->v[WEFT_MAP_OVERLAY_CONFIG], path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0 || bpf_map_update_elem(fd, &key, &cfg, BPF_ANY) < 0) {
-		err = -errno;
-		pr_warn("overlay: cannot write %s: %s", path, strerror(-err));
-	}
-	if (fd >= 0)
-		close(fd);
-	return err;
-}
-
-/* (Re)open weft_ipcache at the current layout's pin. */
-static int open_ipcache_map(struct overlay *ov)
-{
-	char path[PATH_MAX];
-	int fd, err;
-
-	maps_pin_path_v(ov->p.bpffs, WEFT_MAP_IPCACHE, ov->p.layout->v[WEFT_MAP_IPCACHE], path,
-			sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("overlay: cannot open %s: %s", path, strerror(-err));
-		return err;
-	}
-	if (ov->ipcache_fd >= 0)
-		close(ov->ipcache_fd);
-	ov->ipcache_fd = fd;
-	return 0;
-}
-
 static int open_ipcache(struct overlay *ov)
 {
-	struct ipcache_ops ops = {.update = map_update,
-				  .delete = map_delete,
-				  .update_batch = map_update_batch,
-				  .ctx = ov};
+	struct ipcache_ops ops;
 	int err;
 
-	err = open_ipcache_map(ov);
+	err = ipcache_map_open(ov->p.bpffs, ov->p.layout, &ov->ipcache_fd);
 	if (err)
 		return err;
+	ipcache_map_ops(&ov->ipcache_fd, &ops);
 	return ipcache_new(&ops, &ov->ic);
-}
-
-/* What a previous weftd left in the map (a kept device keeps it working):
- * adopted, so the model's state replaces it entry by entry, and what the
- * model no longer has goes when the replay is over (ipcache_prune()). */
-static int adopt_ipcache(struct overlay *ov)
-{
-	struct weft_ipcache_key key, next;
-	struct weft_ipcache_value val;
-	void *prev = NULL;
-	int err;
-
-	while (!bpf_map_get_next_key(ov->ipcache_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(ov->ipcache_fd, &key, &val) < 0)
-			continue; /* deleted meanwhile */
-		err = ipcache_adopt(ov->ic, &key, &val);
-		if (err) {
-			warn_nomem("the entries of the previous weftd");
-			return err;
-		}
-	}
-	return 0;
 }
 
 /* Pod -> outside the cluster is routed by the host stack (then SNAT):
@@ -565,11 +471,14 @@ int overlay_open(struct overlay **out, const struct overlay_params *p, struct ne
 		err = overlay_prog_attach(p->bpf_dir, p->bpffs, p->layout, ov->ifindex);
 	}
 	if (!err)
-		err = set_config(ov);
+		err = overlay_config_write(p->bpffs, p->layout, ov->ifindex);
 	if (!err)
 		err = open_ipcache(ov);
+	/* What a previous weftd left in the map: adopted, so the model's
+	 * state replaces it entry by entry, and what the model no longer has
+	 * goes when the replay is over (ipcache_prune()). */
 	if (!err)
-		err = adopt_ipcache(ov);
+		err = ipcache_map_adopt(ov->ipcache_fd, ov->ic);
 	if (!err)
 		err = cluster_add_observer(cl, &obs);
 	if (err)
@@ -608,10 +517,10 @@ int overlay_upgrade(struct overlay *ov, struct bpf_object *obj)
 
 int overlay_upgrade_reopen(struct overlay *ov)
 {
-	int err = open_ipcache_map(ov);
+	int err = ipcache_map_open(ov->p.bpffs, ov->p.layout, &ov->ipcache_fd);
 
 	if (!err)
-		err = set_config(ov);
+		err = overlay_config_write(ov->p.bpffs, ov->p.layout, ov->ifindex);
 	return err;
 }
 
