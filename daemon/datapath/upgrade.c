@@ -230,6 +230,12 @@ static int prepare_maps(struct upgrade *u, struct weft_api_error *e)
 
 	for (int i = 0; i < WEFT_MAP_NR; i++) {
 		u->changed[i] = u->from.v[i] != u->to.v[i];
+		/* No endpoint, no parallel load to race: the next load (an
+		 * ADD's, the overlay's) makes what is missing. A placeholder
+		 * load here would also refuse a start with no pod over an
+		 * object that only an ADD should find wanting. */
+		if (!u->n)
+			continue;
 		pin_of(u, i, u->to.v[i], path, sizeof(path));
 		u->created[i] = access(path, F_OK) != 0;
 		any = any || u->created[i];
