@@ -45,7 +45,10 @@ int upgrade_record_parse(const char *text, char *hash, size_t hashsz, struct map
 	snprintf(hash, hashsz, "%s", json_string_value(json_object_get(obj, "objectHash")) ?: "");
 	for (int i = 0; i < WEFT_MAP_NR; i++) {
 		v = json_object_get(json_object_get(obj, "layouts"), maps_defs[i].name);
-		if (json_is_integer(v) && json_integer_value(v) > 0)
+		/* A version the loader could have read: 1..UINT32_MAX (2^32 would
+		 * wrap to 0, no layout at all). */
+		if (json_is_integer(v) && json_integer_value(v) > 0 &&
+		    json_integer_value(v) <= UINT32_MAX)
 			layout->v[i] = (uint32_t)json_integer_value(v);
 	}
 	json_decref(obj);
