@@ -168,7 +168,9 @@ int api_reply_parse(const char *text, json_t **reply, struct weft_api_error *err
 		set_err(err, (int)json_integer_value(json_object_get(e, "errno")),
 			json_string_value(json_object_get(e, "msg")),
 			json_string_value(json_object_get(e, "details")));
-		if (err && !err->err)
+		/* A positive errno, as api.h promises callers: a reply without
+		 * one, or with 0 or a negative one, is EIO. */
+		if (err && err->err <= 0)
 			err->err = EIO;
 		json_decref(rep);
 		return -EREMOTEIO;

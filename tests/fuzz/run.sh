@@ -67,10 +67,8 @@ for bin in "${bins[@]}"; do
 	crashes=$OUTPUT/fuzz/crashes/$name
 	mkdir -p "$work" "$crashes"
 	log=$tmp/$name.log
-	dict=()
-	[[ -f tests/fuzz/$name.dict ]] && dict=(-dict="tests/fuzz/$name.dict")
 	nice -n 19 "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-		-print_final_stats=1 -artifact_prefix="$crashes/" "${dict[@]}" \
+		-print_final_stats=1 -artifact_prefix="$crashes/" \
 		"$work" $([[ -d $seed ]] && echo "$seed") >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
