@@ -25,9 +25,12 @@ OUT := $(abspath $(OUTPUT))
 WEFT_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CFLAGS ?= -g -O2
-CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
+# The warnings, includes and defines every user-space object gets; the fuzz
+# build (below) uses them with its own compiler and sanitizers.
+WEFT_CFLAGS = -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-I$(CURDIR) -I$(CURDIR)/lib -I$(OUT)/bpf $(NL_CFLAGS) $(K8S_CFLAGS) \
 	-DWEFT_VERSION='"$(WEFT_VERSION)"' -DWEFT_DEFAULT_BPF_DIR='"$(BPF_INSTALL_DIR)"' -MMD -MP
+CFLAGS += $(WEFT_CFLAGS)
 LDLIBS_COMMON := -ljansson
 LDLIBS_BPF := -lbpf -lelf -lz
 LDLIBS_NL = $(NL_LIBS)
@@ -80,6 +83,10 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 # the BPF tests' harness.
 BENCH_SRCS := $(wildcard bench/*.c)
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) and what they share.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_LIB_SRCS := $(filter-out $(FUZZ_SRCS),$(wildcard tests/fuzz/*.c))
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/%.o)
 CNI_OBJS := $(CNI_SRCS:%.c=$(OUT)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OUT)/%.o)
@@ -100,7 +107,8 @@ LIBDAEMON := $(OUT)/libweftd.a
 BINS := $(OUT)/weft $(OUT)/weftd $(OUT)/weftctl
 
 .DEFAULT_GOAL := all
-.PHONY: all help deps test test-fresh unit-tests demo install uninstall clean format bench bpf image
+.PHONY: all help deps test test-fresh unit-tests demo install uninstall clean format bench bpf image \
+	fuzz fuzz-build
 
 all: $(BINS) $(BPF_OBJS) ## Build the plugin, weftd, weftctl and the BPF objects
 
@@ -197,11 +205,55 @@ $(OUT)/bench/%: $(OUT)/bench/%.o $(BPFTEST_LIB_OBJS) $(LIBWEFT)
 # The benchmark programs are built with the tests so they do not rot.
 unit-tests: $(UNIT_BINS) $(BPFTEST_BINS) $(TESTBPF_OBJS) $(TOOL_BINS) $(BENCH_BINS) ## Build the C unit and BPF tests, the test tools and the benchmark programs
 
+# --- fuzzing (docs/testing.md, "Fuzzing") -------------------------------------
+# The harnesses link their own copies of the libraries, built by clang with
+# libFuzzer's coverage, ASan and UBSan under $(OUT)/fuzz/: the normal build's
+# objects and flags stay as they are. The BPF harness's programs run in the
+# kernel, uninstrumented; only its user-space side is.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE) -fsanitize=fuzzer-no-link \
+	$(WEFT_CFLAGS)
+FUZZ_LIB_OBJS := $(addprefix $(OUT)/fuzz/,$(LIB_SRCS:.c=.o))
+FUZZ_CNI_OBJS := $(addprefix $(OUT)/fuzz/,$(CNI_SRCS:.c=.o))
+FUZZ_DAEMON_OBJS := $(addprefix $(OUT)/fuzz/,$(DAEMON_SRCS:.c=.o))
+FUZZ_HARNESS_OBJS := $(addprefix $(OUT)/fuzz/,$(FUZZ_LIB_SRCS:.c=.o))
+FUZZ_BPFTEST_OBJS := $(addprefix $(OUT)/fuzz/,$(BPFTEST_LIB_SRCS:.c=.o))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(OUT)/fuzz/%)
+FUZZ_LIBS := $(OUT)/fuzz/libweft-cni.a $(OUT)/fuzz/libweftd.a $(OUT)/fuzz/libweft.a
+
+$(OUT)/fuzz/%.o: %.c
+	$(need_build_deps)$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BPFTEST_OBJS) $(OUT)/fuzz/tests/fuzz/fuzz_datapath.o: $(BPF_SKELS)
+
+$(OUT)/fuzz/libweft.a: $(FUZZ_LIB_OBJS)
+$(OUT)/fuzz/libweft-cni.a: $(FUZZ_CNI_OBJS)
+$(OUT)/fuzz/libweftd.a: $(FUZZ_DAEMON_OBJS)
+$(FUZZ_LIBS):
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The datapath harness drives the programs through the BPF tests' harness.
+$(OUT)/fuzz/fuzz_datapath: $(FUZZ_BPFTEST_OBJS)
+$(FUZZ_BINS): $(OUT)/fuzz/%: $(OUT)/fuzz/tests/fuzz/%.o $(FUZZ_HARNESS_OBJS) $(FUZZ_LIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_SANITIZE) -fsanitize=fuzzer $(filter %.o,$^) $(FUZZ_LIBS) -o $@ \
+		$(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL) $(LDLIBS_K8S)
+
+fuzz-build: $(FUZZ_BINS) ## Build the libFuzzer harnesses (clang, ASan, UBSan) into $(OUTPUT)/fuzz
+fuzz: deps ## Run each fuzz harness for FUZZ_SECONDS (default 60) under nice; FUZZ=name picks some
+	$(Q)$(SUBMAKE) all fuzz-build
+	$(Q)OUTPUT=$(OUT) tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) $(FUZZ)
+
 # deps first, then the build in a second make that sees what deps installed.
 SUBMAKE = $(MAKE) --no-print-directory OUTPUT=$(OUT)
 
 test: deps ## Install deps, build, run every test; ends with "N passed, N failed"
-	$(Q)$(SUBMAKE) all unit-tests
+	$(Q)$(SUBMAKE) all unit-tests fuzz-build
 	$(Q)OUTPUT=$(OUT) tests/run.sh
 
 demo: deps ## Single-node demo: weftd + two pods in namespaces, ping, clean up

@@ -150,13 +150,40 @@ free_buf:
 	return err;
 }
 
+int api_reply_parse(const char *text, json_t **reply, struct weft_api_error *err)
+{
+	json_error_t jerr;
+	json_t *rep, *e;
+
+	*reply = NULL;
+	rep = json_loads(text, JSON_DISABLE_EOF_CHECK, &jerr);
+	if (!rep || !json_is_object(rep)) {
+		set_err(err, EBADMSG, "malformed reply from weftd",
+			rep ? "not an object" : jerr.text);
+		json_decref(rep);
+		return -EBADMSG;
+	}
+	if (!json_is_true(json_object_get(rep, "ok"))) {
+		e = json_object_get(rep, "error");
+		set_err(err, (int)json_integer_value(json_object_get(e, "errno")),
+			json_string_value(json_object_get(e, "msg")),
+			json_string_value(json_object_get(e, "details")));
+		/* A positive errno, as api.h promises callers: a reply without
+		 * one, or with 0 or a negative one, is EIO. */
+		if (err && err->err <= 0)
+			err->err = EIO;
+		json_decref(rep);
+		return -EREMOTEIO;
+	}
+	*reply = rep;
+	return 0;
+}
+
 int api_call(const char *socket_path, json_t *req, int timeout_ms, json_t **reply,
 	     struct weft_api_error *err)
 {
 	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 30000);
 	char *out = NULL, *in = NULL;
-	json_error_t jerr;
-	json_t *rep = NULL, *e;
 	const char *op = json_string_value(json_object_get(req, "op"));
 	int fd, ret;
 
@@ -185,27 +212,7 @@ int api_call(const char *socket_path, json_t *req, int timeout_ms, json_t **repl
 		set_err(err, -ret, "no reply from weftd", socket_path);
 		goto free_out;
 	}
-	rep = json_loads(in, JSON_DISABLE_EOF_CHECK, &jerr);
-	if (!rep || !json_is_object(rep)) {
-		ret = -EBADMSG;
-		set_err(err, EBADMSG, "malformed reply from weftd", jerr.text);
-		goto free_rep;
-	}
-	if (!json_is_true(json_object_get(rep, "ok"))) {
-		e = json_object_get(rep, "error");
-		set_err(err, (int)json_integer_value(json_object_get(e, "errno")),
-			json_string_value(json_object_get(e, "msg")),
-			json_string_value(json_object_get(e, "details")));
-		if (err && !err->err)
-			err->err = EIO;
-		ret = -EREMOTEIO;
-		goto free_rep;
-	}
-	*reply = rep;
-	rep = NULL;
-	ret = 0;
-free_rep:
-	json_decref(rep);
+	ret = api_reply_parse(in, reply, err);
 	free(in);
 free_out:
 	free(out);

@@ -14,10 +14,10 @@
 
 #include <jansson.h>
 
-#define WEFT_API_MAX_MSG    (256 * 1024)
+#define WEFT_API_MAX_MSG (256 * 1024)
 /* Replies may be larger: `weftctl policy` of an endpoint with 262,144
  * entries is tens of MiB of JSON. Only clients read them. */
-#define WEFT_API_MAX_REPLY (64 * 1024 * 1024)
+#define WEFT_API_MAX_REPLY  (64 * 1024 * 1024)
 #define WEFT_API_TIMEOUT_MS 5000
 #define WEFT_DEFAULT_SOCKET "/run/weft/weftd.sock"
 
@@ -36,6 +36,14 @@ struct weft_api_error {
  */
 int api_call(const char *socket_path, json_t *req, int timeout_ms, json_t **reply,
 	     struct weft_api_error *err);
+
+/*
+ * One reply's text (what came before and up to its newline, NUL-terminated),
+ * as api_call() reads it: 0 and *@reply (owned by the caller) when ok;
+ * -EBADMSG when it is no JSON object, -EREMOTEIO when weftd answered with an
+ * error; @err (may be NULL) filled in both cases.
+ */
+int api_reply_parse(const char *text, json_t **reply, struct weft_api_error *err);
 
 /* Fill @e: @err (positive errno), @details (field or step, may be NULL) and
  * the message from @fmt. */

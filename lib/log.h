@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 enum weft_log_level {
+	LOG_LEVEL_QUIET = -1, /* nothing at all (the fuzz harnesses); no message has it */
 	LOG_LEVEL_WARN = 0,
 	LOG_LEVEL_INFO = 1,
 	LOG_LEVEL_DEBUG = 2,

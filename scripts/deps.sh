@@ -36,8 +36,10 @@ RUNTIME_BACKPORTS_PKGS=(libbpf1:1:1.4)
 # (podman builds the image; etcd-server, containerd and busybox-static run
 # ../shared/kube's API server and kubelet nodes; python3 the stand-in API
 # server; curl the API server tests' requests; prometheus for promtool, which
-# checks /metrics; nodejs, npm and kubectl are checked apart, below).
-TEST_PKGS=(iproute2 util-linux bats jq
+# checks /metrics; libclang-rt-14-dev has clang's libFuzzer and sanitizer
+# runtimes for the fuzz harnesses; nodejs, npm and kubectl are checked apart,
+# below).
+TEST_PKGS=(iproute2 util-linux bats jq libclang-rt-14-dev
       iperf3 golang-go golang-github-appc-cni-dev containernetworking-plugins
       dpkg-dev procps iputils-ping iputils-arping ethtool netcat-openbsd iptables
       nftables debootstrap podman runc etcd-server python3 containerd busybox-static

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Run every test: C unit tests, BPF tests (BPF_PROG_TEST_RUN) and the bats
-# suites, all producing TAP. Ends with one line "N passed, N failed, N skipped"
+# Run every test: C unit tests, BPF tests (BPF_PROG_TEST_RUN), a short run of
+# each fuzz harness and the bats suites, all producing TAP. Ends with one line "N passed, N failed, N skipped"
 # and exits non-zero on any failure.
 #
 #   tests/run.sh              everything
@@ -53,6 +53,21 @@ done
 for bin in "$OUTPUT"/tests/bpf/test_*; do
 	[[ -x $bin && $bin != *.[od] ]] && run_bin "$bin"
 done
+
+# The libFuzzer harnesses, a few seconds each from their seed corpora (which
+# hold the reproducers of every crash they found): one TAP line a harness.
+fuzz_names=()
+for bin in "$OUTPUT"/fuzz/fuzz_*; do
+	[[ -x $bin && $bin != *.[oda] ]] || continue
+	name=$(basename "$bin")
+	[[ -n $filter && $name != *"$filter"* ]] && continue
+	fuzz_names+=("$name")
+done
+if ((${#fuzz_names[@]})); then
+	echo "# fuzz (${FUZZ_SMOKE_SECONDS:-4} s each)"
+	count_tap fuzz < <(tests/fuzz/run.sh --smoke --seconds "${FUZZ_SMOKE_SECONDS:-4}" \
+		"${fuzz_names[@]}" 2>&1)
+fi
 
 for f in tests/bats/*.bats; do
 	[[ -e $f ]] || continue

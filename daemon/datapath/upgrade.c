@@ -35,11 +35,29 @@ static double ms_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+int upgrade_record_parse(const char *text, char *hash, size_t hashsz, struct maps_layout *layout)
+{
+	json_t *obj, *v;
+
+	obj = json_loads(text, 0, NULL);
+	if (!obj)
+		return -EINVAL;
+	snprintf(hash, hashsz, "%s", json_string_value(json_object_get(obj, "objectHash")) ?: "");
+	for (int i = 0; i < WEFT_MAP_NR; i++) {
+		v = json_object_get(json_object_get(obj, "layouts"), maps_defs[i].name);
+		/* A version the loader could have read: 1..UINT32_MAX (2^32 would
+		 * wrap to 0, no layout at all). */
+		if (json_is_integer(v) && json_integer_value(v) > 0 &&
+		    json_integer_value(v) <= UINT32_MAX)
+			layout->v[i] = (uint32_t)json_integer_value(v);
+	}
+	json_decref(obj);
+	return 0;
+}
+
 int upgrade_record_load(struct weftd *d)
 {
 	struct maps_layout layout;
-	json_error_t jerr;
-	json_t *obj, *v;
 	char *text = NULL;
 	int fd, err;
 
@@ -54,23 +72,15 @@ int upgrade_record_load(struct weftd *d)
 		pr_warn("cannot read %s/%s: %s", d->cfg.state_dir, RECORD_FILE, strerror(-err));
 		return err;
 	}
-	obj = json_loads(text, 0, &jerr);
+	layout = d->maps.layout;
+	err = upgrade_record_parse(text, d->running_hash, sizeof(d->running_hash), &layout);
 	free(text);
-	if (!obj) {
+	if (err) {
 		pr_warn("%s/%s: malformed, treating the running programs as unknown",
 			d->cfg.state_dir, RECORD_FILE);
 		return 0;
 	}
-	snprintf(d->running_hash, sizeof(d->running_hash), "%s",
-		 json_string_value(json_object_get(obj, "objectHash")) ?: "");
-	layout = d->maps.layout;
-	for (int i = 0; i < WEFT_MAP_NR; i++) {
-		v = json_object_get(json_object_get(obj, "layouts"), maps_defs[i].name);
-		if (json_is_integer(v) && json_integer_value(v) > 0)
-			layout.v[i] = (uint32_t)json_integer_value(v);
-	}
 	maps_set_layout(&d->maps, &layout);
-	json_decref(obj);
 	return 0;
 }
 

@@ -46,7 +46,7 @@ static void state_name(const struct endpoint *ep, char *buf, size_t sz)
 	snprintf(buf, sz, "%s_%s.json", ep->cid, ep->ifname);
 }
 
-static void ep_free(struct endpoint *ep)
+void endpoint_free(struct endpoint *ep)
 {
 	if (!ep)
 		return;
@@ -346,7 +346,7 @@ detach_programs:
 free_ep:
 	pr_warn("endpoint.add %s/%s: %s%s%s", req->cid, req->ifname, e->msg,
 		e->details[0] ? ": " : "", e->details);
-	ep_free(ep);
+	endpoint_free(ep);
 	return err;
 }
 
@@ -419,7 +419,7 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 	}
 	pr_info("endpoint %u: %s/%s deleted", ep->id, ep->cid, ep->ifname);
 	ep_unlink(d, ep);
-	ep_free(ep);
+	endpoint_free(ep);
 	*deleted = true;
 	return 0;
 }
@@ -467,11 +467,35 @@ static int ep_from_json(json_t *obj, struct endpoint *ep)
 	return 0;
 }
 
-static int load_one(struct weftd *d, const char *name)
+int endpoint_state_parse(const char *text, struct endpoint **out)
 {
 	struct endpoint *ep;
-	json_error_t jerr;
-	json_t *obj = NULL;
+	json_t *obj;
+	int err;
+
+	*out = NULL;
+	obj = json_loads(text, 0, NULL);
+	if (!obj)
+		return -EINVAL;
+	ep = calloc(1, sizeof(*ep));
+	if (!ep) {
+		err = -ENOMEM;
+		goto put_obj;
+	}
+	err = ep_from_json(obj, ep);
+	if (err) {
+		endpoint_free(ep);
+		goto put_obj;
+	}
+	*out = ep;
+put_obj:
+	json_decref(obj);
+	return err;
+}
+
+static int load_one(struct weftd *d, const char *name)
+{
+	struct endpoint *ep = NULL;
 	char *text = NULL;
 	int err;
 
@@ -480,21 +504,15 @@ static int load_one(struct weftd *d, const char *name)
 		pr_warn("endpoints: cannot read %s: %s", name, strerror(-err));
 		return err;
 	}
-	ep = calloc(1, sizeof(*ep));
-	if (!ep) {
-		err = -ENOMEM;
-		goto free_text;
-	}
-	obj = json_loads(text, 0, &jerr);
-	err = obj ? ep_from_json(obj, ep) : -EINVAL;
+	err = endpoint_state_parse(text, &ep);
 	if (err == -EINVAL) {
 		/* Atomic writes never leave this; keep it for a human to look at. */
 		pr_warn("endpoints: ignoring malformed state file %s", name);
 		err = 0;
-		goto free_ep;
+		goto free_text;
 	}
 	if (err)
-		goto free_ep;
+		goto free_text;
 	if (endpoint_find(d, ep->cid, ep->ifname)) {
 		pr_warn("endpoints: %s duplicates %s/%s, ignoring it", name, ep->cid, ep->ifname);
 		goto free_ep;
@@ -508,8 +526,7 @@ static int load_one(struct weftd *d, const char *name)
 		 ep->host_ifname);
 	ep = NULL;
 free_ep:
-	ep_free(ep);
-	json_decref(obj);
+	endpoint_free(ep);
 free_text:
 	free(text);
 	return err;
@@ -565,7 +582,7 @@ void endpoints_free(struct weftd *d)
 
 	for (ep = d->endpoints; ep; ep = next) {
 		next = ep->next;
-		ep_free(ep);
+		endpoint_free(ep);
 	}
 	d->endpoints = NULL;
 	d->nr_endpoints = 0;

@@ -40,6 +40,11 @@ struct loader_params;
 /* Parse "10.244.0.5" / "fd00::5" into a map key. 0 or -EINVAL. */
 int ep_ip_parse(const char *s, struct weft_ip_key *key);
 
+/* One state file's text into a new endpoint (*@out, for endpoint_free()).
+ * 0, -EINVAL when it is not an endpoint record, or -ENOMEM. */
+int endpoint_state_parse(const char *text, struct endpoint **out);
+void endpoint_free(struct endpoint *ep);
+
 /* Read the state files back at start; pins are adopted as they are. */
 int endpoints_load(struct weftd *d);
 void endpoints_free(struct weftd *d);

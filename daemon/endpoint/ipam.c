@@ -73,12 +73,25 @@ static long find_owner(struct ipam *ipam, const char *key)
 	return -ENOENT;
 }
 
+int ipam_record_parse(const char *text, char *key, size_t sz)
+{
+	char cid[256], ifname[16];
+	int n = 0;
+
+	/* Exactly "containerID ifname\n", nothing more. */
+	if (sscanf(text, "%255s %15s%n", cid, ifname, &n) != 2 || strcmp(text + n, "\n") ||
+	    !valid_container_id(cid) || !valid_ifname(ifname))
+		return -EINVAL;
+	owner_key(key, sz, cid, ifname);
+	return 0;
+}
+
 /* One address file: "containerID ifname\n". */
 static int load_one(struct ipam *ipam, const char *name)
 {
-	char *buf = NULL, cid[256], ifname[16], key[300];
+	char *buf = NULL, key[IPAM_OWNER_MAX];
 	uint32_t addr, off;
-	int err, n = 0;
+	int err;
 
 	if (addr_parse4(name, &addr)) {
 		pr_warn("ipam: ignoring unexpected file %s", name);
@@ -94,14 +107,11 @@ static int load_one(struct ipam *ipam, const char *name)
 		pr_warn("ipam: cannot read %s: %s", name, strerror(-err));
 		return err;
 	}
-	/* Exactly "containerID ifname\n", nothing more. */
-	if (sscanf(buf, "%255s %15s%n", cid, ifname, &n) != 2 || strcmp(buf + n, "\n") ||
-	    !valid_container_id(cid) || !valid_ifname(ifname)) {
+	if (ipam_record_parse(buf, key, sizeof(key))) {
 		/* Cannot come from our atomic writes; keep the file for a human. */
 		pr_warn("ipam: %s has no valid owner, ignoring it", name);
 		goto free_buf;
 	}
-	owner_key(key, sizeof(key), cid, ifname);
 	if (find_owner(ipam, key) >= 0) {
 		pr_warn("ipam: %s duplicates the allocation of %s, ignoring it", name, key);
 		goto free_buf;

@@ -10,6 +10,7 @@
 #define WEFTD_IPAM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define IPAM_MIN_PREFIX 16 /* owners are kept in a flat array of 2^(32-prefix) */
@@ -21,6 +22,11 @@ struct ipam;
 
 /* Parse "a.b.c.d/len" into a host-order network and prefix. 0 or -EINVAL. */
 int ipam_parse_cidr(const char *cidr, uint32_t *net, int *prefix);
+
+/* An address file's content, "containerID ifname\n" and nothing more, into
+ * its owner key "containerID ifname" (@sz: IPAM_OWNER_MAX). 0 or -EINVAL. */
+#define IPAM_OWNER_MAX 300
+int ipam_record_parse(const char *text, char *key, size_t sz);
 
 /* Open (creating if needed) the store in @dir for @cidr and load it. */
 int ipam_open(struct ipam **out, const char *dir, const char *cidr);
