@@ -228,8 +228,8 @@ static __always_inline enum weft_reason from_pod_arp(struct __sk_buff *skb, int 
  * device with the tunnel key set, routed as one hop like local delivery.
  * Everything else goes to the host stack (this node, the world via SNAT).
  */
-static __always_inline enum weft_reason from_pod_remote_ipv4(struct __sk_buff *skb,
-							     struct iphdr *ip, int *action)
+static __always_inline enum weft_reason
+from_pod_remote_ipv4(struct __sk_buff *skb, struct iphdr *ip, int *action, bool explain)
 {
 	__be32 remote = ipcache_tunnel_ipv4(ipcache_lookup_ipv4(ip->daddr));
 	__u32 ifindex;
@@ -247,6 +247,10 @@ static __always_inline enum weft_reason from_pod_remote_ipv4(struct __sk_buff *s
 	 * for its host. */
 	if (tunnel_set_ipv4(skb, remote))
 		return WEFT_DROP_TUNNEL_KEY;
+	/* Here, not from the key: bpf_skb_get_tunnel_key() refuses a key
+	 * set for sending. */
+	if (explain)
+		EXPLAIN_STORE(skb, cb[WEFT_EXPLAIN_CB_TARGET1], remote);
 	*action = bpf_redirect(ifindex, 0);
 	return WEFT_FWD_TUNNEL;
 }
@@ -275,7 +279,7 @@ static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int
 	if (!ipv4_parse(skb, &eth, &ip))
 		return WEFT_DROP_INVALID_PACKET;
 	if (!ep)
-		return from_pod_remote_ipv4(skb, ip, action);
+		return from_pod_remote_ipv4(skb, ip, action, explain);
 	/* ep is only read here: the tail call happens after weft_verdict(),
 	 * in the entry point, with the id copied out. */
 	return endpoint_route_ipv4(eth, ip, ep, action, dst_id);

@@ -55,19 +55,13 @@ static __always_inline void explain_policy(struct __sk_buff *skb, __u8 kind, __u
 	EXPLAIN_STORE(skb, priority, second ? peer : skb->priority);
 }
 
-/* The hop's verdict. A tunnel forward also says which node: the key
- * from-pod has just set is read back (the helper only reads). */
+/* The hop's verdict, after the policy step. */
 static __always_inline void explain_verdict(struct __sk_buff *skb, enum weft_reason reason)
 {
 	__u32 w = skb->cb[WEFT_EXPLAIN_CB_REASONS], r = (__u32)reason & 0xff;
-	struct bpf_tunnel_key key;
-	bool second = w & 0xff;
 
 	EXPLAIN_STORE(skb, cb[WEFT_EXPLAIN_CB_REASONS],
-		      second ? (w & 0xff00ffff) | (r << 16) : (w & 0xffffff00) | r);
-	if (!second && reason == WEFT_FWD_TUNNEL &&
-	    !bpf_skb_get_tunnel_key(skb, &key, sizeof(key), 0))
-		EXPLAIN_STORE(skb, cb[WEFT_EXPLAIN_CB_TARGET1], bpf_htonl(key.remote_ipv4));
+		      w & 0xff ? (w & 0xff00ffff) | (r << 16) : (w & 0xffffff00) | r);
 }
 
 #endif
