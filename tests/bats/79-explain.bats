@@ -149,6 +149,8 @@ ex_x_policies() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"weft_to_pod_local#"*"x/allow-yb ingress[0]"* ]]
 	[[ $output == *"verdict: forwarded"* ]]
+	local line
+	while IFS= read -r line; do np_note "$line"; done <<<"$output"
 	run cl_weftctl 1 explain --from y/b --port 80
 	[ "$status" -eq 2 ]
 	run cl_weftctl 1 explain --from y/b --to x/a --proto sctp --port 80
