@@ -334,6 +334,47 @@ struct weft_flow_event {
 struct weft_flow_none {};
 
 /*
+ * --- Explain runs -----------------------------------------------------------
+ *
+ * weftctl explain runs the attached programs on a built frame with
+ * BPF_PROG_TEST_RUN. Such a run is told from a real packet by its context:
+ * skb->mark == WEFT_EXPLAIN_MARK and skb->hwtstamp == WEFT_EXPLAIN_STAMP,
+ * both set through the test run's struct __sk_buff ctx_in. A real packet
+ * never has both: crossing a veth into another namespace scrubs the mark,
+ * and a veth or the VXLAN device never sets a hardware timestamp. An explain
+ * run decides exactly as a real packet would (the same policy and conntrack
+ * lookups); it only leaves out the bookkeeping: no conntrack entry created,
+ * refreshed, re-checked or removed, no weft_metrics count, no flow event.
+ * Each program that runs writes its hop into skb->cb[], which the test run
+ * hands back in ctx_out: the first hop (the program run) into the
+ * WEFT_EXPLAIN_CB_* slots below and byte 0-1 of WEFT_EXPLAIN_CB_REASONS, a
+ * second hop (the destination's weft_to_pod_local, tail-called in the same
+ * run) into bytes 2-3, WEFT_EXPLAIN_CB_RULE2 and skb->priority (its peer).
+ * A hop is the second when byte 0 is already set: weft_verdict() of the
+ * first has run before the tail call.
+ */
+#define WEFT_EXPLAIN_MARK  0x77656674u		  /* "weft" */
+#define WEFT_EXPLAIN_STAMP 0x6578706c61696e21ull /* "explain!" */
+
+enum weft_explain_cb {
+	WEFT_EXPLAIN_CB_REASONS = 0, /* per hop: s8 reason, u8 enum weft_explain_kind */
+	WEFT_EXPLAIN_CB_RULE1 = 1,   /* first hop: the allowing entry's rule cookie */
+	WEFT_EXPLAIN_CB_PEER1 = 2,   /* first hop: the peer identity policy saw */
+	WEFT_EXPLAIN_CB_TARGET1 = 3, /* forward-local: endpoint id; tunnel: node IPv4 */
+	WEFT_EXPLAIN_CB_RULE2 = 4,   /* second hop: the allowing entry's rule cookie */
+};
+
+/* How conntrack and policy decided a hop. The values below 16 are those of
+ * enum weft_flow_kind for a new flow (allowed, open, node). */
+enum weft_explain_kind {
+	WEFT_EXPLAIN_NONE = 0,		/* no policy step: not IPv4, or dropped before */
+	WEFT_EXPLAIN_DENIED = 16,	/* policy checked, no entry allows it */
+	WEFT_EXPLAIN_ESTABLISHED = 17,	/* conntrack: a flow checked at this revision */
+	WEFT_EXPLAIN_REPLY = 18,	/* conntrack: a reply of a tracked flow */
+	WEFT_EXPLAIN_RELATED = 19,	/* an ICMP error about a tracked flow */
+};
+
+/*
  * Verdict reasons. Forwarding outcomes are positive, drops negative; the
  * metrics index of a reason is its absolute value. Keep weft_reason_name() in
  * lib/reasons.c in step.

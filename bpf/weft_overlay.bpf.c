@@ -69,6 +69,7 @@ int weft_from_overlay(struct __sk_buff *skb)
 	enum weft_reason reason;
 	int action = TC_ACT_OK;
 	__u32 dst_id = 0;
+	bool explain;
 	int ret;
 
 	if (!eth)
@@ -91,9 +92,13 @@ int weft_from_overlay(struct __sk_buff *skb)
 	 * leaves through that pod's host veth, so its weft_to_pod. None of
 	 * them is taken for the node's own traffic: skb->ingress_ifindex is
 	 * the VXLAN device's, and the source is a remote pod or node. */
-	ret = weft_verdict(skb, WEFT_DIR_OVERLAY, reason, action, 0);
-	if (reason == WEFT_FWD_LOCAL && ret == TC_ACT_REDIRECT)
+	explain = explain_run(skb);
+	ret = weft_verdict(skb, WEFT_DIR_OVERLAY, reason, action, 0, explain);
+	if (reason == WEFT_FWD_LOCAL && ret == TC_ACT_REDIRECT) {
+		if (explain)
+			EXPLAIN_STORE(skb, cb[WEFT_EXPLAIN_CB_TARGET1], dst_id);
 		bpf_tail_call(skb, &weft_policy_progs, dst_id);
+	}
 	return ret;
 }
 
@@ -129,7 +134,8 @@ static __always_inline enum weft_reason to_overlay(struct __sk_buff *skb)
 SEC("tcx/egress")
 int weft_to_overlay(struct __sk_buff *skb)
 {
-	return weft_verdict(skb, WEFT_DIR_TO_OVERLAY, to_overlay(skb), TC_ACT_OK, 0);
+	return weft_verdict(skb, WEFT_DIR_TO_OVERLAY, to_overlay(skb), TC_ACT_OK, 0,
+			    explain_run(skb));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

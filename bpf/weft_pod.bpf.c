@@ -101,12 +101,14 @@ static __always_inline int flow_policy(enum weft_policy_dir dir, const struct l4
  *     checked in @dir at the current revision.
  *
  * The packet counts toward its flow's counters when @count (see
- * ct_update()). Packet pointers are invalid afterwards (l4_parse_ipv4()
- * may pull headers).
+ * ct_update()). An @explain run takes the same decisions on lookups alone
+ * and writes them into skb->cb[] (lib/explain.h): it creates, refreshes,
+ * re-stamps and removes nothing, and sends no flow event. Packet pointers are invalid afterwards
+ * (l4_parse_ipv4() may pull headers).
  */
 static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir dir,
 				    const struct weft_endpoint_info *peer_ep, bool from_host,
-				    bool count)
+				    bool count, bool explain)
 {
 	struct weft_ct_entry *e;
 	struct flow_why why;
@@ -123,7 +125,7 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 	 * bpf_ktime_get_ns() (bench/policy_cost.c). */
 	now = bpf_ktime_get_coarse_ns();
 	rev = policy_revision();
-	e = ct_lookup(&l4, now, &ctdir);
+	e = ct_lookup(&l4, now, &ctdir, explain);
 	if (e) {
 		if (ctdir == CT_REPLY)
 			goto track;
@@ -131,19 +133,27 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 		if (rev && checked == rev)
 			goto track;
 	} else if (ct_related(&l4, weft_pod_ipv4, dir == WEFT_POLICY_EGRESS, now)) {
+		if (explain)
+			explain_policy(skb, WEFT_EXPLAIN_RELATED, 0, 0);
 		return 0;
 	}
 
 	/* A new flow, or one whose check is stale: one call site for both
 	 * keeps the inlined identity lookups one copy. */
 	verdict = flow_policy(dir, &l4, peer_ep, from_host, &why);
+	if (explain)
+		explain_policy(skb, verdict < 0 ? WEFT_EXPLAIN_DENIED : why.kind, why.peer,
+			       verdict < 0 ? 0 : why.rule);
 	if (verdict < 0) {
 		if (!e)
 			return verdict;
-		ct_delete(&l4);
+		if (!explain)
+			ct_delete(&l4);
 		return verdict == WEFT_DROP_POLICY_DENIED && checked ? WEFT_DROP_POLICY_REVOKED
 								     : verdict;
 	}
+	if (explain)
+		return 0;
 	/* A flow new in this direction (a local flow the peer's egress has
 	 * just opened counts too), never a re-check after a policy change:
 	 * that is no new connection, and would flood the ring after every
@@ -164,6 +174,12 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 	else
 		e->rev_ingress = rev;
 track:
+	if (explain) {
+		explain_policy(skb,
+			       ctdir == CT_REPLY ? WEFT_EXPLAIN_REPLY : WEFT_EXPLAIN_ESTABLISHED, 0,
+			       0);
+		return 0;
+	}
 	ct_update(e, &l4, ctdir, skb->len, now, count);
 	return 0;
 }
@@ -212,8 +228,8 @@ static __always_inline enum weft_reason from_pod_arp(struct __sk_buff *skb, int 
  * device with the tunnel key set, routed as one hop like local delivery.
  * Everything else goes to the host stack (this node, the world via SNAT).
  */
-static __always_inline enum weft_reason from_pod_remote_ipv4(struct __sk_buff *skb,
-							     struct iphdr *ip, int *action)
+static __always_inline enum weft_reason
+from_pod_remote_ipv4(struct __sk_buff *skb, struct iphdr *ip, int *action, bool explain)
 {
 	__be32 remote = ipcache_tunnel_ipv4(ipcache_lookup_ipv4(ip->daddr));
 	__u32 ifindex;
@@ -231,12 +247,16 @@ static __always_inline enum weft_reason from_pod_remote_ipv4(struct __sk_buff *s
 	 * for its host. */
 	if (tunnel_set_ipv4(skb, remote))
 		return WEFT_DROP_TUNNEL_KEY;
+	/* Here, not from the key: bpf_skb_get_tunnel_key() refuses a key
+	 * set for sending. */
+	if (explain)
+		EXPLAIN_STORE(skb, cb[WEFT_EXPLAIN_CB_TARGET1], remote);
 	*action = bpf_redirect(ifindex, 0);
 	return WEFT_FWD_TUNNEL;
 }
 
 static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int *action,
-						      __u32 *dst_id)
+						      __u32 *dst_id, bool explain)
 {
 	struct weft_endpoint_info *ep;
 	struct ethhdr *eth;
@@ -253,19 +273,20 @@ static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int
 	 * packet for a local pod is counted in its flow by that pod's
 	 * to-pod, which always runs next (tail call or host veth). */
 	ep = endpoint_lookup_ipv4(ip->daddr);
-	verdict = pod_flow(skb, WEFT_POLICY_EGRESS, ep, false, !ep);
+	verdict = pod_flow(skb, WEFT_POLICY_EGRESS, ep, false, !ep, explain);
 	if (verdict < 0)
 		return verdict;
 	if (!ipv4_parse(skb, &eth, &ip))
 		return WEFT_DROP_INVALID_PACKET;
 	if (!ep)
-		return from_pod_remote_ipv4(skb, ip, action);
+		return from_pod_remote_ipv4(skb, ip, action, explain);
 	/* ep is only read here: the tail call happens after weft_verdict(),
 	 * in the entry point, with the id copied out. */
 	return endpoint_route_ipv4(eth, ip, ep, action, dst_id);
 }
 
-static __always_inline enum weft_reason from_pod(struct __sk_buff *skb, int *action, __u32 *dst_id)
+static __always_inline enum weft_reason from_pod(struct __sk_buff *skb, int *action, __u32 *dst_id,
+						 bool explain)
 {
 	struct ethhdr *eth = eth_hdr(skb);
 
@@ -276,7 +297,7 @@ static __always_inline enum weft_reason from_pod(struct __sk_buff *skb, int *act
 
 	switch (eth->h_proto) {
 	case bpf_htons(ETH_P_ARP): return from_pod_arp(skb, action);
-	case bpf_htons(ETH_P_IP): return from_pod_ipv4(skb, action, dst_id);
+	case bpf_htons(ETH_P_IP): return from_pod_ipv4(skb, action, dst_id, explain);
 	/* IPv6 slots in here as from_pod_ipv6(): the same steps with
 	 * endpoint_lookup_ipv6(), hop limit for TTL, and NDP for the gateway
 	 * (fe80::1) in place of ARP. */
@@ -287,10 +308,11 @@ static __always_inline enum weft_reason from_pod(struct __sk_buff *skb, int *act
 SEC("tcx/ingress")
 int weft_from_pod(struct __sk_buff *skb)
 {
+	bool explain = explain_run(skb);
 	int action = TC_ACT_OK;
 	__u32 dst_id = 0;
-	enum weft_reason reason = from_pod(skb, &action, &dst_id);
-	int ret = weft_verdict(skb, WEFT_DIR_FROM_POD, reason, action, weft_endpoint_id);
+	enum weft_reason reason = from_pod(skb, &action, &dst_id, explain);
+	int ret = weft_verdict(skb, WEFT_DIR_FROM_POD, reason, action, weft_endpoint_id, explain);
 
 	/*
 	 * Local delivery leaves through the destination's program, and a
@@ -306,8 +328,13 @@ int weft_from_pod(struct __sk_buff *skb)
 	 * redirect target. ret != TC_ACT_REDIRECT means that redirect was
 	 * refused, already counted as a drop.
 	 */
-	if (reason == WEFT_FWD_LOCAL && ret == TC_ACT_REDIRECT)
+	if (reason == WEFT_FWD_LOCAL && ret == TC_ACT_REDIRECT) {
+		/* An explain run goes on into the destination's program too:
+		 * its hop is the second in cb[], and the id says where. */
+		if (explain)
+			EXPLAIN_STORE(skb, cb[WEFT_EXPLAIN_CB_TARGET1], dst_id);
 		bpf_tail_call(skb, &weft_policy_progs, dst_id);
+	}
 	return ret;
 }
 
@@ -329,7 +356,7 @@ int weft_from_pod(struct __sk_buff *skb)
  * tail-call path the packet was received by a pod's or the VXLAN device, so
  * it never is the node's own.
  */
-static __always_inline enum weft_reason to_pod(struct __sk_buff *skb, bool host_veth)
+static __always_inline enum weft_reason to_pod(struct __sk_buff *skb, bool host_veth, bool explain)
 {
 	struct ethhdr *eth = eth_hdr(skb);
 	struct iphdr *ip;
@@ -349,7 +376,7 @@ static __always_inline enum weft_reason to_pod(struct __sk_buff *skb, bool host_
 		if (ip->daddr != weft_pod_ipv4)
 			return WEFT_DROP_NOT_FOR_POD;
 		verdict = pod_flow(skb, WEFT_POLICY_INGRESS, NULL,
-				   host_veth && skb->ingress_ifindex == 0, true);
+				   host_veth && skb->ingress_ifindex == 0, true, explain);
 		if (verdict < 0)
 			return verdict;
 		return WEFT_FWD_TO_POD;
@@ -360,7 +387,10 @@ static __always_inline enum weft_reason to_pod(struct __sk_buff *skb, bool host_
 SEC("tcx/egress")
 int weft_to_pod(struct __sk_buff *skb)
 {
-	return weft_verdict(skb, WEFT_DIR_TO_POD, to_pod(skb, true), TC_ACT_OK, weft_endpoint_id);
+	bool explain = explain_run(skb);
+
+	return weft_verdict(skb, WEFT_DIR_TO_POD, to_pod(skb, true, explain), TC_ACT_OK,
+			    weft_endpoint_id, explain);
 }
 
 /*
@@ -384,12 +414,13 @@ int weft_to_pod(struct __sk_buff *skb)
 SEC("tcx/ingress")
 int weft_to_pod_local(struct __sk_buff *skb)
 {
-	enum weft_reason reason = to_pod(skb, false);
+	bool explain = explain_run(skb);
+	enum weft_reason reason = to_pod(skb, false, explain);
 	int action = TC_ACT_OK;
 
 	if (reason > 0)
 		action = bpf_redirect_peer(weft_host_ifindex, 0);
-	return weft_verdict(skb, WEFT_DIR_TO_POD, reason, action, weft_endpoint_id);
+	return weft_verdict(skb, WEFT_DIR_TO_POD, reason, action, weft_endpoint_id, explain);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

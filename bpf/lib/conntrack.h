@@ -87,15 +87,18 @@ static __always_inline bool ct_is_syn(const struct l4_info *l4)
  * an expired entry counts as missing (weftd's GC may not have removed it
  * yet), and a new SYN on a TCP flow that has closed starts a new flow on
  * the same ports, so the old entry is removed and the SYN is checked and
- * tracked afresh.
+ * tracked afresh (an @explain run only reads: the entry stays).
  */
-static __always_inline struct weft_ct_entry *
-ct_live(struct weft_ct_entry *e, const struct weft_ct_key *key, const struct l4_info *l4, __u64 now)
+static __always_inline struct weft_ct_entry *ct_live(struct weft_ct_entry *e,
+						     const struct weft_ct_key *key,
+						     const struct l4_info *l4, __u64 now,
+						     bool explain)
 {
 	if (!e || e->expires_ns < now)
 		return NULL;
 	if (ct_is_syn(l4) && ct_tcp_closed(e->flags)) {
-		bpf_map_delete_elem(&weft_conntrack, key);
+		if (!explain)
+			bpf_map_delete_elem(&weft_conntrack, key);
 		return NULL;
 	}
 	return e;
@@ -108,18 +111,18 @@ ct_live(struct weft_ct_entry *e, const struct weft_ct_key *key, const struct l4_
  * packets, and it costs one lookup.
  */
 static __always_inline struct weft_ct_entry *ct_lookup(const struct l4_info *l4, __u64 now,
-						       enum ct_dir *dir)
+						       enum ct_dir *dir, bool explain)
 {
 	struct weft_ct_entry *e;
 	struct weft_ct_key rev;
 
-	e = ct_live(bpf_map_lookup_elem(&weft_conntrack, &l4->tuple), &l4->tuple, l4, now);
+	e = ct_live(bpf_map_lookup_elem(&weft_conntrack, &l4->tuple), &l4->tuple, l4, now, explain);
 	if (e) {
 		*dir = CT_FORWARD;
 		return e;
 	}
 	ct_tuple_swap(&rev, &l4->tuple);
-	e = ct_live(bpf_map_lookup_elem(&weft_conntrack, &rev), &rev, l4, now);
+	e = ct_live(bpf_map_lookup_elem(&weft_conntrack, &rev), &rev, l4, now, explain);
 	if (e)
 		*dir = CT_REPLY;
 	return e;

@@ -10,6 +10,7 @@
 #include "common.h"
 #include "maps.h"
 #include "flow.h"
+#include "explain.h"
 
 static __always_inline void metrics_count(const struct __sk_buff *skb, enum weft_direction dir,
 					  enum weft_reason reason)
@@ -43,10 +44,15 @@ static __always_inline void metrics_count(const struct __sk_buff *skb, enum weft
  * the drop branch, so a forwarded packet pays one compare for it.
  */
 static __always_inline int weft_verdict(struct __sk_buff *skb, enum weft_direction dir,
-					enum weft_reason reason, int action, __u32 ep_id)
+					enum weft_reason reason, int action, __u32 ep_id,
+					bool explain)
 {
 	if (reason > 0 && action == TC_ACT_SHOT)
 		reason = WEFT_DROP_REDIRECT_FAILED;
+	if (explain) {
+		explain_verdict(skb, reason);
+		return reason < 0 ? TC_ACT_SHOT : action;
+	}
 	metrics_count(skb, dir, reason);
 	if (reason < 0) {
 		flow_drop(skb, dir, reason, ep_id);

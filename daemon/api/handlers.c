@@ -26,6 +26,7 @@
 #include "daemon/host/vethpool.h"
 #include "daemon/policy/engine.h"
 #include "daemon/flows/flows.h"
+#include "daemon/explain/explain.h"
 
 #define K8S_FIELD_MAX 253 /* DNS subdomain, the longest k8s name */
 
@@ -616,6 +617,7 @@ static const struct {
 	{"ipcache", dumps_ipcache},
 	{"identities", dumps_identities},
 	{"flows", flows_query},
+	{"explain", explain_op},
 };
 
 json_t *handlers_dispatch(struct weftd *d, const char *buf, size_t len)

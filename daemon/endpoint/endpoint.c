@@ -64,6 +64,23 @@ struct endpoint *endpoint_find(struct weftd *d, const char *cid, const char *ifn
 	return NULL;
 }
 
+struct endpoint *endpoint_by_ipv4(struct weftd *d, uint32_t addr)
+{
+	for (struct endpoint *ep = d->endpoints; ep; ep = ep->next)
+		for (int i = 0; i < ep->nr_ips; i++)
+			if (ep->ips[i].family == WEFT_FAMILY_IPV4 && ep->ips[i].addr[0] == addr)
+				return ep;
+	return NULL;
+}
+
+struct endpoint *endpoint_by_id(struct weftd *d, uint32_t id)
+{
+	for (struct endpoint *ep = d->endpoints; ep; ep = ep->next)
+		if (ep->id == id)
+			return ep;
+	return NULL;
+}
+
 /* What the state file and the API share. */
 static json_t *ep_base_json(const struct endpoint *ep)
 {

@@ -53,6 +53,9 @@ void endpoints_free(struct weftd *d);
 void endpoints_policy_at_start(struct weftd *d);
 
 struct endpoint *endpoint_find(struct weftd *d, const char *cid, const char *ifname);
+/* The local endpoint with IPv4 address @addr (network order), or id @id. */
+struct endpoint *endpoint_by_ipv4(struct weftd *d, uint32_t addr);
+struct endpoint *endpoint_by_id(struct weftd *d, uint32_t id);
 /* @req carries the validated request (id, host_ifindex and host_mac are
  * filled here). On success *out is the (new or existing) endpoint.
  * @steps (may be NULL) gets where the time went: checks, load, attach or swap,

@@ -29,23 +29,6 @@ const char *flow_reason_name(const struct weft_flow_event *ev)
 	return "unknown";
 }
 
-static struct endpoint *endpoint_by_ipv4(struct weftd *d, uint32_t addr)
-{
-	for (struct endpoint *ep = d->endpoints; ep; ep = ep->next)
-		for (int i = 0; i < ep->nr_ips; i++)
-			if (ep->ips[i].family == WEFT_FAMILY_IPV4 && ep->ips[i].addr[0] == addr)
-				return ep;
-	return NULL;
-}
-
-static struct endpoint *endpoint_by_id(struct weftd *d, uint32_t id)
-{
-	for (struct endpoint *ep = d->endpoints; ep; ep = ep->next)
-		if (ep->id == id)
-			return ep;
-	return NULL;
-}
-
 static json_t *labels_json(const struct cl_labels *l)
 {
 	json_t *o = json_object();
@@ -102,9 +85,7 @@ static json_t *pod_json(struct weftd *d, const struct endpoint *ep, const struct
 	return o;
 }
 
-/* One end of the flow: a pod (local or in the cluster model), a node, or
- * the world, always with its address. */
-static json_t *end_json(struct weftd *d, uint32_t addr)
+json_t *flow_end_json(struct weftd *d, uint32_t addr)
 {
 	struct weft_addr a = weft_addr_from_ipv4(addr);
 	struct node_find nf = {.ip = &a};
@@ -278,8 +259,8 @@ json_t *flow_record(struct weftd *d, const struct weft_flow_event *ev, int64_t r
 		json_object_set(rec, "pod", ep->k8s);
 	if (pk.ipv4) {
 		json_object_set_new(rec, "ip", ip_json(&pk));
-		src = end_json(d, pk.saddr);
-		dst = end_json(d, pk.daddr);
+		src = flow_end_json(d, pk.saddr);
+		dst = flow_end_json(d, pk.daddr);
 		json_object_set_new(rec, "source", src);
 		json_object_set_new(rec, "destination", dst);
 	} else if (pk.ethertype) {

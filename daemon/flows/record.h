@@ -20,6 +20,9 @@ struct weftd;
  * the record, valid as long as it is). @realtime_offset_ns turns the
  * event's CLOCK_MONOTONIC time into CLOCK_REALTIME. NULL when out of
  * memory. */
+/* One end of a flow at @addr (IPv4, network order): a pod (local or in the
+ * cluster model), a node, or the world, always with its address. */
+json_t *flow_end_json(struct weftd *d, uint32_t addr);
 json_t *flow_record(struct weftd *d, const struct weft_flow_event *ev, int64_t realtime_offset_ns,
 		    struct flow_match *m);
 /* The reason name a record gives an event: the drop reason's, or

@@ -121,6 +121,14 @@ int overlay_prog_install(struct bpf_object *obj, const char *bpffs, int ifindex)
 	return 0;
 }
 
+int overlay_prog_ingress(const char *bpffs, struct tcx_link *info)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/" PIN_DIR "/%s", bpffs, progs[0].link);
+	return tcx_pinned_info(path, info);
+}
+
 int overlay_prog_running(const char *bpffs, int ifindex)
 {
 	struct tcx_link cur;

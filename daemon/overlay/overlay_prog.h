@@ -21,6 +21,10 @@ struct bpf_object *overlay_prog_load(const char *bpf_dir, const char *bpffs,
 /* Put a loaded object's programs on @ifindex (as overlay_prog_attach). */
 int overlay_prog_install(struct bpf_object *obj, const char *bpffs, int ifindex);
 
+struct tcx_link;
+/* What the pinned weft_from_overlay link is on and runs; -ENOENT without
+ * one. */
+int overlay_prog_ingress(const char *bpffs, struct tcx_link *info);
 /* 1 when both pinned overlay links are attached to @ifindex (programs run
  * there), 0 when either is missing or elsewhere, or -errno. */
 int overlay_prog_running(const char *bpffs, int ifindex);

@@ -25,7 +25,10 @@ struct ctl {
 	char ns[256];
 	int verdict; /* FLOWS_VERDICT_* */
 	char reason[64];
-	int port; /* 0: any */
+	int port; /* flows: 0 any; explain: the destination port */
+	/* explain */
+	char from[512], to[512]; /* namespace/name or an IPv4 address */
+	char proto[8];		 /* tcp, udp, icmp */
 };
 
 enum { FLOWS_VERDICT_ANY, FLOWS_VERDICT_FORWARDED, FLOWS_VERDICT_DROPPED };

@@ -13,6 +13,7 @@
 #include "flags.h"
 #include "ctl.h"
 #include "flows.h"
+#include "explain.h"
 #include "table.h"
 #include "dumps.h"
 #include "policy.h"
@@ -316,6 +317,11 @@ static const struct cmd {
 	 "with the policy that allowed them), or follow new ones (--follow); filters: --pod, "
 	 "--namespace, --verdict, --reason, --port; -o json: one object per line",
 	 NULL, NULL, flows_cmd},
+	{"explain", "explain",
+	 "what the programs attached now do with a packet --from POD|IP --to POD|IP (--proto, "
+	 "--port): each hop's program, verdict, reason, policy and next step; run with "
+	 "BPF_PROG_TEST_RUN, it leaves no conntrack entry, counter or event",
+	 NULL, NULL, explain_cmd},
 	{"ct", "conntrack",
 	 "conntrack entries: flow, state, time left, packets and bytes each way, flags "
 	 "(the first 10,000)",
@@ -362,7 +368,14 @@ static const struct flag ctl_flags[] = {
 		 .help = "flows only: records of this reason (drop-policy-denied, policy-allowed, "
 			 "...)"),
 	CTL_FLAG("port", FLAG_INT, port, .arg = "N", .min = 1, .max = 65535,
-		 .help = "flows only: records with this source or destination port"),
+		 .help = "flows: records with this source or destination port; explain: the "
+			 "destination port"),
+	CTL_FLAG("from", FLAG_STR, from, .arg = "POD|IP",
+		 .help = "explain only: the source, namespace/name or an IPv4 address"),
+	CTL_FLAG("to", FLAG_STR, to, .arg = "POD|IP",
+		 .help = "explain only: the destination, namespace/name or an IPv4 address"),
+	CTL_FLAG("proto", FLAG_STR, proto, .arg = "PROTO", .def = "tcp",
+		 .help = "explain only: tcp, udp or icmp"),
 	FLAGS_HELP_AND_VERSION,
 };
 
@@ -421,10 +434,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "weftctl: --bpf-dir: only for upgrade\n");
 		return 2;
 	}
-	if (!cmd->run && (ctl.follow || ctl.pod[0] || ctl.ns[0] || ctl.reason[0] || ctl.port ||
-			  ctl.verdict != FLOWS_VERDICT_ANY)) {
+	if (strcmp(cmd->name, "flows") &&
+	    (ctl.follow || ctl.pod[0] || ctl.ns[0] || ctl.reason[0] ||
+	     ctl.verdict != FLOWS_VERDICT_ANY || (ctl.port && strcmp(cmd->name, "explain")))) {
 		fprintf(stderr, "weftctl: --follow, --pod, --namespace, --verdict, --reason, "
-				"--port: only for flows\n");
+				"--port: only for flows (--port: and explain)\n");
+		return 2;
+	}
+	if (strcmp(cmd->name, "explain") && (ctl.from[0] || ctl.to[0])) {
+		fprintf(stderr, "weftctl: --from, --to: only for explain\n");
 		return 2;
 	}
 	if (cmd->run)
