@@ -44,6 +44,8 @@ int cl_labels_copy(struct cl_labels *dst, const struct cl_labels *src);
 /* The value, or NULL when @key is absent. */
 const char *cl_labels_get(const struct cl_labels *l, const char *key);
 bool cl_labels_equal(const struct cl_labels *a, const struct cl_labels *b);
+/* {"key": "value", ...}; {} for NULL. NULL only when out of memory. */
+json_t *cl_labels_json(const struct cl_labels *l);
 void cl_labels_clear(struct cl_labels *l);
 
 struct cl_node {

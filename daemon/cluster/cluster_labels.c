@@ -124,3 +124,12 @@ void cl_labels_clear(struct cl_labels *l)
 	l->v = NULL;
 	l->n = 0;
 }
+
+json_t *cl_labels_json(const struct cl_labels *l)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && l && i < l->n; i++)
+		json_object_set_new(o, l->v[i].key, json_string(l->v[i].value));
+	return o;
+}

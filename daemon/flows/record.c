@@ -29,15 +29,6 @@ const char *flow_reason_name(const struct weft_flow_event *ev)
 	return "unknown";
 }
 
-static json_t *labels_json(const struct cl_labels *l)
-{
-	json_t *o = json_object();
-
-	for (size_t i = 0; o && l && i < l->n; i++)
-		json_object_set_new(o, l->v[i].key, json_string(l->v[i].value));
-	return o;
-}
-
 struct node_find {
 	const struct weft_addr *ip;
 	const struct cl_node *found;
@@ -78,7 +69,7 @@ static json_t *pod_json(struct weftd *d, const struct endpoint *ep, const struct
 	if (ep)
 		json_object_set_new(o, "endpoint", json_integer(ep->id));
 	if (p) {
-		json_object_set_new(o, "labels", labels_json(&p->labels));
+		json_object_set_new(o, "labels", cl_labels_json(&p->labels));
 		if (p->node_name)
 			json_object_set_new(o, "node", json_string(p->node_name));
 	}

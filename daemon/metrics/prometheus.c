@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -56,10 +57,21 @@ static void gauge(FILE *out, const char *name, const char *help, double v)
 	sample1(out, name, NULL, NULL, v);
 }
 
+/* Packets straight out, bytes into a second stream: one read of
+ * weft_metrics gives both families, from the same moment. */
 struct rows {
-	FILE *out;
-	bool bytes;
+	FILE *packets, *bytes;
 };
+
+static void metric_line(FILE *out, const char *name, const char *dir, const char *reason,
+			uint64_t v)
+{
+	fprintf(out, "%s{direction=", name);
+	label_value(out, dir);
+	fputs(",reason=", out);
+	label_value(out, reason);
+	fprintf(out, "} %llu\n", (unsigned long long)v);
+}
 
 static void datapath_row(int dir, int reason, uint64_t packets, uint64_t bytes, void *ctx)
 {
@@ -67,30 +79,36 @@ static void datapath_row(int dir, int reason, uint64_t packets, uint64_t bytes, 
 	char dbuf[32], rbuf[32];
 	const char *dname = weft_direction_label(dir, dbuf, sizeof(dbuf));
 	const char *rname = weft_reason_label(reason, rbuf, sizeof(rbuf));
-	fprintf(r->out, "%s{direction=",
-		r->bytes ? "weft_datapath_bytes_total" : "weft_datapath_packets_total");
-	label_value(r->out, dname);
-	fputs(",reason=", r->out);
-	label_value(r->out, rname);
-	fprintf(r->out, "} %llu\n", (unsigned long long)(r->bytes ? bytes : packets));
+
+	metric_line(r->packets, "weft_datapath_packets_total", dname, rname, packets);
+	metric_line(r->bytes, "weft_datapath_bytes_total", dname, rname, bytes);
 }
 
 static int write_datapath(struct weftd *d, FILE *out)
 {
-	struct rows r = {.out = out};
+	struct rows r = {.packets = out};
+	char *bytes = NULL;
+	size_t len = 0;
 	int err;
 
+	r.bytes = open_memstream(&bytes, &len);
+	if (!r.bytes)
+		return -errno;
 	family(out, "weft_datapath_packets_total", "counter",
 	       "packets the programs passed or dropped, by direction and reason (weft_metrics)");
 	err = maps_metrics_foreach(&d->maps, datapath_row, &r);
 	/* No endpoint ever loaded: no map yet, so nothing counted. */
-	if (err && err != -ENOENT)
-		return err;
-	r.bytes = true;
-	family(out, "weft_datapath_bytes_total", "counter",
-	       "bytes the programs passed or dropped, by direction and reason");
-	err = maps_metrics_foreach(&d->maps, datapath_row, &r);
-	return err == -ENOENT ? 0 : err;
+	if (err == -ENOENT)
+		err = 0;
+	if (fclose(r.bytes) && !err)
+		err = -ENOMEM;
+	if (!err) {
+		family(out, "weft_datapath_bytes_total", "counter",
+		       "bytes the programs passed or dropped, by direction and reason");
+		fwrite(bytes, 1, len, out);
+	}
+	free(bytes);
+	return err;
 }
 
 static void write_maps(json_t *maps, FILE *out)

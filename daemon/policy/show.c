@@ -29,15 +29,6 @@ const char *engine_state_name(enum ep_state s)
 	return "?";
 }
 
-static json_t *labels_json(const struct cl_labels *l)
-{
-	json_t *o = json_object();
-
-	for (size_t i = 0; o && i < l->n; i++)
-		json_object_set_new(o, l->v[i].key, json_string(l->v[i].value));
-	return o;
-}
-
 static json_t *peer_json(const struct policy *pol, uint32_t id)
 {
 	struct policy_peer p;
@@ -59,7 +50,7 @@ static json_t *peer_json(const struct policy *pol, uint32_t id)
 	if (peers_get(pol->peers, pol->cl, id, &p))
 		return json_pack("{s:s, s:I, s:s, s:o}", "kind", "pods", "identity",
 				 (json_int_t)id, "namespace", p.ns, "labels",
-				 labels_json(p.labels));
+				 cl_labels_json(p.labels));
 	/* An identity no pod holds any more: the entry goes at the next flush. */
 	return json_pack("{s:s, s:I}", "kind", "stale", "identity", (json_int_t)id);
 }
@@ -237,7 +228,7 @@ static int append_pod_identity(void *ctx, const struct policy_peer *p)
 	return json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:o}", "kind", "pods",
 						    "identity", (json_int_t)p->identity,
 						    "namespace", p->ns, "labels",
-						    labels_json(p->labels)))
+						    cl_labels_json(p->labels)))
 		       ? -ENOMEM
 		       : 0;
 }
