@@ -4,7 +4,9 @@
 # CNI ADD and DEL latency: weft against the reference ptp + host-local plugins
 # (Debian's containernetworking-plugins), same machine, same run.
 #   100 sequential ADDs, then 10 in parallel (each ADD timed on its own), then
-#   the sequential DELs, timed the same way.
+#   the sequential DELs, timed the same way; then a burst of BURST (100) ADDs
+#   at once: the time until all have answered, and whether every pod works
+#   (each pings the first pod of the burst).
 # Where weft's time goes: the median of each step over the sequential ADDs and
 # DELs, from the plugin's own timings line (logLevel info), which carries
 # weftd's steps from its replies too (docs/architecture.md, "Pod ADD fast path").
@@ -12,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 # RCU_EXPEDITED=1: measure with /sys/kernel/rcu_expedited set (restored on exit).
-# Kernel-wide; only when asked. weftd's --veth-pool auto turns the pool off then.
+# Kernel-wide; only when asked.
 RCU_SYSFS=/sys/kernel/rcu_expedited
 RCU_WAS=$(cat "$RCU_SYSFS" 2>/dev/null || echo 0)
 restore_rcu() { [[ -n ${RCU_EXPEDITED:-} ]] && echo "$RCU_WAS" >"$RCU_SYSFS"; bench_cleanup; }
@@ -21,6 +23,7 @@ trap restore_rcu EXIT
 
 SEQ=${SEQ:-100}
 PAR=${PAR:-10}
+BURST=${BURST:-100}
 REF_PATH=/usr/lib/cni
 
 weft_conf() {
@@ -97,9 +100,42 @@ run_set() {
 	for ((i = 0; i < PAR; i++)); do one_del "$bin" "$conf" "$BID-$name-p$i" "$name-p$i" >/dev/null; done
 }
 
+# burst NAME BIN CONF: BURST ADDs at once; "SECONDS FAILED UNREACHABLE" on
+# stdout: wall time until the last answered, ADDs that failed, pods that
+# could not ping the burst's first pod. Then the DELs.
+burst() {
+	local name=$1 bin=$2 conf=$3 i t0 failed=0 unreachable=0 first pids=()
+	for ((i = 0; i < BURST; i++)); do bench_ns_add "$BID-$name-b$i"; done
+	t0=$EPOCHREALTIME
+	for ((i = 0; i < BURST; i++)); do
+		in_node env -i CNI_COMMAND=ADD CNI_CONTAINERID="$name-b$i" \
+			CNI_NETNS="/run/netns/$BID-$name-b$i" CNI_IFNAME=eth0 \
+			CNI_PATH="$OUTPUT:$REF_PATH" "$bin" <<<"$conf" >"$BDIR/$name-b$i.json" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed=$((failed + 1)); done
+	local secs
+	secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+	first=$(jq -r '.ips[0].address' "$BDIR/$name-b0.json" | cut -d/ -f1)
+	pids=()
+	for ((i = 1; i < BURST; i++)); do
+		nsenter --net="/run/netns/$BID-$name-b$i" ping -c 1 -W 2 "$first" >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do wait "${pids[$i]}" || unreachable=$((unreachable + 1)); done
+	for ((i = 0; i < BURST; i++)); do
+		one_del "$bin" "$conf" "$BID-$name-b$i" "$name-b$i" >/dev/null || true
+	done
+	echo "$secs $failed $unreachable"
+}
+
 bench_node_up
+# ptp's pods reach each other through the node, which must forward.
+in_node sysctl -qw net.ipv4.ip_forward=1
 run_set weft "$OUTPUT/weft" "$(weft_conf)"
 run_set ptp "$REF_PATH/ptp" "$(ptp_conf)"
+read -r wbs wbf wbu < <(burst weft "$OUTPUT/weft" "$(weft_conf)")
+read -r pbs pbf pbu < <(burst ptp "$REF_PATH/ptp" "$(ptp_conf)")
 
 read -r wm wp < <(stats "$BDIR/weft-seq")
 read -r pm pp < <(stats "$BDIR/ptp-seq")
@@ -107,7 +143,7 @@ read -r wpm wpp < <(stats "$BDIR/weft-par")
 read -r ppm ppp < <(stats "$BDIR/ptp-par")
 read -r wdm wdp < <(stats "$BDIR/weft-del")
 read -r pdm pdp < <(stats "$BDIR/ptp-del")
-echo "CNI ADD latency, ms (kernel $(uname -r), $(nproc) cores, rcu_expedited=$(cat "$RCU_SYSFS" 2>/dev/null), weftd ${WEFTD_ARGS:-defaults})"
+echo "CNI ADD latency, ms (kernel $(uname -r), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), rcu_expedited=$(cat "$RCU_SYSFS" 2>/dev/null), weftd ${WEFTD_ARGS:-defaults})"
 printf '%-28s %10s %10s\n' "" median p99
 printf '%-28s %10s %10s\n' "weft, $SEQ sequential" "$wm" "$wp"
 printf '%-28s %10s %10s\n' "ptp+host-local, $SEQ seq." "$pm" "$pp"
@@ -117,5 +153,7 @@ awk -v w="$wm" -v p="$pm" 'BEGIN { printf "weft/ptp median ratio (sequential): %
 printf '%-28s %10s %10s\n' "weft DEL, $SEQ sequential" "$wdm" "$wdp"
 printf '%-28s %10s %10s\n' "ptp+host-local DEL, $SEQ seq." "$pdm" "$pdp"
 awk -v w="$wdm" -v p="$pdm" 'BEGIN { printf "weft/ptp DEL median ratio: %.2fx\n", w / p }'
+printf '%-28s %8s s, %s failed, %s pods unreachable\n' "weft, $BURST at once" "$wbs" "$wbf" "$wbu"
+printf '%-28s %8s s, %s failed, %s pods unreachable\n' "ptp+host-local, $BURST at once" "$pbs" "$pbf" "$pbu"
 echo "weft ADD steps, median ms: $(step_medians ADD)"
 echo "weft DEL steps, median ms: $(step_medians DEL)"

@@ -49,7 +49,7 @@ YAML
 t0=$EPOCHREALTIME
 nsenter --net="/run/netns/$NODE" "$OUTPUT/weftd" --node-name node-00000 --kubeconfig "$BDIR/kubeconfig" \
 	--state-dir "$BDIR/state" --bpffs "$BPFFS" --socket "$SOCK" --bpf-dir "$OUTPUT/bpf" \
-	--veth-pool 0 --log-level info 2>>"$BDIR/weftd.log" &
+	--log-level info 2>>"$BDIR/weftd.log" &
 WEFTD_PID=$!
 PERF_PID=
 if [[ -n ${PERF:-} ]]; then

@@ -96,8 +96,7 @@ tcp_probe() {
 
 # --- weft: three pods on one node ------------------------------------------
 
-# No veth pool: its refills would only take CPU from the rounds.
-CL_WEFTD_ARGS=(--veth-pool 0)
+CL_WEFTD_ARGS=()
 cluster_net_up 1
 cluster_weftd_start 1 --log-level warn
 cluster_namespace_put "$KNS"

@@ -33,9 +33,8 @@ struct add_state {
 	int n_ips;
 	struct cni_result ipam; /* a delegated plugin's result */
 	struct nlh_link host, pod;
-	char peer_ifname[IFNAMSIZ]; /* a claimed pool veth's peer, still in the node */
 	/* what rollback has to undo */
-	int allocated, ipam_added, veth_created, veth_claimed, endpoint_added;
+	int allocated, ipam_added, veth_created, endpoint_added;
 	/* where the time goes: the plugin's steps, and weftd's from its replies */
 	struct steps steps;
 	json_t *weftd_timings;
@@ -48,24 +47,6 @@ static void take_timings(struct add_state *st, json_t *reply)
 
 	if (st->weftd_timings && json_is_object(t))
 		json_object_update(st->weftd_timings, t);
-}
-
-/* weftd's answer to a claim: {"claimed": true, "hostIfname", "peerIfname", ...}
- * makes the pool veth ours (rollback deletes it like one we created). */
-static void take_claim(struct add_state *st, json_t *veth)
-{
-	const char *host = json_string_value(json_object_get(veth, "hostIfname"));
-	const char *peer = json_string_value(json_object_get(veth, "peerIfname"));
-
-	if (!json_is_true(json_object_get(veth, "claimed")))
-		return;
-	if (!host || !peer || strcmp(host, st->host_ifname) || strlen(peer) >= IFNAMSIZ) {
-		pr_warn("weftd claimed a veth but the reply is unusable: ignoring it");
-		return;
-	}
-	snprintf(st->peer_ifname, sizeof(st->peer_ifname), "%s", peer);
-	st->veth_claimed = 1;
-	st->veth_created = 1;
 }
 
 static int add_ip(struct add_state *st, const char *cidr_or_ip, const char *from,
@@ -89,8 +70,7 @@ static int add_ip(struct add_state *st, const char *cidr_or_ip, const char *from
 	return 0;
 }
 
-/* Daemon IPAM: ipam.allocate also tells us the MTU weftd wants, and claims
- * a pool veth in the same round trip. */
+/* Daemon IPAM: ipam.allocate also tells us the MTU weftd wants. */
 static int addresses_from_weftd(struct add_state *st, struct cni_error *err)
 {
 	struct cni_ctx *ctx = st->ctx;
@@ -100,13 +80,10 @@ static int addresses_from_weftd(struct add_state *st, struct cni_error *err)
 	int ret;
 
 	req = weftd_req("ipam.allocate", &ctx->env);
-	if (req)
-		json_object_set_new(req, "claimVeth", json_string(st->host_ifname));
 	ret = weftd_call(ctx->conf.socket, req, &reply, &ae);
 	if (ret)
 		return weftd_fail(err, ctx->conf.socket, "ipam.allocate", ret, &ae);
 	st->allocated = 1;
-	take_claim(st, json_object_get(reply, "veth"));
 	take_timings(st, reply);
 	ips = json_object_get(reply, "ips");
 	if (!json_is_array(ips) || !json_array_size(ips)) {
@@ -128,23 +105,19 @@ put_reply:
 	return ret;
 }
 
-/* Delegated IPAM: weftd must be up before the plugin hands out anything;
- * the veth claim is that check (and brings the MTU). */
+/* Delegated IPAM: weftd must be up and ready before the plugin hands out
+ * anything; `ready` is that check (and brings the MTU). */
 static int addresses_from_plugin(struct add_state *st, struct cni_error *err)
 {
 	struct cni_ctx *ctx = st->ctx;
 	struct weft_api_error ae;
-	json_t *req, *reply, *out;
+	json_t *reply, *out;
 	char what[160] = "";
 	int ret;
 
-	req = weftd_req("veth.claim", &ctx->env);
-	if (req)
-		json_object_set_new(req, "hostIfname", json_string(st->host_ifname));
-	ret = weftd_call(ctx->conf.socket, req, &reply, &ae);
+	ret = weftd_call(ctx->conf.socket, weftd_req("ready", &ctx->env), &reply, &ae);
 	if (ret)
-		return weftd_fail(err, ctx->conf.socket, "veth.claim", ret, &ae);
-	take_claim(st, reply);
+		return weftd_fail(err, ctx->conf.socket, "ready", ret, &ae);
 	if (!st->mtu)
 		st->mtu = (int)json_integer_value(json_object_get(reply, "mtu"));
 	json_decref(reply);
@@ -229,46 +202,6 @@ static int create_veth(struct add_state *st, struct cni_error *err)
 	if (ret)
 		return cni_fail(err, CNI_ERR_WEFTD, ret, "cannot read the new host veth", "%s: %s",
 				st->host_ifname, strerror(-ret));
-	ret = nlh_link_get(st->pod_sk, ifname, &st->pod);
-	if (ret)
-		return cni_fail(err, CNI_ERR_WEFTD, ret, "cannot read the new pod interface",
-				"%s in %s: %s", ifname, netns, strerror(-ret));
-	return 0;
-}
-
-/* The pool veth weftd claimed: its host side already has our name and the
- * placeholder programs; the peer goes to the pod as CNI_IFNAME in one request. */
-static int use_claimed_veth(struct add_state *st, struct cni_error *err)
-{
-	const char *ifname = st->ctx->env.ifname, *netns = st->ctx->env.netns;
-	struct nlh_link peer;
-	int ret;
-
-	ret = nlh_link_get(st->host_sk, st->peer_ifname, &peer);
-	if (ret)
-		return cni_fail(err, CNI_ERR_WEFTD, ret, "cannot read the claimed veth",
-				"peer %s of %s: %s", st->peer_ifname, st->host_ifname,
-				strerror(-ret));
-	ret = nlh_link_move(st->host_sk, peer.ifindex, st->pod_nsfd, ifname, st->mtu);
-	if (ret == -EEXIST)
-		return cni_fail(err, CNI_ERR_WEFTD, ret, "interface already exists",
-				"CNI_IFNAME: %s exists in %s", ifname, netns);
-	if (ret)
-		return cni_fail(err, CNI_ERR_WEFTD, ret, "cannot move the veth peer into the pod",
-				"%s -> %s in %s (mtu %d): %s", st->peer_ifname, ifname, netns,
-				st->mtu, strerror(-ret));
-	ret = nlh_link_get(st->host_sk, st->host_ifname, &st->host);
-	if (ret)
-		return cni_fail(err, CNI_ERR_WEFTD, ret, "cannot read the claimed host veth",
-				"%s: %s", st->host_ifname, strerror(-ret));
-	if (st->mtu > 0 && st->host.mtu != st->mtu) {
-		ret = nlh_link_set_mtu(st->host_sk, st->host.ifindex, st->mtu);
-		if (ret)
-			return cni_fail(err, CNI_ERR_WEFTD, ret, "cannot set the host veth MTU",
-					"%s (mtu %d): %s", st->host_ifname, st->mtu,
-					strerror(-ret));
-		st->host.mtu = st->mtu;
-	}
 	ret = nlh_link_get(st->pod_sk, ifname, &st->pod);
 	if (ret)
 		return cni_fail(err, CNI_ERR_WEFTD, ret, "cannot read the new pod interface",
@@ -464,18 +397,14 @@ static void rollback(struct add_state *st)
 	json_t *reply;
 	int ret;
 
-	/* endpoint.del also undoes weftd's claim; with weftd's IPAM,
-	 * ipam.release below does. */
-	if (st->endpoint_added || (st->veth_claimed && !st->allocated)) {
+	if (st->endpoint_added) {
 		ret = weftd_call(ctx->conf.socket, weftd_req("endpoint.del", &ctx->env), &reply,
 				 &ae);
 		if (ret)
 			pr_warn("rollback: endpoint.del: %s (%s)", ae.msg, ae.details);
 		json_decref(reply);
 	}
-	/* A claimed pool veth too: endpoint.del above removed it, unless weftd
-	 * went away, and then nobody else would. */
-	if (st->veth_created || st->veth_claimed) {
+	if (st->veth_created) {
 		/* Takes the pod end, its addresses and routes, and the host route with it. */
 		ret = nlh_link_del(st->host_sk, st->host_ifname);
 		if (ret && ret != -ENODEV)
@@ -531,9 +460,8 @@ int cmd_add(struct cni_ctx *ctx, struct cni_error *err)
 	ret = ctx->conf.ipam ? addresses_from_plugin(&st, err) : addresses_from_weftd(&st, err);
 	steps_mark(&st.steps, "ipam");
 	if (!ret)
-		ret = st.veth_claimed ? use_claimed_veth(&st, err) : create_veth(&st, err);
-	/* A pool veth's peer is moved into the pod; a new pair is made there. */
-	steps_mark(&st.steps, st.veth_claimed ? "move" : "veth");
+		ret = create_veth(&st, err);
+	steps_mark(&st.steps, "veth");
 	/* Before any link is up: the pod never sends a packet without its programs. */
 	if (!ret)
 		ret = add_endpoint(&st, err);

@@ -85,43 +85,6 @@ int nlh_link_get_index(struct nl_sock *sk, int ifindex, char name[IFNAMSIZ])
 	return 0;
 }
 
-struct link_move {
-	int nsfd;
-	const char *name;
-	int mtu;
-};
-
-static int fill_move(struct rtnl_link *change, const void *arg)
-{
-	const struct link_move *m = arg;
-
-	/* The kernel moves and renames in one step, so the name is checked
-	 * against the target namespace only. */
-	rtnl_link_set_ns_fd(change, m->nsfd);
-	rtnl_link_set_name(change, m->name);
-	if (m->mtu > 0)
-		rtnl_link_set_mtu(change, (unsigned int)m->mtu);
-	return 0;
-}
-
-int nlh_link_move(struct nl_sock *sk, int ifindex, int nsfd, const char *name, int mtu)
-{
-	struct link_move m = {.nsfd = nsfd, .name = name, .mtu = mtu};
-
-	return nlh_link_change(sk, ifindex, fill_move, &m);
-}
-
-static int fill_mtu(struct rtnl_link *change, const void *mtu)
-{
-	rtnl_link_set_mtu(change, (unsigned int)*(const int *)mtu);
-	return 0;
-}
-
-int nlh_link_set_mtu(struct nl_sock *sk, int ifindex, int mtu)
-{
-	return nlh_link_change(sk, ifindex, fill_mtu, &mtu);
-}
-
 int nlh_link_up(struct nl_sock *sk, int ifindex)
 {
 	struct rtnl_link *l, *change;

@@ -30,10 +30,6 @@ void nlh_close(struct nl_sock *sk);
 
 int nlh_link_get(struct nl_sock *sk, const char *name, struct nlh_link *out);
 int nlh_link_get_index(struct nl_sock *sk, int ifindex, char name[IFNAMSIZ]);
-/* One RTM_NEWLINK: link @ifindex moved into @nsfd, renamed @name, MTU @mtu (if > 0).
- * -EEXIST when @name is taken there. */
-int nlh_link_move(struct nl_sock *sk, int ifindex, int nsfd, const char *name, int mtu);
-int nlh_link_set_mtu(struct nl_sock *sk, int ifindex, int mtu);
 int nlh_link_up(struct nl_sock *sk, int ifindex);
 /* Call @cb for every link; a non-zero return from @cb stops the walk and is returned. */
 int nlh_link_foreach(struct nl_sock *sk, int (*cb)(const char *name, int ifindex, void *arg),

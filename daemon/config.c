@@ -14,7 +14,6 @@
 #include "daemon/config.h"
 #include "daemon/flows/flows.h"
 #include "daemon/endpoint/ipam.h"
-#include "daemon/host/vethpool.h"
 #include "daemon/k8s/creds.h"
 #include "daemon/metrics/http.h"
 #include "daemon/overlay/overlay.h"
@@ -40,8 +39,7 @@ bool weftd_pod_cidr_ok(const char *cidr)
 
 /* The help texts below say these numbers in words. */
 _Static_assert(IPAM_MIN_PREFIX == 16 && IPAM_MAX_PREFIX == 30 && WEFTD_DEFAULT_MTU == 1500 &&
-		       OVERLAY_IPV4_OVERHEAD == 50 && VETHPOOL_DEFAULT_SIZE == 8 &&
-		       VETHPOOL_MAX_SIZE == 256,
+		       OVERLAY_IPV4_OVERHEAD == 50,
 	       "weftd's --help says what these are");
 
 static bool metrics_addr_ok(const char *addr)
@@ -103,12 +101,6 @@ static const struct flag weftd_flags[] = {
 			       "the default route's device, else 1500",
 		   .help = "the node network's MTU. Pods get it less 50 (VXLAN over IPv4) with the "
 			   "overlay, as is without"),
-	WEFTD_FLAG("veth-pool", FLAG_INT, veth_pool, .arg = "N|auto", .min = 0,
-		   .max = VETHPOOL_MAX_SIZE, .keyword = "auto",
-		   .keyword_value = WEFTD_VETH_POOL_AUTO, .def = "auto",
-		   .help = "veth pairs kept ready (wfp<k>/wfq<k>, down, programs attached) so an "
-			   "ADD skips the tcx attach; 0 disables, at most 256; auto is 8, or 0 "
-			   "when /sys/kernel/rcu_expedited is 1"),
 	WEFTD_FLAG("metrics-addr", FLAG_STR, metrics_addr, .arg = "HOST:PORT",
 		   .valid = metrics_addr_ok, .rule = "must be IPV4:PORT or [IPV6]:PORT",
 		   .def_help = "none, no HTTP server",

@@ -18,8 +18,6 @@
 /* Directories from flags stay well under PATH_MAX so every path weftd derives
  * from them (pins, state files) fits without truncation. */
 #define WEFTD_DIR_MAX 2048
-/* --veth-pool auto: sized at start, see vethpool_auto_size(). */
-#define WEFTD_VETH_POOL_AUTO (-1)
 /* The smallest MTU an IPv4 link may have (RFC 791). */
 #define WEFTD_MIN_MTU 68
 /* --flow-history: records kept (a record is about 1 KiB with its JSON). */
@@ -41,7 +39,6 @@ struct weftd_config {
 	bool in_cluster;
 	int vxlan_port;
 	int mtu;	  /* the node network's (underlay) MTU; 0: detected */
-	int veth_pool;	  /* prepared veths kept ready; 0: none; or WEFTD_VETH_POOL_AUTO */
 	int log_level;	  /* enum weft_log_level */
 	int flow_events;  /* enum weft_flow_mode */
 	int flow_rate;	  /* flow events a second per CPU */

@@ -34,15 +34,16 @@
 #include "daemon/api/server.h"
 #include "daemon/endpoint/state.h"
 #include "daemon/datapath/upgrade.h"
-#include "daemon/host/vethpool.h"
 #include "daemon/k8s/source.h"
 #include "daemon/metrics/endpoints.h"
 #include "daemon/metrics/http.h"
 #include "daemon/flows/flows.h"
+#include "daemon/datapath/tc_watch.h"
+#include "daemon/endpoint/repair.h"
 #include "daemon/weftd.h"
 
 #define LOCK_FILE "weftd.lock"
-/* How often unused veth claims are looked at. */
+/* How often pending DELs, the overlay, policy and metrics are looked at. */
 #define TICK_MS 1000
 
 /* One weftd per state dir: the lock lives as long as the process. */
@@ -131,8 +132,6 @@ static void tick(void *ctx)
 {
 	struct weftd *d = ctx;
 
-	if (d->pool)
-		vethpool_expire(d->pool);
 	/* DELs the plugin recorded while a call to us timed out. */
 	reconcile_pending(d);
 	overlay_tick(d->overlay);
@@ -209,6 +208,10 @@ int main(int argc, char **argv)
 	err = netdev_open(&d.nd);
 	if (err)
 		goto close_lock;
+	/* Earlier weftds kept a pool of prepared veths, wfp<k>/wfq<k>; one
+	 * that crashed left them behind, and nothing else would remove them. */
+	if (netdev_delete_numbered(d.nd, "wfp", "wfq") > 0)
+		pr_info("deleted the veth pool an older weftd left behind");
 	sigfd = block_signals();
 	if (sigfd < 0) {
 		err = sigfd;
@@ -244,10 +247,14 @@ int main(int argc, char **argv)
 		goto free_endpoints;
 	/* What changed while weftd was down, before anything is upgraded. */
 	reconcile_at_start(&d);
-	/* Before the pool: its placeholder load then uses the new object; and
-	 * before the overlay, whose programs then load from the new object too
+	/* Before the overlay, whose programs then load from the new object too
 	 * (or, when the upgrade failed, stay as they run, like the endpoints'). */
 	upgrade_at_start(&d);
+	/* Subscribed before the check, so no change falls between the two. */
+	err = repair_open(&d);
+	if (err)
+		goto free_endpoints;
+	repair_all(&d);
 	err = identities_new(&d.ids);
 	if (!err)
 		err = policy_open(&d.policy, &d.maps, d.ids, d.cluster);
@@ -274,20 +281,6 @@ int main(int argc, char **argv)
 		if (err)
 			goto free_endpoints;
 	}
-	/* After block_signals(): the refill thread inherits the mask, so
-	 * SIGTERM only ever reaches the signalfd. Without a pool ADDs still
-	 * work, only slower: not a reason to stop. */
-	if (d.cfg.veth_pool == WEFTD_VETH_POOL_AUTO)
-		d.cfg.veth_pool = (int)vethpool_auto_size();
-	if (d.cfg.veth_pool && d.datapath_error[0]) {
-		/* Its placeholders would be the refused object's, on that
-		 * object's map layout (new pins nothing else uses), and ADDs
-		 * are refused until an upgrade succeeds anyway. */
-		pr_warn("veth pool: disabled, the start-up upgrade failed");
-	} else if (d.cfg.veth_pool &&
-		   vethpool_open(&d.pool, (unsigned int)d.cfg.veth_pool, d.mtu, d.loader, d.nd)) {
-		pr_warn("veth pool: disabled, every ADD attaches its programs itself");
-	}
 	/* Without it the datapath still runs, drops still counted: not a
 	 * reason to stop (flows_open() logged why). */
 	if (flows_open(&d))
@@ -302,6 +295,11 @@ int main(int argc, char **argv)
 			pr_warn("cannot watch %s: %s", d.source->what, strerror(-err));
 			goto close_server;
 		}
+	}
+	err = server_watch_fd(srv, tc_watch_fd(d.tc_watch), repair_run, &d);
+	if (err) {
+		pr_warn("cannot watch tc changes: %s", strerror(-err));
+		goto close_server;
 	}
 	if (d.flows) {
 		err = server_watch_fd(srv, flows_fd(&d), flows_run, &d);
@@ -331,9 +329,8 @@ close_server:
 	server_close(srv);
 close_flows:
 	flows_close(&d);
-	/* Pool veths are not pods: they go, and the next weftd makes its own. */
-	vethpool_close(d.pool);
 free_endpoints:
+	repair_close(&d);
 	endpoints_free(&d);
 	if (d.ep_dirfd >= 0)
 		close(d.ep_dirfd);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon's state, built by main() and handed to every request handler.
- * Handlers run one at a time from the epoll loop; the only other thread is
- * the veth pool's refill (vethpool.c), which shares nothing else. */
+ * Handlers run one at a time from the epoll loop; the other threads (the
+ * Kubernetes watcher, an upgrade's parallel loads) hand their results to it. */
 #ifndef WEFTD_H
 #define WEFTD_H
 
@@ -17,7 +17,6 @@ struct ipam;
 struct loader;
 struct netdev;
 struct endpoint;
-struct vethpool;
 struct cluster;
 struct cluster_source;
 struct overlay;
@@ -25,6 +24,7 @@ struct identities;
 struct policy;
 struct http_server;
 struct flows;
+struct tc_watch;
 
 struct weftd {
 	struct weftd_config cfg;
@@ -34,7 +34,6 @@ struct weftd {
 	struct ipam *ipam;
 	struct loader *loader; /* NULL in unit tests: endpoint ops then fail */
 	struct netdev *nd;
-	struct vethpool *pool; /* NULL with --veth-pool 0 or in unit tests */
 	struct maps maps;
 	/* With a cluster source (weftd_has_cluster()) only, else NULL. */
 	struct cluster *cluster;
@@ -55,6 +54,7 @@ struct weftd {
 	char datapath_error[1024];
 	/* Requests and upgrades, for /metrics (--metrics-addr). */
 	struct weftd_stats stats;
+	struct tc_watch *tc_watch; /* tc changes, to repair pods' filters; NULL in unit tests */
 	struct http_server *metrics; /* NULL without --metrics-addr */
 	struct flows *flows;	     /* the flow events' reader; NULL in unit tests */
 };

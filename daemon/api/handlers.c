@@ -23,7 +23,6 @@
 #include "steps.h"
 #include "daemon/datapath/upgrade.h"
 #include "daemon/api/validate.h"
-#include "daemon/host/vethpool.h"
 #include "daemon/policy/engine.h"
 #include "daemon/flows/flows.h"
 #include "daemon/explain/explain.h"
@@ -141,18 +140,20 @@ json_t *handlers_status(struct weftd *d, bool brief)
 	json_t *reply;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	reply = json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:{s:I, s:I}}", "ok", 1,
-			  "node", d->cfg.node_name, "podCIDR", d->cfg.pod_cidr, "mtu", d->mtu,
-			  "version", WEFT_VERSION, "bpffs", d->cfg.bpffs, "stateDir",
-			  d->cfg.state_dir, "endpoints", (json_int_t)d->nr_endpoints,
-			  "uptimeSeconds", (json_int_t)(now.tv_sec - d->started), "vethPool",
-			  "size", (json_int_t)(d->pool ? d->cfg.veth_pool : 0), "ready",
-			  (json_int_t)(d->pool ? vethpool_ready(d->pool) : 0));
+	reply = json_pack("{s:b, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:I}", "ok", 1, "node",
+			  d->cfg.node_name, "podCIDR", d->cfg.pod_cidr, "mtu", d->mtu, "version",
+			  WEFT_VERSION, "bpffs", d->cfg.bpffs, "stateDir", d->cfg.state_dir,
+			  "endpoints", (json_int_t)d->nr_endpoints, "uptimeSeconds",
+			  (json_int_t)(now.tv_sec - d->started));
 	if (reply) {
 		json_object_set_new(reply, "ready", json_boolean(!wait));
 		if (wait)
 			json_object_set_new(reply, "waitingFor", json_string(wait));
 		json_object_set_new(reply, "datapath", datapath_json(d));
+		json_object_set_new(reply, "repairs",
+				    json_pack("{s:I, s:I}", "podFilters",
+					      (json_int_t)d->stats.repairs.pod_filters, "failed",
+					      (json_int_t)d->stats.repairs.failed));
 	}
 	if (reply && d->source)
 		json_object_set_new(reply, "cluster", cluster_json(d));
@@ -223,55 +224,22 @@ static json_t *do_upgrade(struct weftd *d, json_t *req)
 	return report;
 }
 
-/*
- * Claim a pool veth for @cid/@ifname as @host: {"claimed": true, "hostIfname",
- * "hostIfindex", "peerIfname"} or {"claimed": false} when the plugin must
- * make its own (no pool, pool empty, or the pair or name already has an
- * endpoint: a retried ADD keeps today's path).
- */
-static json_t *claim_veth(struct weftd *d, const char *cid, const char *ifname, const char *host)
+/* With delegated IPAM, the plugin's one call before the IPAM plugin: weftd
+ * must be up and ready before anything is handed out, and the MTU comes
+ * with the answer. */
+static json_t *do_ready(struct weftd *d, json_t *req)
 {
-	struct vethpool_claim_info ci;
-	struct endpoint *ep;
+	json_t *err = not_ready_reply(d);
 
-	if (!d->pool || endpoint_find(d, cid, ifname))
-		return json_pack("{s:b}", "claimed", 0);
-	for (ep = d->endpoints; ep; ep = ep->next) {
-		if (!strcmp(ep->host_ifname, host))
-			return json_pack("{s:b}", "claimed", 0);
-	}
-	if (vethpool_claim(d->pool, cid, ifname, host, &ci))
-		return json_pack("{s:b}", "claimed", 0);
-	return json_pack("{s:b, s:s, s:i, s:s}", "claimed", 1, "hostIfname", ci.host_ifname,
-			 "hostIfindex", ci.host_ifindex, "peerIfname", ci.peer_ifname);
-}
-
-static json_t *do_veth_claim(struct weftd *d, json_t *req)
-{
-	const char *cid, *ifname, *host;
-	json_t *err = NULL, *reply;
-
-	if (arg_pair(req, &cid, &ifname, &err))
-		return err;
-	host = arg_str(req, "hostIfname", valid_ifname, IFNAME_RULE, &err);
-	if (!host)
-		return err;
-	err = not_ready_reply(d);
+	(void)req;
 	if (err)
 		return err;
-	reply = claim_veth(d, cid, ifname, host);
-	if (!reply)
-		return NULL;
-	/* The MTU too: with delegated IPAM this is the plugin's only call
-	 * before the veth, standing in for `status`. */
-	json_object_set_new(reply, "ok", json_true());
-	json_object_set_new(reply, "mtu", json_integer(d->mtu));
-	return reply;
+	return json_pack("{s:b, s:i}", "ok", 1, "mtu", d->mtu);
 }
 
 static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
 {
-	const char *cid, *ifname, *host = NULL;
+	const char *cid, *ifname;
 	char ip[WEFT_ADDR_STRLEN];
 	json_t *err = NULL, *reply;
 	struct weft_addr pod_ip;
@@ -281,12 +249,6 @@ static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
 
 	if (arg_pair(req, &cid, &ifname, &err))
 		return err;
-	/* Optional: claim a pool veth in the same round trip. */
-	if (json_object_get(req, "claimVeth")) {
-		host = arg_str(req, "claimVeth", valid_ifname, IFNAME_RULE, &err);
-		if (!host)
-			return err;
-	}
 	err = not_ready_reply(d);
 	if (err)
 		return err;
@@ -301,10 +263,6 @@ static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
 	weft_addr_format(&pod_ip, ip, sizeof(ip));
 	reply = json_pack("{s:b, s:[{s:s, s:i, s:i}], s:i}", "ok", 1, "ips", "address", ip,
 			  "prefixLength", ipam_prefix(d->ipam), "family", 4, "mtu", d->mtu);
-	if (reply && host) {
-		json_object_set_new(reply, "veth", claim_veth(d, cid, ifname, host));
-		steps_mark(&steps, "claim");
-	}
 	if (reply)
 		json_object_set_new(reply, "timings", steps_json(&steps));
 	return reply;
@@ -319,9 +277,6 @@ static json_t *do_ipam_release(struct weftd *d, json_t *req)
 
 	if (arg_pair(req, &cid, &ifname, &err))
 		return err;
-	/* An ADD rolling back may hold a claimed pool veth. */
-	if (d->pool)
-		vethpool_release(d->pool, cid, ifname);
 	ret = ipam_release(d->ipam, cid, ifname, &released);
 	if (ret)
 		return api_error_reply(-ret, "release an address", strerror(-ret));
@@ -604,7 +559,7 @@ static const struct {
 	{"status", do_status},
 	{"ipam.allocate", do_ipam_allocate},
 	{"ipam.release", do_ipam_release},
-	{"veth.claim", do_veth_claim},
+	{"ready", do_ready},
 	{"endpoint.add", do_endpoint_add},
 	{"endpoint.del", do_endpoint_del},
 	{"endpoint.get", do_endpoint_get},

@@ -29,7 +29,7 @@ int server_open(struct server **out, const char *path, server_handler_fn fn, voi
 void server_set_tick(struct server *s, server_tick_fn fn, void *ctx, int interval_ms);
 /* Call @fn from server_run() whenever @fd is readable (the cluster source's
  * fd, the flow events' ring buffer, the metrics server's). 0, -ENOSPC past SERVER_MAX_WATCHES, or -errno. */
-#define SERVER_MAX_WATCHES 4
+#define SERVER_MAX_WATCHES 8
 int server_watch_fd(struct server *s, int fd, void (*fn)(void *ctx), void *ctx);
 /* Serve until @sigfd (a signalfd) is readable. 0 or -errno. */
 int server_run(struct server *s, int sigfd);

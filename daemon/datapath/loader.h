@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The per-pod BPF object: read once from --bpf-dir and kept in memory, then
- * opened, specialised (.rodata), loaded and attached once per endpoint. The
- * tcx links are pinned under <bpffs>/endpoints/<id>/, and the pins are what
- * keeps the programs attached: weftd can exit or crash without a gap.
+ * opened, specialised (.rodata), loaded and attached once per endpoint, as
+ * cls_bpf filters on its host veth (tc.h says why not tcx). The filters stay
+ * when weftd exits or crashes: no gap. The programs are also pinned under
+ * <bpffs>/endpoints/<id>/: what weftd meant to run, which a restart checks
+ * the filters against and a repair puts back.
  *
  * loader_object.c reads, hashes and checks the object; loader_install.c puts
  * one endpoint's programs on its veth and takes them off; loader_swap.c has
@@ -20,8 +22,8 @@
 #include "daemon/datapath/maps.h"
 #include "steps.h"
 
-#define LINK_FROM_POD "from_pod"
-#define LINK_TO_POD   "to_pod"
+#define PIN_FROM_POD "from_pod"
+#define PIN_TO_POD   "to_pod"
 
 struct loader;
 
@@ -45,8 +47,8 @@ struct loader_progs {
 };
 
 struct link_state {
-	bool attached;	     /* both links pinned, tcx, on the expected ifindex */
-	uint32_t prog_id[2]; /* from_pod, to_pod; 0 when unknown */
+	bool attached;	     /* both filters on the veth run the pinned programs */
+	uint32_t prog_id[2]; /* what the filters run, from_pod, to_pod; 0 when none */
 };
 
 /* Reads <bpf_dir>/weft_pod.bpf.o and checks it has what weftd needs. */
@@ -59,35 +61,40 @@ const struct maps_layout *loader_layout(const struct loader *l);
 /* Size of the verifier log buffer loader_load() wants from a thread. */
 size_t loader_log_size(void);
 
-/* Load + attach + pin for one endpoint; undoes itself on failure and fills
+/* Load + pin + attach for one endpoint; undoes itself on failure and fills
  * @e with the failed step. */
 int loader_attach(struct loader *l, const struct loader_params *p, struct weft_api_error *e);
-/* Load + pin for one endpoint whose host veth came from the pool: the new
- * programs replace the placeholders in the pool's links @link_fds (from_pod,
- * to_pod) with bpf_link_update(). The caller keeps and closes @link_fds. */
-int loader_attach_pooled(struct loader *l, const struct loader_params *p, const int link_fds[2],
-			 struct weft_api_error *e);
-/* One load with every .rodata constant zero, for the pool's veths: prog_fds
- * (from_pod, to_pod) are the caller's to close. */
+/* One load with every .rodata constant zero, attached nowhere: it creates the
+ * pins of maps that do not exist yet. prog_fds (from_pod, to_pod) are the
+ * caller's to close. */
 int loader_placeholder(struct loader *l, int prog_fds[2]);
 /*
  * Live upgrade, in three steps the caller sequences over all endpoints:
  * loader_load() loads and verifies one endpoint's programs without touching
  * anything that runs (thread-safe with a log buffer per thread; NULL uses the
- * loader's own); loader_running() holds the programs an endpoint runs now, to
- * roll back to; loader_swap() puts programs in: the weft_policy_progs slot (of
- * @layout's prog array), then both links with bpf_link_update().
+ * loader's own); loader_running() holds the programs an endpoint's filters
+ * run now on @ifindex, to roll back to; loader_swap() puts programs in: the
+ * weft_policy_progs slot (of @layout's prog array), then both filters (a
+ * replace in place), then the pins.
  */
 void loader_progs_init(struct loader_progs *p);
 void loader_progs_close(struct loader_progs *p);
 int loader_load(struct loader *l, const struct loader_params *p, char *log,
 		struct loader_progs *out, struct weft_api_error *e);
-int loader_running(struct loader *l, uint32_t id, const struct maps_layout *layout,
+int loader_running(struct loader *l, uint32_t id, int ifindex, const struct maps_layout *layout,
 		   struct loader_progs *out);
-int loader_swap(struct loader *l, uint32_t id, const struct maps_layout *layout,
+int loader_swap(struct loader *l, uint32_t id, int ifindex, const struct maps_layout *layout,
 		const struct loader_progs *progs, struct weft_api_error *e);
-/* Detach and unpin endpoint @id's links; what is already gone is fine. */
-int loader_detach(struct loader *l, uint32_t id);
+/* The id of the weft_to_pod_local in endpoint @id's weft_policy_progs slot
+ * (of @layout's prog array); 0 when empty. */
+uint32_t loader_slot_prog_id(const struct loader *l, uint32_t id, const struct maps_layout *layout);
+/* Remove endpoint @id's filters from @ifindex (0: its veth is unknown, only
+ * the pins go) and its pins; what is already gone is fine. */
+int loader_detach(struct loader *l, uint32_t id, int ifindex);
+/* Put the pinned programs back where the filters on @ifindex lost or changed
+ * them. Sets the bit of each hook it repaired in @repaired (1 << TC_INGRESS,
+ * 1 << TC_EGRESS). 0, or -errno when a repair failed (-ENOENT: no pins). */
+int loader_repair(struct loader *l, uint32_t id, int ifindex, unsigned int *repaired);
 bool loader_pins_exist(struct loader *l, uint32_t id);
 void loader_link_state(struct loader *l, uint32_t id, int ifindex, struct link_state *st);
 

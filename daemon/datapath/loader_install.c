@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * One endpoint's programs on its host veth: loaded (loader_load), put into
- * tcx links (new ones, or the veth pool's with bpf_link_update), the links
- * pinned under <bpffs>/endpoints/<id>/, and its weft_policy_progs slot
- * filled; and the reverse. Also the pool's placeholder load.
+ * One endpoint's programs on its host veth: loaded (loader_load), pinned
+ * under <bpffs>/endpoints/<id>/, put on the veth as tc filters, and its
+ * weft_policy_progs slot filled; and the reverse. Also the check that the
+ * filters still run the pinned programs, and the repair when they do not;
+ * and the placeholder load an upgrade makes its new maps with.
  */
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -15,7 +16,7 @@
 #include "log.h"
 #include "daemon/datapath/loader_int.h"
 #include "daemon/datapath/maps.h"
-#include "daemon/datapath/tcx.h"
+#include "daemon/datapath/tc.h"
 
 int loader_slot_set(const struct loader *l, const struct maps_layout *layout, uint32_t id,
 		    int prog_fd, struct weft_api_error *e)
@@ -69,59 +70,60 @@ static int make_pin_dir(struct loader *l, uint32_t id, struct weft_api_error *e)
 	return 0;
 }
 
-/*
- * Put link @i's program on the endpoint's host veth and pin the link: into
- * the pool's link @pool_fd when there is one (>= 0), else as a new tcx link.
- * The pin keeps the attachment; a new link's fd is only ours to close.
- */
-static int put_link(struct loader *l, const struct loader_params *p, int i, int prog_fd,
-		    int pool_fd, struct weft_api_error *e)
+/* Pin @prog_fd at @path, replacing what is there in one step: pinned under
+ * a temporary name, then renamed over the old pin (bpffs renames atomically),
+ * so a crash leaves either pin, never none. No dot in it: bpffs refuses
+ * names with dots (EPERM, "reserved for future use"). */
+int loader_pin_replace(int prog_fd, const char *path)
 {
-	const char *prog = loader_prog_names[loader_links[i].prog];
-	char path[PATH_MAX];
-	int fd = pool_fd, err;
+	char tmp[PATH_MAX + 8];
+	int err;
 
-	if (pool_fd >= 0) {
-		err = tcx_update(pool_fd, prog_fd);
-		if (err) {
-			api_err_set(
-				e, -err, NULL,
-				"swap %s into the pooled tcx link on ifindex %d for endpoint %u: %s",
-				prog, p->ifindex, p->id, strerror(-err));
-			return err;
-		}
-	} else {
-		fd = tcx_attach(prog_fd, p->ifindex, loader_links[i].type);
-		if (fd < 0) {
-			api_err_set(e, -fd, NULL,
-				    "attach %s with tcx to ifindex %d for endpoint %u: %s", prog,
-				    p->ifindex, p->id, strerror(-fd));
-			return fd;
-		}
+	snprintf(tmp, sizeof(tmp), "%s_new", path);
+	unlink(tmp);
+	if (bpf_obj_pin(prog_fd, tmp) < 0)
+		return -errno;
+	if (rename(tmp, path) < 0) {
+		err = -errno;
+		unlink(tmp);
+		return err;
 	}
-	loader_link_path(l, p->id, i, path, sizeof(path));
-	err = tcx_pin(fd, path);
-	if (err)
-		api_err_set(e, -err, path, "pin %s link for endpoint %u: %s", prog, p->id,
+	return 0;
+}
+
+/* Pin hook @i's program, then put it on the endpoint's host veth. */
+static int put_hook(struct loader *l, const struct loader_params *p, int i, int prog_fd,
+		    struct weft_api_error *e)
+{
+	const char *prog = loader_prog_names[loader_hooks[i].prog];
+	enum tc_dir dir = loader_hooks[i].dir;
+	char path[PATH_MAX];
+	int err;
+
+	loader_pin_path(l, p->id, i, path, sizeof(path));
+	err = loader_pin_replace(prog_fd, path);
+	if (err) {
+		api_err_set(e, -err, path, "pin %s for endpoint %u: %s", prog, p->id,
 			    strerror(-err));
-	/* Unpinned, a new link detaches here: nothing half-done stays. */
-	if (pool_fd < 0)
-		close(fd);
+		return err;
+	}
+	err = tc_attach(p->ifindex, dir, prog_fd);
+	if (err)
+		api_err_set(e, -err, NULL, "attach %s to tc %s of ifindex %d for endpoint %u: %s",
+			    prog, tc_dir_name(dir), p->ifindex, p->id, strerror(-err));
 	return err;
 }
 
 /*
- * Load the endpoint's programs and put them on its host veth: into the pool's
- * links @link_fds (from_pod, to_pod) with bpf_link_update() when given, else
- * as new tcx links; then pin the links and fill its weft_policy_progs slot.
+ * Load the endpoint's programs, pin them and put them on its host veth as
+ * tc filters; then fill its weft_policy_progs slot.
  *
- * The slot is filled after the links are attached and before the
+ * The slot is filled after the filters are attached and before the
  * weft_endpoints entries exist (the caller adds them): no sender can look the
  * id up before the slot is filled, and an empty slot only means the slower
  * redirect through the host veth.
  */
-static int install(struct loader *l, const struct loader_params *p, const int link_fds[2],
-		   struct weft_api_error *e)
+int loader_attach(struct loader *l, const struct loader_params *p, struct weft_api_error *e)
 {
 	struct loader_progs progs;
 	int err;
@@ -133,34 +135,17 @@ static int install(struct loader *l, const struct loader_params *p, const int li
 	err = make_pin_dir(l, p->id, e);
 	if (err)
 		goto close_progs;
-	for (int i = 0; i < LOADER_NR_LINKS && !err; i++)
-		err = put_link(l, p, i, progs.fd[loader_links[i].prog], link_fds ? link_fds[i] : -1,
-			       e);
-	/* A pool's links are updated in place (no grace period); new ones are
-	 * tcx attaches, each waiting for one: told apart in the timings. */
-	steps_mark(p->steps, link_fds ? "swap" : "attach");
+	for (int i = 0; i < LOADER_NR_HOOKS && !err; i++)
+		err = put_hook(l, p, i, progs.fd[loader_hooks[i].prog], e);
+	steps_mark(p->steps, "attach");
 	if (!err)
 		err = loader_slot_set(l, &l->layout, p->id, progs.fd[LOADER_TO_POD_LOCAL], e);
-	/* On failure: new links are detached with their pins; a pool's links
-	 * only lose their pins (the caller closes their fds, which detaches
-	 * them). */
 	if (err)
-		loader_detach(l, p->id);
+		loader_detach(l, p->id, p->ifindex);
 close_progs:
-	/* The links and the slot hold the programs (and the maps) now. */
+	/* The filters, the pins and the slot hold the programs (and the maps) now. */
 	loader_progs_close(&progs);
 	return err;
-}
-
-int loader_attach(struct loader *l, const struct loader_params *p, struct weft_api_error *e)
-{
-	return install(l, p, NULL, e);
-}
-
-int loader_attach_pooled(struct loader *l, const struct loader_params *p, const int link_fds[2],
-			 struct weft_api_error *e)
-{
-	return install(l, p, link_fds, e);
 }
 
 int loader_placeholder(struct loader *l, int prog_fds[2])
@@ -170,37 +155,67 @@ int loader_placeholder(struct loader *l, int prog_fds[2])
 	struct loader_progs progs;
 	int err;
 
-	/* All constants zero: source MAC 0 never matches, so the placeholder
-	 * drops whatever a pool veth's peer could send. */
+	/* All constants zero: attached nowhere, it only makes the maps. */
 	err = loader_load(l, &p, NULL, &progs, &e);
 	if (err) {
-		pr_warn("veth pool: placeholder programs: %s%s%s", e.msg, e.details[0] ? ": " : "",
-			e.details);
+		pr_warn("placeholder programs: %s%s%s", e.msg, e.details[0] ? ": " : "", e.details);
 		return err;
 	}
 	/* Our fds keep the programs (and through them the maps) loaded. */
-	for (int i = 0; i < LOADER_NR_LINKS; i++) {
-		prog_fds[i] = progs.fd[loader_links[i].prog];
-		progs.fd[loader_links[i].prog] = -1;
+	for (int i = 0; i < LOADER_NR_HOOKS; i++) {
+		prog_fds[i] = progs.fd[loader_hooks[i].prog];
+		progs.fd[loader_hooks[i].prog] = -1;
 	}
 	loader_progs_close(&progs);
 	return 0;
 }
 
-int loader_detach(struct loader *l, uint32_t id)
+/* The id of the program pinned at @path: 0 when there is no pin. */
+static uint32_t pinned_prog_id(const char *path)
+{
+	uint32_t id = 0;
+	int fd;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (loader_prog_id(fd, &id))
+		id = 0;
+	close(fd);
+	return id;
+}
+
+int loader_detach(struct loader *l, uint32_t id, int ifindex)
 {
 	char path[PATH_MAX];
+	uint32_t running;
 	int err, ret = 0;
 
 	ret = slot_clear(l, id);
 	if (ret)
 		pr_warn("endpoint %u: cannot clear its %s slot: %s", id,
 			maps_defs[WEFT_MAP_POLICY_PROGS].name, strerror(-ret));
-	for (int i = 0; i < LOADER_NR_LINKS; i++) {
-		loader_link_path(l, id, i, path, sizeof(path));
-		err = tcx_detach_pin(path);
-		if (err) {
-			pr_warn("endpoint %u: cannot detach %s: %s", id, path, strerror(-err));
+	for (int i = 0; i < LOADER_NR_HOOKS; i++) {
+		enum tc_dir dir = loader_hooks[i].dir;
+
+		loader_pin_path(l, id, i, path, sizeof(path));
+		/* Only weft's filter, and only while it runs this endpoint's
+		 * program: an ifindex is not reused soon, but never trust it. */
+		if (ifindex > 0 && !tc_query(ifindex, dir, &running) &&
+		    running == pinned_prog_id(path)) {
+			err = tc_detach(ifindex, dir);
+			if (err) {
+				pr_warn("endpoint %u: cannot remove its tc %s filter from ifindex "
+					"%d: %s",
+					id, tc_dir_name(dir), ifindex, strerror(-err));
+				if (!ret)
+					ret = err;
+				continue;
+			}
+		}
+		if (unlink(path) < 0 && errno != ENOENT) {
+			err = -errno;
+			pr_warn("endpoint %u: cannot remove %s: %s", id, path, strerror(-err));
 			if (!ret)
 				ret = err;
 		}
@@ -225,20 +240,55 @@ bool loader_pins_exist(struct loader *l, uint32_t id)
 
 void loader_link_state(struct loader *l, uint32_t id, int ifindex, struct link_state *st)
 {
-	struct tcx_link cur;
 	char path[PATH_MAX];
+	uint32_t running;
 
 	memset(st, 0, sizeof(*st));
 	st->attached = true;
-	for (int i = 0; i < LOADER_NR_LINKS; i++) {
-		loader_link_path(l, id, i, path, sizeof(path));
-		if (tcx_pinned_info(path, &cur)) {
+	for (int i = 0; i < LOADER_NR_HOOKS; i++) {
+		loader_pin_path(l, id, i, path, sizeof(path));
+		if (tc_query(ifindex, loader_hooks[i].dir, &running)) {
 			st->attached = false;
 			continue;
 		}
-		st->prog_id[i] = cur.prog_id;
-		/* 0 when the device went away, or not a tcx link. */
-		if (cur.ifindex != ifindex)
+		st->prog_id[i] = running;
+		if (!running || running != pinned_prog_id(path))
 			st->attached = false;
 	}
+}
+
+int loader_repair(struct loader *l, uint32_t id, int ifindex, unsigned int *repaired)
+{
+	char path[PATH_MAX];
+	uint32_t running, pinned;
+	int fd, err, ret = 0;
+
+	*repaired = 0;
+	for (int i = 0; i < LOADER_NR_HOOKS; i++) {
+		enum tc_dir dir = loader_hooks[i].dir;
+
+		loader_pin_path(l, id, i, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0 || loader_prog_id(fd, &pinned)) {
+			ret = -errno;
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		err = tc_query(ifindex, dir, &running);
+		if (err == -ENODEV) {
+			/* Its veth is gone: a DEL is on its way, nothing to put back. */
+			close(fd);
+			return 0;
+		}
+		if (err || running != pinned) {
+			err = tc_attach(ifindex, dir, fd);
+			if (err)
+				ret = err;
+			else
+				*repaired |= 1u << dir;
+		}
+		close(fd);
+	}
+	return ret;
 }

@@ -12,6 +12,7 @@
 
 #include "daemon/config.h"
 #include "daemon/datapath/loader.h"
+#include "daemon/datapath/tc.h"
 
 /* Only filled when a load fails (libbpf then retries with log level 1). */
 #define VERIFIER_LOG_SIZE (1024 * 1024)
@@ -29,14 +30,16 @@ struct loader {
 /* Program names, indexed like struct loader_progs. */
 extern const char *const loader_prog_names[LOADER_NR_PROGS];
 
-/* An endpoint's tcx links: pinned as <bpffs>/endpoints/<id>/<pin>. */
-#define LOADER_NR_LINKS 2
-struct loader_link {
+/* An endpoint's two tc hooks on its host veth, and the pins of the programs
+ * weftd put there: <bpffs>/endpoints/<id>/<pin>. The filter is what runs;
+ * the pin is what weftd meant to run (what a repair puts back). */
+#define LOADER_NR_HOOKS 2
+struct loader_hook {
 	const char *pin;
 	int prog; /* index into struct loader_progs */
-	enum bpf_attach_type type;
+	enum tc_dir dir;
 };
-extern const struct loader_link loader_links[LOADER_NR_LINKS];
+extern const struct loader_hook loader_hooks[LOADER_NR_HOOKS];
 
 struct bpf_object;
 
@@ -44,8 +47,12 @@ struct bpf_object;
 struct bpf_object *loader_open_object(struct loader *l, char *log);
 
 void loader_pin_dir(const struct loader *l, uint32_t id, char *buf, size_t sz);
-/* Pin path of endpoint @id's link @link (index into loader_links). */
-void loader_link_path(const struct loader *l, uint32_t id, int link, char *buf, size_t sz);
+/* Pin path of endpoint @id's program for hook @hook (index into loader_hooks). */
+void loader_pin_path(const struct loader *l, uint32_t id, int hook, char *buf, size_t sz);
+/* Pin @prog_fd at @path, over what is there, atomically. 0 or -errno. */
+int loader_pin_replace(int prog_fd, const char *path);
+/* The kernel's id of the program @fd. 0 or -errno. */
+int loader_prog_id(int fd, uint32_t *id);
 /* Put @prog_fd at weft_policy_progs[@id] (of @layout's prog array). */
 int loader_slot_set(const struct loader *l, const struct maps_layout *layout, uint32_t id,
 		    int prog_fd, struct weft_api_error *e);

@@ -26,9 +26,9 @@ const char *const loader_prog_names[LOADER_NR_PROGS] = {
 	[LOADER_TO_POD_LOCAL] = "weft_to_pod_local",
 };
 
-const struct loader_link loader_links[LOADER_NR_LINKS] = {
-	{LINK_FROM_POD, LOADER_FROM_POD, BPF_TCX_INGRESS},
-	{LINK_TO_POD, LOADER_TO_POD, BPF_TCX_EGRESS},
+const struct loader_hook loader_hooks[LOADER_NR_HOOKS] = {
+	{PIN_FROM_POD, LOADER_FROM_POD, TC_INGRESS},
+	{PIN_TO_POD, LOADER_TO_POD, TC_EGRESS},
 };
 
 const char *loader_object_path(const struct loader *l)
@@ -56,9 +56,9 @@ void loader_pin_dir(const struct loader *l, uint32_t id, char *buf, size_t sz)
 	snprintf(buf, sz, "%s/endpoints/%u", l->bpffs, id);
 }
 
-void loader_link_path(const struct loader *l, uint32_t id, int link, char *buf, size_t sz)
+void loader_pin_path(const struct loader *l, uint32_t id, int hook, char *buf, size_t sz)
 {
-	snprintf(buf, sz, "%s/endpoints/%u/%s", l->bpffs, id, loader_links[link].pin);
+	snprintf(buf, sz, "%s/endpoints/%u/%s", l->bpffs, id, loader_hooks[hook].pin);
 }
 
 /* FNV-1a 64: tells builds apart, it is not a signature (the object comes

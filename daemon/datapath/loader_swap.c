@@ -17,7 +17,7 @@
 #include "daemon/datapath/loader_int.h"
 #include "daemon/datapath/maps.h"
 #include "daemon/datapath/rodata.h"
-#include "daemon/datapath/tcx.h"
+#include "daemon/datapath/tc.h"
 
 /* The last lines of a failed load's verifier log: usually the reason. */
 static void log_tail(const char *log, char *buf, size_t sz)
@@ -132,7 +132,7 @@ void loader_progs_close(struct loader_progs *p)
 	}
 }
 
-static int prog_id(int fd, uint32_t *id)
+int loader_prog_id(int fd, uint32_t *id)
 {
 	struct bpf_prog_info info = {0};
 	__u32 len = sizeof(info);
@@ -163,7 +163,7 @@ int loader_load(struct loader *l, const struct loader_params *p, char *log,
 				    loader_prog_names[i], p->id, strerror(-err));
 			goto close_progs;
 		}
-		err = prog_id(out->fd[i], &out->id[i]);
+		err = loader_prog_id(out->fd[i], &out->id[i]);
 		if (err) {
 			api_err_set(e, -err, NULL, "program id of %s for endpoint %u: %s",
 				    loader_prog_names[i], p->id, strerror(-err));
@@ -179,32 +179,37 @@ close_progs:
 	return err;
 }
 
-int loader_running(struct loader *l, uint32_t id, const struct maps_layout *layout,
-		   struct loader_progs *out)
+uint32_t loader_slot_prog_id(const struct loader *l, uint32_t id, const struct maps_layout *layout)
 {
-	struct tcx_link cur;
 	char path[PATH_MAX];
 	__u32 slot_id = 0;
-	int fd, err;
+	int fd;
 
-	loader_progs_init(out);
-	for (int i = 0; i < LOADER_NR_LINKS; i++) {
-		loader_link_path(l, id, i, path, sizeof(path));
-		err = tcx_pinned_info(path, &cur);
-		if (err)
-			goto close_progs;
-		out->id[loader_links[i].prog] = cur.prog_id;
-	}
 	/* From user space a prog array hands out program ids. */
 	maps_pin_path_v(l->bpffs, WEFT_MAP_POLICY_PROGS, layout->v[WEFT_MAP_POLICY_PROGS], path,
 			sizeof(path));
 	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		if (bpf_map_lookup_elem(fd, &id, &slot_id) < 0)
-			slot_id = 0;
-		close(fd);
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &id, &slot_id) < 0)
+		slot_id = 0;
+	close(fd);
+	return slot_id;
+}
+
+int loader_running(struct loader *l, uint32_t id, int ifindex, const struct maps_layout *layout,
+		   struct loader_progs *out)
+{
+	int err;
+
+	loader_progs_init(out);
+	/* What the filters run, which is what packets meet. */
+	for (int i = 0; i < LOADER_NR_HOOKS; i++) {
+		err = tc_query(ifindex, loader_hooks[i].dir, &out->id[loader_hooks[i].prog]);
+		if (err)
+			goto close_progs;
 	}
-	out->id[LOADER_TO_POD_LOCAL] = slot_id;
+	out->id[LOADER_TO_POD_LOCAL] = loader_slot_prog_id(l, id, layout);
 	for (int i = 0; i < LOADER_NR_PROGS; i++) {
 		if (!out->id[i])
 			continue;
@@ -220,37 +225,39 @@ close_progs:
 	return err;
 }
 
-int loader_swap(struct loader *l, uint32_t id, const struct maps_layout *layout,
+int loader_swap(struct loader *l, uint32_t id, int ifindex, const struct maps_layout *layout,
 		const struct loader_progs *progs, struct weft_api_error *e)
 {
 	char path[PATH_MAX];
-	int fd, err;
+	int err;
 
 	/* The slot first: a sender's tail call then reaches the new
-	 * weft_to_pod_local, which works with either version of the links. */
+	 * weft_to_pod_local, which works with either version of the filters. */
 	if (progs->fd[LOADER_TO_POD_LOCAL] >= 0) {
 		err = loader_slot_set(l, layout, id, progs->fd[LOADER_TO_POD_LOCAL], e);
 		if (err)
 			return err;
 	}
-	for (int i = 0; i < LOADER_NR_LINKS; i++) {
-		loader_link_path(l, id, i, path, sizeof(path));
-		fd = bpf_obj_get(path);
-		if (fd < 0) {
-			err = -errno;
-			api_err_set(e, -err, path, "open the %s link of endpoint %u: %s",
-				    loader_links[i].pin, id, strerror(-err));
+	for (int i = 0; i < LOADER_NR_HOOKS; i++) {
+		const char *pin = loader_hooks[i].pin;
+		int fd = progs->fd[loader_hooks[i].prog];
+
+		/* Atomic for the packets: cls_bpf replaces the program of its
+		 * filter in place, each packet runs the old or the new one. */
+		err = tc_attach(ifindex, loader_hooks[i].dir, fd);
+		if (err) {
+			api_err_set(e, -err, NULL, "swap the %s program of endpoint %u: %s", pin,
+				    id, strerror(-err));
 			return err;
 		}
-		/* Atomic for the packets: each one runs either the old or the
-		 * new program, and tcx keeps its entry array (no grace period). */
-		err = tcx_update(fd, progs->fd[loader_links[i].prog]);
-		if (err)
-			api_err_set(e, -err, path, "swap the %s program of endpoint %u: %s",
-				    loader_links[i].pin, id, strerror(-err));
-		close(fd);
-		if (err)
+		/* Then what weftd means to run, so a repair puts back this one. */
+		loader_pin_path(l, id, i, path, sizeof(path));
+		err = loader_pin_replace(fd, path);
+		if (err) {
+			api_err_set(e, -err, path, "pin the %s program of endpoint %u: %s", pin, id,
+				    strerror(-err));
 			return err;
+		}
 	}
 	return 0;
 }

@@ -20,7 +20,6 @@
 #include "daemon/overlay/overlay_prog.h"
 #include "daemon/endpoint/state.h"
 #include "daemon/datapath/upgrade.h"
-#include "daemon/host/vethpool.h"
 
 #define RECORD_FILE    "datapath.json"
 #define RECORD_VERSION 1
@@ -332,7 +331,8 @@ static void swap_back(struct upgrade *u, unsigned int last)
 
 	for (unsigned int j = 0; j <= last && j < u->n; j++) {
 		memset(&e2, 0, sizeof(e2));
-		if (loader_swap(u->nl, u->eps[j]->id, &u->from, &u->oldp[j], &e2))
+		if (loader_swap(u->nl, u->eps[j]->id, u->eps[j]->host_ifindex, &u->from,
+				&u->oldp[j], &e2))
 			pr_warn("upgrade: endpoint %u: cannot put the old programs back: %s: %s",
 				u->eps[j]->id, e2.msg, e2.details);
 	}
@@ -344,7 +344,8 @@ static int swap_all(struct upgrade *u, struct weft_api_error *e)
 	int err = 0;
 
 	for (i = 0; i < u->n; i++) {
-		err = loader_swap(u->nl, u->eps[i]->id, &u->to, &u->newp[i], e);
+		err = loader_swap(u->nl, u->eps[i]->id, u->eps[i]->host_ifindex, &u->to,
+				  &u->newp[i], e);
 		if (err)
 			break;
 	}
@@ -415,11 +416,6 @@ static void commit(struct upgrade *u)
 	loader_close(d->loader);
 	d->loader = u->nl;
 	u->nl = NULL;
-	if (d->pool) {
-		err = vethpool_set_placeholder(d->pool, d->loader);
-		if (err)
-			pr_warn("upgrade: veth pool keeps the old placeholder: %s", strerror(-err));
-	}
 	d->datapath_error[0] = '\0';
 }
 
@@ -492,7 +488,8 @@ int upgrade_run(struct weftd *d, const char *bpf_dir, json_t **report, struct we
 		goto unpin_new;
 	}
 	for (unsigned int i = 0; i < u.n; i++) {
-		err = loader_running(d->loader, u.eps[i]->id, &u.from, &u.oldp[i]);
+		err = loader_running(d->loader, u.eps[i]->id, u.eps[i]->host_ifindex, &u.from,
+				     &u.oldp[i]);
 		if (err) {
 			api_err_set(
 				e, -err, NULL,

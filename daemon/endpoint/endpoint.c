@@ -17,7 +17,6 @@
 #include "daemon/host/netdev.h"
 #include "daemon/endpoint/state.h"
 #include "daemon/api/validate.h"
-#include "daemon/host/vethpool.h"
 
 #define EP_STATE_VERSION 1
 
@@ -226,7 +225,6 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	struct weft_endpoint_info info = {0};
 	struct endpoint *ep, *old;
 	char name[300], other[300];
-	int link_fds[2] = {-1, -1};
 	int err, i = 0;
 
 	old = endpoint_find(d, req->cid, req->ifname);
@@ -300,16 +298,7 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	endpoint_loader_params(ep, &lp);
 	lp.steps = steps;
 	steps_mark(steps, "checks");
-	/* A host veth from the pool already carries both links: swap the
-	 * programs in (no grace period) instead of attaching new ones. */
-	if (d->pool && !vethpool_take(d->pool, ep->cid, ep->ifname, ep->host_ifindex, link_fds)) {
-		err = loader_attach_pooled(d->loader, &lp, link_fds, e);
-		/* Pinned now, or to be detached: either way the fds are done. */
-		close(link_fds[0]);
-		close(link_fds[1]);
-	} else {
-		err = loader_attach(d->loader, &lp, e);
-	}
+	err = loader_attach(d->loader, &lp, e);
 	if (err)
 		goto free_ep;
 	/* Until its policy map is in weft_policy_maps the programs drop
@@ -359,7 +348,7 @@ delete_entries:
 	if (d->policy)
 		policy_endpoint_del(d->policy, ep->id);
 detach_programs:
-	loader_detach(d->loader, ep->id);
+	loader_detach(d->loader, ep->id, ep->host_ifindex);
 free_ep:
 	pr_warn("endpoint.add %s/%s: %s%s%s", req->cid, req->ifname, e->msg,
 		e->details[0] ? ": " : "", e->details);
@@ -389,9 +378,6 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 	int err;
 
 	*deleted = false;
-	/* An ADD that claimed a pool veth and failed before endpoint.add. */
-	if (d->pool)
-		vethpool_release(d->pool, cid, ifname);
 	if (!ep) {
 		/* The plugin may have allocated and failed before endpoint.add. */
 		err = ipam_release(d->ipam, cid, ifname, &released);
@@ -404,7 +390,7 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 	if (d->policy)
 		policy_endpoint_del(d->policy, ep->id);
 	if (d->loader) {
-		err = loader_detach(d->loader, ep->id);
+		err = loader_detach(d->loader, ep->id, ep->host_ifindex);
 		if (err) {
 			api_err_set(e, -err, NULL, "detach the programs of endpoint %u: %s", ep->id,
 				    strerror(-err));

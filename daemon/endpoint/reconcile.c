@@ -146,7 +146,9 @@ static void reconcile_pins(struct weftd *d)
 		id = strtoul(de->d_name, &end, 10);
 		if (*end || !id || id >= WEFT_MAX_ENDPOINTS || by_id(d, (uint32_t)id))
 			continue;
-		if (loader_detach(d->loader, (uint32_t)id))
+		/* No endpoint, no veth known: only the pins go (an ADD that
+		 * failed this way deleted its veth, filters and all). */
+		if (loader_detach(d->loader, (uint32_t)id, 0))
 			pr_warn("reconcile: cannot remove the pins of unowned endpoint %lu", id);
 		else
 			pr_info("reconcile: removed the pins of unowned endpoint %lu", id);

@@ -220,7 +220,8 @@ static int explain_first_hop(struct weftd *d, const struct end *src, const struc
 	int fd, err;
 
 	if (src->ep) {
-		err = loader_running(d->loader, src->ep->id, &d->maps.layout, &progs);
+		err = loader_running(d->loader, src->ep->id, src->ep->host_ifindex, &d->maps.layout,
+				     &progs);
 		if (err || progs.fd[LOADER_FROM_POD] < 0) {
 			loader_progs_close(&progs);
 			return explain_fail(e, err ? -err : ENOENT, "no program on the link",

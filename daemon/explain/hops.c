@@ -154,14 +154,7 @@ static json_t *hop_json(struct weftd *d, const struct explain_req *r, const stru
 /* The id of the weft_to_pod_local in endpoint @id's slot (0: none). */
 static uint32_t local_prog_id(struct weftd *d, uint32_t id)
 {
-	struct loader_progs progs;
-	uint32_t prog_id;
-
-	if (loader_running(d->loader, id, &d->maps.layout, &progs))
-		return 0;
-	prog_id = progs.id[LOADER_TO_POD_LOCAL];
-	loader_progs_close(&progs);
-	return prog_id;
+	return loader_slot_prog_id(d->loader, id, &d->maps.layout);
 }
 
 json_t *explain_hops_json(struct weftd *d, const struct explain_req *r,

@@ -81,18 +81,6 @@ put_link:
 	return err;
 }
 
-int netdev_exists(struct netdev *nd, const char *name, int ifindex)
-{
-	struct rtnl_link *link = NULL;
-	int found;
-
-	if (rtnl_link_get_kernel(nd->sk, 0, name, &link) < 0)
-		return 0;
-	found = rtnl_link_get_ifindex(link) == ifindex;
-	rtnl_link_put(link);
-	return found;
-}
-
 int netdev_delete(struct netdev *nd, const char *name)
 {
 	int err = nlh_link_del(nd->sk, name);
@@ -140,34 +128,6 @@ int netdev_default_route_mtu(struct netdev *nd)
 	if (ifindex <= 0)
 		return -ENOENT;
 	return link_mtu(nd, ifindex);
-}
-
-int netdev_veth_create(struct netdev *nd, const char *name, const char *peer_name, int mtu,
-		       int *ifindex)
-{
-	struct rtnl_link *link = NULL;
-	int err;
-
-	err = nlh_veth_create(nd->sk, name, peer_name, -1, mtu);
-	if (err)
-		return err;
-	err = nlh_errno(rtnl_link_get_kernel(nd->sk, 0, name, &link));
-	if (err)
-		return err;
-	*ifindex = rtnl_link_get_ifindex(link);
-	rtnl_link_put(link);
-	return 0;
-}
-
-static int fill_name(struct rtnl_link *change, const void *name)
-{
-	rtnl_link_set_name(change, name);
-	return 0;
-}
-
-int netdev_rename(struct netdev *nd, int ifindex, const char *name)
-{
-	return nlh_link_change(nd->sk, ifindex, fill_name, name);
 }
 
 int netdev_delete_index(struct netdev *nd, int ifindex)

@@ -12,8 +12,8 @@
 /*
  * What weftd does with each (the kernel checks, not guesses: every bats
  * suite runs weftd so confined):
- *  NET_ADMIN  links (veth pool, weft_vxlan), addresses, routes, tc programs
- *             attached with tcx, the SNAT table (nft, spawned: it inherits
+ *  NET_ADMIN  links (weft_vxlan), addresses, routes, tc programs (the
+ *             pods' cls_bpf filters, the overlay's tcx links), the SNAT table (nft, spawned: it inherits
  *             the bounding set below as root), net.ipv4.ip_forward
  *  BPF        programs, maps, BTF, pins
  *  PERFMON    the verifier's full analysis (pointer arithmetic a program

@@ -192,8 +192,8 @@ static void write_flows(json_t *fl, FILE *out)
 static void write_requests(const struct weftd_stats *s, FILE *out)
 {
 	family(out, "weft_api_requests_total", "counter",
-	       "requests to weftd's socket by op and result (the plugin's ADD is ipam.allocate, "
-	       "veth.claim and endpoint.add; its DEL endpoint.del)");
+	       "requests to weftd's socket by op and result (the plugin's ADD is "
+	       "ready or ipam.allocate, then endpoint.add; its DEL endpoint.del)");
 	for (unsigned int i = 0; i < s->nr_ops; i++) {
 		fprintf(out, "weft_api_requests_total{op=\"%s\",result=\"ok\"} %llu\n",
 			s->ops[i].op, (unsigned long long)s->ops[i].ok);
@@ -235,6 +235,17 @@ static void write_upgrades(const struct upgrade_stats *u, FILE *out)
 	      u->last_seconds);
 	gauge(out, "weft_upgrade_last_timestamp_seconds", "when the last upgrade ended (Unix time)",
 	      (double)u->last_at);
+}
+
+static void write_repairs(const struct repair_stats *r, FILE *out)
+{
+	family(out, "weft_datapath_repairs_total", "counter",
+	       "what weftd put back after another tool removed or replaced it, by what; "
+	       "result=\"error\": repairs that failed");
+	fprintf(out, "weft_datapath_repairs_total{what=\"pod-filter\",result=\"ok\"} %llu\n",
+		(unsigned long long)r->pod_filters);
+	fprintf(out, "weft_datapath_repairs_total{what=\"pod-filter\",result=\"error\"} %llu\n",
+		(unsigned long long)r->failed);
 }
 
 /* "2026-11-26T04:10:00Z" -> Unix seconds; 0 when absent. */
@@ -298,8 +309,6 @@ int prometheus_write(struct weftd *d, FILE *out)
 	      "upgrade)",
 	      !json_is_string(json_object_get(json_object_get(st, "datapath"), "error")));
 	gauge(out, "weft_endpoints", "pod interfaces weftd manages", num(st, "endpoints"));
-	gauge(out, "weft_veth_pool_ready", "prepared veths waiting for an ADD",
-	      num(json_object_get(st, "vethPool"), "ready"));
 	err = write_datapath(d, out);
 	if (err)
 		goto put_status;
@@ -319,6 +328,7 @@ int prometheus_write(struct weftd *d, FILE *out)
 		write_flows(v, out);
 	write_requests(&d->stats, out);
 	write_upgrades(&d->stats.upgrade, out);
+	write_repairs(&d->stats.repairs, out);
 	v = json_object_get(st, "cluster");
 	if (v)
 		write_cluster(v, out);

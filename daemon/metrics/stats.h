@@ -2,7 +2,7 @@
 /*
  * Counters weftd keeps about its own work, for /metrics: every API request
  * (count by result and a latency histogram per op: the plugin's ADD is
- * ipam.allocate + veth.claim + endpoint.add, its DEL endpoint.del) and every
+ * ipam.allocate (or ready) + endpoint.add, its DEL endpoint.del) and every
  * upgrade. Only the loop thread records and reads them, so no locks.
  */
 #ifndef WEFTD_METRICS_STATS_H
@@ -33,10 +33,17 @@ struct upgrade_stats {
 	time_t last_at; /* CLOCK_REALTIME seconds; 0: none yet */
 };
 
+/* What weftd put back after someone else took it away. */
+struct repair_stats {
+	uint64_t pod_filters; /* a pod's tc filter (one per direction) */
+	uint64_t failed;      /* repairs that did not work */
+};
+
 struct weftd_stats {
 	struct op_stats ops[STATS_MAX_OPS];
 	unsigned int nr_ops;
 	struct upgrade_stats upgrade;
+	struct repair_stats repairs;
 };
 
 /* One request of @op (a static string) that took @ns and succeeded or not. */

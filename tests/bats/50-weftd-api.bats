@@ -86,7 +86,7 @@ alive() {
 	run "$WEFTD" --log-level loud
 	[ "$status" -ne 0 ]
 	[[ $output == *log-level* ]]
-	run "$WEFTD" --veth-pool 257
+	run "$WEFTD" --veth-pool 8
 	[ "$status" -ne 0 ]
 	[[ $output == *veth-pool* ]]
 	run "$WEFTD" --help

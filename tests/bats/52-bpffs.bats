@@ -25,7 +25,7 @@ in_private_mounts() {
 	echo "before: $(fstype)"
 	nsenter --net="$node_ns" "$weftd" --node-name bpffs-test --pod-cidr 10.244.1.0/24 \
 		--state-dir "$dir/state" --socket "$dir/weftd.sock" --bpf-dir "$bpf_dir" \
-		--bpffs /sys/fs/bpf/weft --veth-pool 0 >>"$dir/weftd.log" 2>&1 &
+		--bpffs /sys/fs/bpf/weft >>"$dir/weftd.log" 2>&1 &
 	pid=$!
 	if [ "$expect" = refuse ]; then
 		wait "$pid" && { echo "weftd started"; exit 1; }

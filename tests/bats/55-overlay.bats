@@ -15,8 +15,6 @@ load helpers
 load cluster
 
 setup() {
-	# No veth pool: these tests add one pod per node, a pool only costs time.
-	CL_WEFTD_ARGS=(--veth-pool 0)
 	cluster_up 2
 }
 

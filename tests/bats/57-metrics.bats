@@ -125,7 +125,7 @@ sample() {
 	mkdir -p "$dir/bpffs" "$dir/state"
 	run in_node "$WEFTD" --node-name second --pod-cidr 10.244.9.0/24 --state-dir "$dir/state" \
 		--bpffs "$dir/bpffs" --socket "$dir/s.sock" --bpf-dir "$OUTPUT/bpf" \
-		--veth-pool 0 --metrics-addr "$MADDR"
+		--metrics-addr "$MADDR"
 	[ "$status" -ne 0 ]
 	[[ $output == *"--metrics-addr $MADDR"*"in use"* ]]
 	[ ! -e "$dir/s.sock" ]

@@ -50,7 +50,7 @@ probe() {
 }
 
 @test "flows: a policy drop, a spoofed packet and an allowed flow, named and attributed" {
-	CL_WEFTD_ARGS=(--veth-pool 0 --flow-events policy)
+	CL_WEFTD_ARGS=(--flow-events policy)
 	netpol_up
 	netpol_apply deny-ingress x '{"podSelector": {}, "policyTypes": ["Ingress"]}'
 	netpol_apply allow-yb x '{"podSelector": {"matchLabels": {"pod": "a"}},
@@ -109,7 +109,6 @@ probe() {
 }
 
 @test "flows: --follow prints new records as they come" {
-	CL_WEFTD_ARGS=(--veth-pool 0)
 	netpol_up
 	netpol_apply deny-ingress x '{"podSelector": {}, "policyTypes": ["Ingress"]}'
 	expect_all allow

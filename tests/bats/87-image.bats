@@ -111,14 +111,13 @@ manifest_weftd() {
 	# The node's paths as the manifest mounts them: its bpffs on /sys/fs/bpf
 	# (HostToContainer is rslave), its state dir, and its socket's directory
 	# on /run/weft (the conflist's socket, $dir/weftd.sock). No API server
-	# here: the cluster file stands in for it, read-only. A veth pool of 2,
-	# so that weftd makes links itself (auto may turn it off).
+	# here: the cluster file stands in for it, read-only.
 	CTR=weft-bats-$WT_ID
 	run_image -d --name "$CTR" --network "ns:/run/netns/$(cl_node_name 1)" \
 		--cap-drop=all --cap-add="$caps" --read-only \
 		-v "$dir/bpffs:/sys/fs/bpf:rslave" -v "$dir/state:/var/lib/weft" -v "$dir:/run/weft" \
 		-v "$WT_DIR:/cluster:ro" \
-		"$IMAGE" "${args[@]}" --cluster-file=/cluster/cluster.json --veth-pool=2 >/dev/null
+		"$IMAGE" "${args[@]}" --cluster-file=/cluster/cluster.json >/dev/null
 	for _ in $(seq 100); do
 		cl_serves 1 && break
 		sleep 0.1
@@ -139,7 +138,6 @@ manifest_weftd() {
 	# The overlay device weftd made in the container, and its SNAT table.
 	in_cl_node 1 ip -d link show weft_vxlan >/dev/null
 	in_cl_node 1 nft list tables | grep -q weft
-	[ "$(cl_weftctl 1 -o json status | jq -r '.vethPool.size')" = 2 ]
 	# Pods on both nodes, wired by each node's plugin: across the overlay
 	# both ways, and out through node 1's SNAT to a host with no route back.
 	cluster_pod_add 1 a

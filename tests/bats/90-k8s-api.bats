@@ -68,7 +68,7 @@ k8s_node_up() {
 k8s_weftd_spawn() {
 	nsenter --net="$NODE_NS" "$WEFTD" --node-name "$NODE" --kubeconfig "$WT_DIR/kubeconfig" \
 		--state-dir "$STATE" --bpffs "$BPFFS" --socket "$SOCK" --bpf-dir "$OUTPUT/bpf" \
-		--veth-pool 0 --log-level debug "$@" >>"$WT_DIR/weftd.log" 2>&1 &
+		--log-level debug "$@" >>"$WT_DIR/weftd.log" 2>&1 &
 	echo $! >"$WT_DIR/weftd.pid"
 }
 
@@ -323,7 +323,7 @@ cannot_reach() { ! in_pod "$1" ping -c1 -W0.3 "$2" >/dev/null 2>&1; }
 		ln -s "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"' "$sa" \
 		env KUBERNETES_SERVICE_HOST=$KUBE_IP KUBERNETES_SERVICE_PORT="${KUBE_SERVER##*:}" \
 		"$WEFTD" --node-name "$NODE" --state-dir "$STATE" --bpffs "$BPFFS" --socket "$SOCK" \
-		--bpf-dir "$OUTPUT/bpf" --veth-pool 0 --log-level debug >>"$WT_DIR/weftd.log" 2>&1 &
+		--bpf-dir "$OUTPUT/bpf" --log-level debug >>"$WT_DIR/weftd.log" 2>&1 &
 	echo $! >"$WT_DIR/weftd.pid"
 	wait_until 10000 k8s_ready || { cat "$WT_DIR/weftd.log"; false; }
 	[[ $(st .cluster.credentials) == "in-cluster service account"* ]]

@@ -45,7 +45,7 @@ standin() {
 weftd_up_k8s() {
 	nsenter --net="$NODE_NS" "$WEFTD" --node-name node-00000 --kubeconfig "$WT_DIR/kubeconfig" \
 		--state-dir "$STATE" --bpffs "$BPFFS" --socket "$SOCK" --bpf-dir "$OUTPUT/bpf" \
-		--veth-pool 0 --log-level debug >>"$WT_DIR/weftd.log" 2>&1 &
+		--log-level debug >>"$WT_DIR/weftd.log" 2>&1 &
 	echo $! >"$WT_DIR/weftd.pid"
 	wait_until 10000 eval '[[ $("$WEFTCTL" --socket "$SOCK" -o json status 2>/dev/null | jq -r .ready) == true ]]' ||
 		{ cat "$WT_DIR/weftd.log"; false; }

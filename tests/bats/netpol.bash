@@ -254,8 +254,7 @@ np_targets() {
 netpol_up() {
 	local ns p i=0 pods=() t0
 	t0=$(now_ms)
-	# No veth pool: nine pods, the pool's refills only cost time here.
-	[[ -v CL_WEFTD_ARGS ]] || CL_WEFTD_ARGS=(--veth-pool 0)
+	[[ -v CL_WEFTD_ARGS ]] || CL_WEFTD_ARGS=()
 	# cluster_up 2, with both weftd starting at once
 	cluster_net_up 2
 	cluster_weftd_spawn 1
