@@ -27,6 +27,14 @@ static bool blank(const char *text, size_t len)
 	return true;
 }
 
+/* The input ended inside a value: the writer stopped short (jansson's
+ * words for it; an error at the last byte is not enough, "nonsense" is one). */
+static bool cut_short(const json_error_t *e)
+{
+	return strstr(e->text, "near end of file") ||
+	       !strncmp(e->text, "premature end of input", strlen("premature end of input"));
+}
+
 json_t *json_why_load(const char *text, size_t len, char *why, size_t sz)
 {
 	json_error_t jerr;
@@ -38,10 +46,8 @@ json_t *json_why_load(const char *text, size_t len, char *why, size_t sz)
 	}
 	obj = json_loadb(text, len, 0, &jerr);
 	if (!obj) {
-		/* An error at the very end of the input: the writer stopped short. */
-		json_why_set(why, sz, "%s: line %d: %s",
-			     (size_t)jerr.position >= len ? "truncated" : "not JSON", jerr.line,
-			     jerr.text);
+		json_why_set(why, sz, "%s: line %d: %s", cut_short(&jerr) ? "truncated" : "not JSON",
+			     jerr.line, jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(obj)) {

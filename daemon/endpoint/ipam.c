@@ -303,7 +303,7 @@ int ipam_allocate(struct ipam *ipam, const char *cid, const char *ifname, uint32
 		}
 	}
 	if (!off)
-		return -ENOSPC;
+		return -ENOSPC; /* ipam_exhausted() */
 	ipam->owner[off] = strdup(key);
 	if (!ipam->owner[off])
 		return -ENOMEM;
@@ -394,6 +394,11 @@ const char *ipam_owner(struct ipam *ipam, uint32_t addr)
 int ipam_prefix(const struct ipam *ipam)
 {
 	return ipam->prefix;
+}
+
+bool ipam_exhausted(const struct ipam *ipam)
+{
+	return ipam->count >= ipam->size - 2;
 }
 
 unsigned int ipam_count(const struct ipam *ipam)

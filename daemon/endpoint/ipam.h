@@ -50,6 +50,9 @@ int ipam_lookup(struct ipam *ipam, const char *cid, const char *ifname, uint32_t
  * of range. */
 const char *ipam_owner(struct ipam *ipam, uint32_t addr);
 int ipam_prefix(const struct ipam *ipam);
+/* Every address of the range is held (ipam_allocate()'s -ENOSPC is then the
+ * range's, not the disk's). */
+bool ipam_exhausted(const struct ipam *ipam);
 unsigned int ipam_count(const struct ipam *ipam);
 
 /* Calls @fn for every allocation; @fn may release the one it is given. */

@@ -71,6 +71,7 @@ static void test_malformed(void)
 	refused("[1]", "not a JSON object", "not an object");
 	refused("{\"containerID\": \"a\", \"ifn", "truncated: line 1:", "cut short");
 	refused("{\"containerID\": \"a\",, }", "not JSON: line 1:", "garbage");
+	refused("nonsense", "not JSON: line 1:", "a bare word, ending at the last byte");
 	refused("{\"containerID\": \"a\", \"ifname\": \"eth0\"}", "field 'hostIfname' missing",
 		"fields missing");
 	refused("{\"containerID\": \"a\", \"ifname\": \"eth0\", \"hostIfname\": \"h\", "
