@@ -299,7 +299,7 @@ static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
 		char where[PATH_MAX + 64];
 
 		snprintf(where, sizeof(where), "%s/ipam: %s", d->cfg.state_dir, strerror(-ret));
-		return api_error_reply(-ret, "weftd's state dir is full: cannot record the address",
+		return api_error_reply(-ret, WEFT_API_MSG_STATE_FULL ": cannot record the address",
 				       where);
 	}
 	if (ret)
