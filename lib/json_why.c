@@ -46,8 +46,8 @@ json_t *json_why_load(const char *text, size_t len, char *why, size_t sz)
 	}
 	obj = json_loadb(text, len, 0, &jerr);
 	if (!obj) {
-		json_why_set(why, sz, "%s: line %d: %s", cut_short(&jerr) ? "truncated" : "not JSON",
-			     jerr.line, jerr.text);
+		json_why_set(why, sz, "%s: line %d: %s",
+			     cut_short(&jerr) ? "truncated" : "not JSON", jerr.line, jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(obj)) {
@@ -61,26 +61,18 @@ json_t *json_why_load(const char *text, size_t len, char *why, size_t sz)
 static const char *type_name(json_type type)
 {
 	switch (type) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number";
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
 	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "null";
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
 	}
 }
 
-int json_why_field(json_t *obj, const char *key, json_type type, json_t **out, char *why,
-		   size_t sz)
+int json_why_field(json_t *obj, const char *key, json_type type, json_t **out, char *why, size_t sz)
 {
 	json_t *v = json_object_get(obj, key);
 	bool ok;

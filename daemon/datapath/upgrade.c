@@ -96,8 +96,7 @@ bad:
 	err = 0;
 	d->running_hash[0] = '\0';
 	state_quarantine(fd, d->cfg.state_dir, RECORD_FILE, why);
-	pr_warn("%s/%s: treating the running programs as unknown", d->cfg.state_dir,
-		RECORD_FILE);
+	pr_warn("%s/%s: treating the running programs as unknown", d->cfg.state_dir, RECORD_FILE);
 close_fd:
 	free(text);
 	close(fd);

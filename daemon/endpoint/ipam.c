@@ -21,7 +21,7 @@
 struct ipam {
 	int dirfd;
 	char dir[PATH_MAX]; /* for the logs */
-	uint32_t net; /* host order */
+	uint32_t net;	    /* host order */
 	int prefix;
 	uint32_t size; /* addresses in the range, network and broadcast included */
 	uint32_t last; /* offset of the last address handed out */

@@ -137,17 +137,10 @@ close_fd:
 bool state_read_bad(int err, char *why, size_t sz)
 {
 	switch (err) {
-	case -ELOOP:
-		snprintf(why, sz, "a symbolic link (not followed)");
-		return true;
-	case -EBADFD:
-		snprintf(why, sz, "not a regular file");
-		return true;
-	case -EFBIG:
-		snprintf(why, sz, "larger than %d bytes", STATE_MAX_FILE);
-		return true;
-	default:
-		return false;
+	case -ELOOP: snprintf(why, sz, "a symbolic link (not followed)"); return true;
+	case -EBADFD: snprintf(why, sz, "not a regular file"); return true;
+	case -EFBIG: snprintf(why, sz, "larger than %d bytes", STATE_MAX_FILE); return true;
+	default: return false;
 	}
 }
 
