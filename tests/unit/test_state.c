@@ -19,7 +19,7 @@
 
 #define EP_GOOD                                                                                    \
 	"{\"id\": 3, \"containerID\": \"c1\", \"ifname\": \"eth0\", \"netns\": \"/run/netns/x\", " \
-	"\"hostIfname\": \"wft1\", \"hostIfindex\": 5, \"hostMAC\": \"02:00:00:00:00:01\", "     \
+	"\"hostIfname\": \"wft1\", \"hostIfindex\": 5, \"hostMAC\": \"02:00:00:00:00:01\", "       \
 	"\"podMAC\": \"02:00:00:00:00:02\", \"ips\": [\"10.244.1.3\"]"
 
 static void test_json_why(void)
@@ -68,9 +68,11 @@ static void test_endpoint(void)
 	ep_refused(EP_GOOD ", \"id\": \"3\"}", "field 'id' is not an integer");
 	ep_refused(EP_GOOD ", \"id\": 0}", "field 'id' is out of range 1-65535");
 	ep_refused(EP_GOOD ", \"ips\": \"10.244.1.3\"}", "field 'ips' is not an array");
-	ep_refused(EP_GOOD ", \"ips\": [\"10.244.1.300\"]}", "field 'ips': item 0 is not an IP address");
+	ep_refused(EP_GOOD ", \"ips\": [\"10.244.1.300\"]}",
+		   "field 'ips': item 0 is not an IP address");
 	ep_refused(EP_GOOD ", \"hostMAC\": \"02:00\"}", "field 'hostMAC' is not a MAC address");
-	ep_refused(EP_GOOD ", \"ifname\": \"a/b\"}", "field 'ifname' is not a valid interface name");
+	ep_refused(EP_GOOD ", \"ifname\": \"a/b\"}",
+		   "field 'ifname' is not a valid interface name");
 	ep_refused(EP_GOOD ", \"objectHash\": 7}", "field 'objectHash' is not a string");
 }
 
