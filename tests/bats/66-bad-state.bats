@@ -72,7 +72,7 @@ new_pod_fine() {
 	mkdir "$eps/dir_eth0.json"
 	mkfifo "$eps/fifo_eth0.json"
 	: >"$WT_DIR/weftd.log"
-	weftd_start
+	weftd_start --metrics-addr 127.0.0.1:9966
 
 	logged "$eps/garbage_eth0.json" "not JSON: line 1:"
 	logged "$eps/cut_eth0.json" "truncated: line 1:"
@@ -83,6 +83,8 @@ new_pod_fine() {
 	logged "$eps/dir_eth0.json" "not a regular file;"
 	logged "$eps/fifo_eth0.json" "not a regular file;"
 	[ "$(find "$eps/quarantine" -mindepth 1 | grep -c .)" -eq 8 ]
+	[ "$(in_node curl -s -m 5 http://127.0.0.1:9966/metrics |
+		awk '$1 == "weft_state_files_quarantined_total" { print $2 }')" = 8 ]
 	[ "$(ctl -o json status | jq -r .endpoints)" -eq 2 ]
 	pods_fine
 	new_pod_fine
