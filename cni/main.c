@@ -67,7 +67,7 @@ static void setup_logging(const struct cni_conf *conf)
 		ret = log_set_file(conf->log_file);
 		if (ret)
 			pr_warn("logFile %s: %s; logging to stderr", conf->log_file,
-				strerror(-ret));
+				ret == -ELOOP ? "a symbolic link, not followed" : strerror(-ret));
 	}
 }
 

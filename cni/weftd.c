@@ -33,12 +33,17 @@ int weftd_fail(struct cni_error *err, const char *socket, const char *op, int re
 	if (api_unreachable(ret))
 		return cni_fail(err, CNI_ERR_TRY_AGAIN, ret, "weftd is not reachable",
 				"%s: %s at %s", op, strerror(-ret), socket);
+	/* Something other than weftd's socket at its path: not "unreachable"
+	 * (nothing to retry or to finish later), an error naming the path. */
+	if (ret == -ELOOP || ret == -ENOTSOCK)
+		return cni_fail(err, CNI_ERR_WEFTD, ret, ae->msg, "%s: %s", op, socket);
 	/* weftd not ready yet (waiting for the cluster's first lists), or its
 	 * datapath waiting for an upgrade: the runtime should retry. */
 	if (ret == -EREMOTEIO && ae->err == EAGAIN)
 		return cni_fail(err, CNI_ERR_TRY_AGAIN, -EAGAIN, ae->msg[0] ? ae->msg : "try again",
 				"%s: %s", op, ae->details[0] ? ae->details : "try again later");
-	if (ret == -EREMOTEIO && ae->err == ENOSPC)
+	if (ret == -EREMOTEIO && ae->err == ENOSPC &&
+	    strncmp(ae->msg, WEFT_API_MSG_STATE_FULL, strlen(WEFT_API_MSG_STATE_FULL)))
 		return cni_fail(err, CNI_ERR_POOL_EXHAUSTED, -ENOSPC, "address pool exhausted",
 				"%s: %s%s%s", op, ae->msg, ae->details[0] ? ": " : "", ae->details);
 	if (ret == -EREMOTEIO)

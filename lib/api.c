@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,10 +62,19 @@ static int wait_fd(int fd, short events, long long deadline)
 static int connect_unix(const char *path, long long deadline)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct stat st;
 	int fd, err;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
+	/* connect() follows symlinks; weftd's socket is never one, so one in
+	 * its place (or any other file) is refused rather than talked to. */
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
+	if (!S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -191,7 +201,13 @@ int api_call(const char *socket_path, json_t *req, int timeout_ms, json_t **repl
 	fd = connect_unix(socket_path, deadline);
 	if (fd < 0) {
 		ret = fd;
-		set_err(err, -ret, "weftd is not reachable", socket_path);
+		if (ret == -ELOOP)
+			set_err(err, ELOOP, "weftd's socket is a symbolic link, not followed",
+				socket_path);
+		else if (ret == -ENOTSOCK)
+			set_err(err, ENOTSOCK, "weftd's socket path is not a socket", socket_path);
+		else
+			set_err(err, -ret, "weftd is not reachable", socket_path);
 		return ret;
 	}
 	out = json_dumps(req, JSON_COMPACT);

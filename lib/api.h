@@ -20,6 +20,9 @@
 #define WEFT_API_MAX_REPLY  (64 * 1024 * 1024)
 #define WEFT_API_TIMEOUT_MS 5000
 #define WEFT_DEFAULT_SOCKET "/run/weft/weftd.sock"
+/* An ENOSPC reply with this msg: weftd's state dir (its disk) is full, not
+ * the pod CIDR, and the plugin says so rather than "pool exhausted". */
+#define WEFT_API_MSG_STATE_FULL "weftd's state dir is full"
 
 struct weft_api_error {
 	int err;	   /* positive errno reported by weftd, or the local failure */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +46,7 @@ int log_level_parse(const char *name, enum weft_log_level *level)
 
 int log_set_file(const char *path)
 {
+	int fd, err;
 	FILE *fp;
 
 	if (!path) {
@@ -53,9 +55,17 @@ int log_set_file(const char *path)
 		log_fp = NULL;
 		return 0;
 	}
-	fp = fopen(path, "ae");
-	if (!fp)
+	/* Root opens it: a symlink planted at @path must not make it append
+	 * (or create) anything anywhere else. -ELOOP then. */
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+	if (fd < 0)
 		return -errno;
+	fp = fdopen(fd, "a");
+	if (!fp) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
 	setvbuf(fp, NULL, _IOLBF, 0);
 	if (log_fp && log_fp != stderr)
 		fclose(log_fp);

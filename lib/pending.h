@@ -29,7 +29,8 @@ int pending_dir(const char *socket, char *buf, size_t sz);
 /* Create the directory (0700) if needed and write @p atomically as
  * <host_ifname>.json. 0 or -errno. */
 int pending_write(const char *socket, const struct pending_del *p);
-/* Parse a record's text. 0 or -EINVAL. */
-int pending_parse(const char *text, struct pending_del *p);
+/* Parse a record's text. 0 or -EINVAL with the reason in @why (may be
+ * NULL). */
+int pending_parse(const char *text, struct pending_del *p, char *why, size_t sz);
 
 #endif

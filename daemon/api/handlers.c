@@ -255,8 +255,15 @@ static json_t *do_ipam_allocate(struct weftd *d, json_t *req)
 	steps_start(&steps);
 	ret = ipam_allocate(d->ipam, cid, ifname, &addr);
 	steps_mark(&steps, "allocate");
-	if (ret == -ENOSPC)
+	if (ret == -ENOSPC && ipam_exhausted(d->ipam))
 		return api_error_reply(ENOSPC, "pod CIDR exhausted", d->cfg.pod_cidr);
+	if (ret == -ENOSPC || ret == -EDQUOT) {
+		char where[PATH_MAX + 64];
+
+		snprintf(where, sizeof(where), "%s/ipam: %s", d->cfg.state_dir, strerror(-ret));
+		return api_error_reply(-ret, WEFT_API_MSG_STATE_FULL ": cannot record the address",
+				       where);
+	}
 	if (ret)
 		return api_error_reply(-ret, "allocate an address", strerror(-ret));
 	pod_ip = weft_addr_from_ipv4(addr);

@@ -20,6 +20,7 @@
 #include "daemon/overlay/overlay_prog.h"
 #include "daemon/endpoint/state.h"
 #include "daemon/datapath/upgrade.h"
+#include "json_why.h"
 
 #define RECORD_FILE    "datapath.json"
 #define RECORD_VERSION 1
@@ -34,53 +35,71 @@ static double ms_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-int upgrade_record_parse(const char *text, char *hash, size_t hashsz, struct maps_layout *layout)
+int upgrade_record_parse(const char *text, char *hash, size_t hashsz, struct maps_layout *layout,
+			 char *why, size_t whysz)
 {
-	json_t *obj, *v;
+	json_t *obj, *h, *layouts = NULL, *v;
+	int err;
 
-	obj = json_loads(text, 0, NULL);
+	obj = json_why_load(text, strlen(text), why, whysz);
 	if (!obj)
 		return -EINVAL;
-	snprintf(hash, hashsz, "%s", json_string_value(json_object_get(obj, "objectHash")) ?: "");
-	for (int i = 0; i < WEFT_MAP_NR; i++) {
-		v = json_object_get(json_object_get(obj, "layouts"), maps_defs[i].name);
+	/* Every version wrote objectHash (possibly ""); layouts came later. */
+	err = json_why_field(obj, "objectHash", JSON_STRING, &h, why, whysz);
+	if (!err && json_object_get(obj, "layouts"))
+		err = json_why_field(obj, "layouts", JSON_OBJECT, &layouts, why, whysz);
+	if (err)
+		goto put_obj;
+	snprintf(hash, hashsz, "%s", json_string_value(h));
+	for (int i = 0; layouts && i < WEFT_MAP_NR; i++) {
+		v = json_object_get(layouts, maps_defs[i].name);
 		/* A version the loader could have read: 1..UINT32_MAX (2^32 would
 		 * wrap to 0, no layout at all). */
 		if (json_is_integer(v) && json_integer_value(v) > 0 &&
 		    json_integer_value(v) <= UINT32_MAX)
 			layout->v[i] = (uint32_t)json_integer_value(v);
 	}
+put_obj:
 	json_decref(obj);
-	return 0;
+	return err;
 }
 
 int upgrade_record_load(struct weftd *d)
 {
+	char why[STATE_WHY_MAX], *text = NULL;
 	struct maps_layout layout;
-	char *text = NULL;
 	int fd, err;
 
 	fd = state_open_dir(d->cfg.state_dir);
 	if (fd < 0)
 		return fd;
 	err = state_read(fd, RECORD_FILE, &text, NULL);
-	close(fd);
 	if (err == -ENOENT)
-		return 0;
+		goto close_fd;
+	if (state_read_bad(err, why, sizeof(why)))
+		goto bad;
 	if (err) {
 		pr_warn("cannot read %s/%s: %s", d->cfg.state_dir, RECORD_FILE, strerror(-err));
-		return err;
+		goto close_fd;
 	}
 	layout = d->maps.layout;
-	err = upgrade_record_parse(text, d->running_hash, sizeof(d->running_hash), &layout);
-	free(text);
-	if (err) {
-		pr_warn("%s/%s: malformed, treating the running programs as unknown",
-			d->cfg.state_dir, RECORD_FILE);
-		return 0;
-	}
+	err = upgrade_record_parse(text, d->running_hash, sizeof(d->running_hash), &layout, why,
+				   sizeof(why));
+	if (err)
+		goto bad;
 	maps_set_layout(&d->maps, &layout);
-	return 0;
+	goto close_fd;
+bad:
+	/* As if there were none: the start-up upgrade loads the programs
+	 * anew and writes a fresh record. */
+	err = 0;
+	d->running_hash[0] = '\0';
+	state_quarantine(fd, d->cfg.state_dir, RECORD_FILE, why);
+	pr_warn("%s/%s: treating the running programs as unknown", d->cfg.state_dir, RECORD_FILE);
+close_fd:
+	free(text);
+	close(fd);
+	return err == -ENOENT ? 0 : err;
 }
 
 int upgrade_record_write(struct weftd *d)

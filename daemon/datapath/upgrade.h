@@ -24,10 +24,11 @@
 /* Read datapath.json into d->running_hash and d->maps' layout; a missing
  * file means layout 1 and an unknown hash. 0 or -errno. */
 int upgrade_record_load(struct weftd *d);
-/* A datapath.json's text: its object hash into @hash (@hashsz bytes, "" when
- * absent) and its layouts of 1..UINT32_MAX over @layout's. 0, or -EINVAL when it is
- * no JSON (then nothing is written). */
-int upgrade_record_parse(const char *text, char *hash, size_t hashsz, struct maps_layout *layout);
+/* A datapath.json's text: its object hash into @hash (@hashsz bytes) and its
+ * layouts of 1..UINT32_MAX over @layout's. 0, or -EINVAL when it is no such
+ * record (then @hash is not written; the reason in @why, which may be NULL). */
+int upgrade_record_parse(const char *text, char *hash, size_t hashsz, struct maps_layout *layout,
+			 char *why, size_t whysz);
 /* Write d->running_hash and d->maps' layout to datapath.json (durably). */
 int upgrade_record_write(struct weftd *d);
 

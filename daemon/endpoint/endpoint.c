@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "daemon/host/netdev.h"
 #include "daemon/endpoint/state.h"
 #include "daemon/api/validate.h"
+#include "json_why.h"
 
 #define EP_STATE_VERSION 1
 
@@ -427,57 +429,73 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 	return 0;
 }
 
-static int ep_from_json(json_t *obj, struct endpoint *ep)
+static int ep_from_json(json_t *obj, struct endpoint *ep, char *why, size_t sz)
 {
-	const char *cid = NULL, *ifname = NULL, *netns = NULL, *host = NULL, *hmac = NULL,
-		   *pmac = NULL;
-	json_int_t id = 0, ifindex = 0;
-	json_t *ips = NULL, *ip, *v;
-	json_error_t jerr;
+	json_t *id, *cid, *ifname, *netns, *host, *ifindex, *hmac, *pmac, *ips, *ip, *v;
 	size_t i;
 
-	if (json_unpack_ex(obj, &jerr, 0, "{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o}", "id",
-			   &id, "containerID", &cid, "ifname", &ifname, "netns", &netns,
-			   "hostIfname", &host, "hostIfindex", &ifindex, "hostMAC", &hmac, "podMAC",
-			   &pmac, "ips", &ips))
+	if (json_why_field(obj, "id", JSON_INTEGER, &id, why, sz) ||
+	    json_why_field(obj, "containerID", JSON_STRING, &cid, why, sz) ||
+	    json_why_field(obj, "ifname", JSON_STRING, &ifname, why, sz) ||
+	    json_why_field(obj, "netns", JSON_STRING, &netns, why, sz) ||
+	    json_why_field(obj, "hostIfname", JSON_STRING, &host, why, sz) ||
+	    json_why_field(obj, "hostIfindex", JSON_INTEGER, &ifindex, why, sz) ||
+	    json_why_field(obj, "hostMAC", JSON_STRING, &hmac, why, sz) ||
+	    json_why_field(obj, "podMAC", JSON_STRING, &pmac, why, sz) ||
+	    json_why_field(obj, "ips", JSON_ARRAY, &ips, why, sz))
 		return -EINVAL;
-	if (id <= 0 || id >= WEFT_MAX_ENDPOINTS || !valid_container_id(cid) ||
-	    !valid_ifname(ifname) || !valid_ifname(host) || mac_parse(hmac, ep->host_mac) ||
-	    mac_parse(pmac, ep->pod_mac) || !json_is_array(ips) ||
-	    json_array_size(ips) > EP_MAX_IPS)
-		return -EINVAL;
-	ep->id = (uint32_t)id;
-	ep->host_ifindex = (int)ifindex;
-	snprintf(ep->cid, sizeof(ep->cid), "%s", cid);
-	snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifname);
-	snprintf(ep->host_ifname, sizeof(ep->host_ifname), "%s", host);
+	if (json_integer_value(id) <= 0 || json_integer_value(id) >= WEFT_MAX_ENDPOINTS)
+		return json_why_set(why, sz, "field 'id' is out of range 1-%d",
+				    WEFT_MAX_ENDPOINTS - 1);
+	if (!valid_container_id(json_string_value(cid)))
+		return json_why_set(why, sz, "field 'containerID' is not a valid container ID");
+	if (!valid_ifname(json_string_value(ifname)))
+		return json_why_set(why, sz, "field 'ifname' is not a valid interface name");
+	if (!valid_ifname(json_string_value(host)))
+		return json_why_set(why, sz, "field 'hostIfname' is not a valid interface name");
+	if (json_integer_value(ifindex) < 0 || json_integer_value(ifindex) > INT32_MAX)
+		return json_why_set(why, sz, "field 'hostIfindex' is out of range");
+	if (mac_parse(json_string_value(hmac), ep->host_mac))
+		return json_why_set(why, sz, "field 'hostMAC' is not a MAC address");
+	if (mac_parse(json_string_value(pmac), ep->pod_mac))
+		return json_why_set(why, sz, "field 'podMAC' is not a MAC address");
+	if (json_array_size(ips) > EP_MAX_IPS)
+		return json_why_set(why, sz, "field 'ips' has more than %d addresses", EP_MAX_IPS);
+	ep->id = (uint32_t)json_integer_value(id);
+	ep->host_ifindex = (int)json_integer_value(ifindex);
+	snprintf(ep->cid, sizeof(ep->cid), "%s", json_string_value(cid));
+	snprintf(ep->ifname, sizeof(ep->ifname), "%s", json_string_value(ifname));
+	snprintf(ep->host_ifname, sizeof(ep->host_ifname), "%s", json_string_value(host));
 	json_array_foreach (ips, i, ip) {
 		if (!json_is_string(ip) || ep_ip_parse(json_string_value(ip), &ep->ips[i]))
-			return -EINVAL;
+			return json_why_set(why, sz, "field 'ips': item %zu is not an IP address",
+					    i);
 		ep->nr_ips++;
 	}
-	ep->netns = strdup(netns);
+	ep->netns = strdup(json_string_value(netns));
 	if (!ep->netns)
 		return -ENOMEM;
 	ep->k8s = json_incref(json_object_get(obj, "k8s"));
 	v = json_object_get(obj, "network");
 	if (v && (!json_is_string(v) || !valid_network_name(json_string_value(v))))
-		return -EINVAL;
+		return json_why_set(why, sz, "field 'network' is not a network name");
 	snprintf(ep->network, sizeof(ep->network), "%s", v ? json_string_value(v) : "");
 	/* Older state files: the object recorded in datapath.json (caller). */
-	snprintf(ep->obj_hash, sizeof(ep->obj_hash), "%s",
-		 json_string_value(json_object_get(obj, "objectHash")) ?: "");
+	v = json_object_get(obj, "objectHash");
+	if (v && !json_is_string(v))
+		return json_why_set(why, sz, "field 'objectHash' is not a string");
+	snprintf(ep->obj_hash, sizeof(ep->obj_hash), "%s", v ? json_string_value(v) : "");
 	return 0;
 }
 
-int endpoint_state_parse(const char *text, struct endpoint **out)
+int endpoint_state_parse(const char *text, struct endpoint **out, char *why, size_t sz)
 {
 	struct endpoint *ep;
 	json_t *obj;
 	int err;
 
 	*out = NULL;
-	obj = json_loads(text, 0, NULL);
+	obj = json_why_load(text, strlen(text), why, sz);
 	if (!obj)
 		return -EINVAL;
 	ep = calloc(1, sizeof(*ep));
@@ -485,7 +503,7 @@ int endpoint_state_parse(const char *text, struct endpoint **out)
 		err = -ENOMEM;
 		goto put_obj;
 	}
-	err = ep_from_json(obj, ep);
+	err = ep_from_json(obj, ep, why, sz);
 	if (err) {
 		endpoint_free(ep);
 		goto put_obj;
@@ -496,29 +514,40 @@ put_obj:
 	return err;
 }
 
-static int load_one(struct weftd *d, const char *name)
+/* A record that is not what endpoint_write_state() writes, under a name that
+ * is not its own, or of a pair already loaded, is moved aside: the endpoint it
+ * was about (if any) is gone from weftd's view, and reconcile removes what it
+ * left in the kernel as unowned. */
+static int load_one(struct weftd *d, const char *dir, const char *name)
 {
-	struct endpoint *ep = NULL;
+	char why[STATE_WHY_MAX], own[300];
+	struct endpoint *ep = NULL, *other;
 	char *text = NULL;
 	int err;
 
 	err = state_read(d->ep_dirfd, name, &text, NULL);
+	if (state_read_bad(err, why, sizeof(why)))
+		goto bad;
 	if (err) {
-		pr_warn("endpoints: cannot read %s: %s", name, strerror(-err));
+		pr_warn("endpoints: cannot read %s/%s: %s", dir, name, strerror(-err));
 		return err;
 	}
-	err = endpoint_state_parse(text, &ep);
-	if (err == -EINVAL) {
-		/* Atomic writes never leave this; keep it for a human to look at. */
-		pr_warn("endpoints: ignoring malformed state file %s", name);
-		err = 0;
-		goto free_text;
-	}
+	err = endpoint_state_parse(text, &ep, why, sizeof(why));
+	if (err == -EINVAL)
+		goto bad;
 	if (err)
 		goto free_text;
-	if (endpoint_find(d, ep->cid, ep->ifname)) {
-		pr_warn("endpoints: %s duplicates %s/%s, ignoring it", name, ep->cid, ep->ifname);
-		goto free_ep;
+	state_name(ep, own, sizeof(own));
+	if (strcmp(name, own)) {
+		snprintf(why, sizeof(why), "it is about %s/%s, whose record is %s", ep->cid,
+			 ep->ifname, own);
+		goto bad;
+	}
+	other = endpoint_by_id(d, ep->id);
+	if (other) {
+		snprintf(why, sizeof(why), "endpoint id %u is already %s/%s's", ep->id, other->cid,
+			 other->ifname);
+		goto bad;
 	}
 	if (ep->id > d->last_id)
 		d->last_id = ep->id;
@@ -528,9 +557,12 @@ static int load_one(struct weftd *d, const char *name)
 	pr_debug("endpoints: adopted %u (%s/%s on %s)", ep->id, ep->cid, ep->ifname,
 		 ep->host_ifname);
 	ep = NULL;
-free_ep:
-	endpoint_free(ep);
+	goto free_text;
+bad:
+	err = 0;
+	state_quarantine(d->ep_dirfd, dir, name, why);
 free_text:
+	endpoint_free(ep);
 	free(text);
 	return err;
 }
@@ -553,11 +585,13 @@ void endpoints_policy_at_start(struct weftd *d)
 
 int endpoints_load(struct weftd *d)
 {
+	char path[PATH_MAX];
 	struct dirent *de;
 	size_t len;
 	DIR *dir;
 	int err = 0;
 
+	snprintf(path, sizeof(path), "%s/endpoints", d->cfg.state_dir);
 	dir = state_dir_stream(d->ep_dirfd);
 	if (!dir)
 		return -errno;
@@ -569,7 +603,7 @@ int endpoints_load(struct weftd *d)
 		len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json"))
 			continue;
-		err = load_one(d, de->d_name);
+		err = load_one(d, path, de->d_name);
 		if (err)
 			break;
 	}

@@ -41,8 +41,9 @@ struct loader_params;
 int ep_ip_parse(const char *s, struct weft_ip_key *key);
 
 /* One state file's text into a new endpoint (*@out, for endpoint_free()).
- * 0, -EINVAL when it is not an endpoint record, or -ENOMEM. */
-int endpoint_state_parse(const char *text, struct endpoint **out);
+ * 0, -EINVAL when it is not an endpoint record (the reason in @why, which
+ * may be NULL), or -ENOMEM. */
+int endpoint_state_parse(const char *text, struct endpoint **out, char *why, size_t sz);
 void endpoint_free(struct endpoint *ep);
 
 /* Read the state files back at start; pins are adopted as they are. */

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,15 @@
 #include "log.h"
 #include "daemon/endpoint/state.h"
 #include "daemon/api/validate.h"
+#include "json_why.h"
 
 /* Round-robin position: a hint, lost harmlessly in a crash. */
 #define IPAM_LAST_FILE "last_reserved"
 
 struct ipam {
 	int dirfd;
-	uint32_t net; /* host order */
+	char dir[PATH_MAX]; /* for the logs */
+	uint32_t net;	    /* host order */
 	int prefix;
 	uint32_t size; /* addresses in the range, network and broadcast included */
 	uint32_t last; /* offset of the last address handed out */
@@ -73,58 +76,71 @@ static long find_owner(struct ipam *ipam, const char *key)
 	return -ENOENT;
 }
 
-int ipam_record_parse(const char *text, char *key, size_t sz)
+int ipam_record_parse(const char *text, char *key, size_t sz, char *why, size_t whysz)
 {
 	char cid[256], ifname[16];
+	size_t len = strlen(text);
 	int n = 0;
 
+	if (!len)
+		return json_why_set(why, whysz, "empty");
+	if (text[len - 1] != '\n')
+		return json_why_set(why, whysz, "truncated: no newline at the end");
 	/* Exactly "containerID ifname\n", nothing more. */
-	if (sscanf(text, "%255s %15s%n", cid, ifname, &n) != 2 || strcmp(text + n, "\n") ||
-	    !valid_container_id(cid) || !valid_ifname(ifname))
-		return -EINVAL;
+	if (sscanf(text, "%255s %15s%n", cid, ifname, &n) != 2 || strcmp(text + n, "\n"))
+		return json_why_set(why, whysz, "not \"containerID ifname\" on one line");
+	if (!valid_container_id(cid))
+		return json_why_set(why, whysz, "containerID '%.64s' is not valid", cid);
+	if (!valid_ifname(ifname))
+		return json_why_set(why, whysz, "ifname '%s' is not valid", ifname);
 	owner_key(key, sz, cid, ifname);
 	return 0;
 }
 
-/* One address file: "containerID ifname\n". */
+/* One address file: "containerID ifname\n". A file that cannot be an
+ * allocation is moved aside; endpoint records re-reserve their addresses
+ * after the load (ipam_reserve()), so no address in use is handed out again. */
 static int load_one(struct ipam *ipam, const char *name)
 {
-	char *buf = NULL, key[IPAM_OWNER_MAX];
+	char *buf = NULL, key[IPAM_OWNER_MAX], why[STATE_WHY_MAX], other[INET_ADDRSTRLEN];
 	uint32_t addr, off;
+	long dup;
 	int err;
 
 	if (addr_parse4(name, &addr)) {
-		pr_warn("ipam: ignoring unexpected file %s", name);
-		return 0;
+		snprintf(why, sizeof(why), "the name is not an IPv4 address");
+		goto bad;
 	}
 	off = addr - ipam->net;
 	if (addr < ipam->net || off == 0 || off >= ipam->size - 1) {
-		pr_warn("ipam: %s is outside the usable range of the pod CIDR, ignoring it", name);
-		return 0;
+		snprintf(why, sizeof(why), "outside the usable range of the pod CIDR");
+		goto bad;
 	}
 	err = state_read(ipam->dirfd, name, &buf, NULL);
+	if (state_read_bad(err, why, sizeof(why)))
+		goto bad;
 	if (err) {
-		pr_warn("ipam: cannot read %s: %s", name, strerror(-err));
+		pr_warn("ipam: cannot read %s/%s: %s", ipam->dir, name, strerror(-err));
 		return err;
 	}
-	if (ipam_record_parse(buf, key, sizeof(key))) {
-		/* Cannot come from our atomic writes; keep the file for a human. */
-		pr_warn("ipam: %s has no valid owner, ignoring it", name);
-		goto free_buf;
-	}
-	if (find_owner(ipam, key) >= 0) {
-		pr_warn("ipam: %s duplicates the allocation of %s, ignoring it", name, key);
-		goto free_buf;
+	if (ipam_record_parse(buf, key, sizeof(key), why, sizeof(why)))
+		goto bad;
+	dup = find_owner(ipam, key);
+	if (dup >= 0) {
+		addr_name(ipam->net + (uint32_t)dup, other, sizeof(other));
+		snprintf(why, sizeof(why), "%s already holds %s", key, other);
+		goto bad;
 	}
 	ipam->owner[off] = strdup(key);
-	if (!ipam->owner[off]) {
-		err = -ENOMEM;
-		goto free_buf;
-	}
-	ipam->count++;
-free_buf:
 	free(buf);
-	return err;
+	if (!ipam->owner[off])
+		return -ENOMEM;
+	ipam->count++;
+	return 0;
+bad:
+	free(buf);
+	state_quarantine(ipam->dirfd, ipam->dir, name, why);
+	return 0;
 }
 
 static int load_dir(struct ipam *ipam)
@@ -137,14 +153,14 @@ static int load_dir(struct ipam *ipam)
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.' && !state_is_tmp(de->d_name))
-			continue;
 		if (state_is_tmp(de->d_name)) {
 			/* A write that never reached its rename: nothing owns it. */
-			pr_info("ipam: removing leftover %s", de->d_name);
+			pr_info("ipam: removing leftover %s/%s", ipam->dir, de->d_name);
 			unlinkat(ipam->dirfd, de->d_name, 0);
 			continue;
 		}
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, STATE_QUARANTINE_DIR))
+			continue;
 		if (!strcmp(de->d_name, IPAM_LAST_FILE))
 			continue;
 		err = load_one(ipam, de->d_name);
@@ -155,19 +171,34 @@ static int load_dir(struct ipam *ipam)
 	return err;
 }
 
+/* Only a hint, but a bad one is still moved aside and said so. */
 static void load_last(struct ipam *ipam)
 {
-	char *buf = NULL;
+	char *buf = NULL, why[STATE_WHY_MAX];
 	uint32_t addr;
+	size_t len;
+	int err;
 
-	if (state_read(ipam->dirfd, IPAM_LAST_FILE, &buf, NULL))
+	err = state_read(ipam->dirfd, IPAM_LAST_FILE, &buf, &len);
+	if (state_read_bad(err, why, sizeof(why)))
+		goto bad;
+	if (err)
 		return;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (!addr_parse4(buf, &addr)) {
-		if (addr > ipam->net && addr - ipam->net < ipam->size - 1)
-			ipam->last = addr - ipam->net;
+	if (!len || buf[len - 1] != '\n') {
+		snprintf(why, sizeof(why), len ? "truncated: no newline at the end" : "empty");
+		goto bad;
 	}
+	buf[len - 1] = '\0';
+	if (addr_parse4(buf, &addr) || addr <= ipam->net || addr - ipam->net >= ipam->size - 1) {
+		snprintf(why, sizeof(why), "'%.40s' is not an address of the pod CIDR", buf);
+		goto bad;
+	}
+	ipam->last = addr - ipam->net;
 	free(buf);
+	return;
+bad:
+	free(buf);
+	state_quarantine(ipam->dirfd, ipam->dir, IPAM_LAST_FILE, why);
 }
 
 int ipam_open(struct ipam **out, const char *dir, const char *cidr)
@@ -201,6 +232,7 @@ int ipam_open(struct ipam **out, const char *dir, const char *cidr)
 		pr_warn("ipam: cannot create %s: %s", dir, strerror(-err));
 		goto free_ipam;
 	}
+	snprintf(ipam->dir, sizeof(ipam->dir), "%s", dir);
 	ipam->dirfd = state_open_dir(dir);
 	if (ipam->dirfd < 0) {
 		err = ipam->dirfd;
@@ -271,7 +303,7 @@ int ipam_allocate(struct ipam *ipam, const char *cid, const char *ifname, uint32
 		}
 	}
 	if (!off)
-		return -ENOSPC;
+		return -ENOSPC; /* ipam_exhausted() */
 	ipam->owner[off] = strdup(key);
 	if (!ipam->owner[off])
 		return -ENOMEM;
@@ -291,6 +323,37 @@ int ipam_allocate(struct ipam *ipam, const char *cid, const char *ifname, uint32
 		pr_debug("ipam: cannot record the round-robin position (harmless)");
 	pr_debug("ipam: %s -> %s", key, name);
 	*addr = htonl(ipam->net + off);
+	return 0;
+}
+
+int ipam_reserve(struct ipam *ipam, const char *cid, const char *ifname, uint32_t addr)
+{
+	char key[IPAM_OWNER_MAX], name[INET_ADDRSTRLEN], line[IPAM_OWNER_MAX + 1];
+	uint32_t a = ntohl(addr), off;
+	long held;
+	int err, len;
+
+	if (a <= ipam->net || a - ipam->net >= ipam->size - 1)
+		return -ERANGE;
+	off = a - ipam->net;
+	owner_key(key, sizeof(key), cid, ifname);
+	if (ipam->owner[off])
+		return strcmp(ipam->owner[off], key) ? -EEXIST : 0;
+	held = find_owner(ipam, key);
+	if (held >= 0)
+		return -EEXIST;
+	ipam->owner[off] = strdup(key);
+	if (!ipam->owner[off])
+		return -ENOMEM;
+	addr_name(a, name, sizeof(name));
+	len = snprintf(line, sizeof(line), "%s\n", key);
+	err = state_write_atomic(ipam->dirfd, name, line, (size_t)len, true);
+	if (err) {
+		/* Held in memory all the same: not handed out while weftd runs. */
+		pr_warn("ipam: cannot record %s/%s for %s: %s (reserved until weftd stops)",
+			ipam->dir, name, key, strerror(-err));
+	}
+	ipam->count++;
 	return 0;
 }
 
@@ -331,6 +394,11 @@ const char *ipam_owner(struct ipam *ipam, uint32_t addr)
 int ipam_prefix(const struct ipam *ipam)
 {
 	return ipam->prefix;
+}
+
+bool ipam_exhausted(const struct ipam *ipam)
+{
+	return ipam->count >= ipam->size - 2;
 }
 
 unsigned int ipam_count(const struct ipam *ipam)

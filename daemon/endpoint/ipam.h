@@ -24,9 +24,10 @@ struct ipam;
 int ipam_parse_cidr(const char *cidr, uint32_t *net, int *prefix);
 
 /* An address file's content, "containerID ifname\n" and nothing more, into
- * its owner key "containerID ifname" (@sz: IPAM_OWNER_MAX). 0 or -EINVAL. */
+ * its owner key "containerID ifname" (@sz: IPAM_OWNER_MAX). 0 or -EINVAL
+ * with the reason in @why (may be NULL). */
 #define IPAM_OWNER_MAX 300
-int ipam_record_parse(const char *text, char *key, size_t sz);
+int ipam_record_parse(const char *text, char *key, size_t sz, char *why, size_t whysz);
 
 /* Open (creating if needed) the store in @dir for @cidr and load it. */
 int ipam_open(struct ipam **out, const char *dir, const char *cidr);
@@ -35,6 +36,12 @@ void ipam_close(struct ipam *ipam);
 /* Idempotent: the same pair gets the same address. @addr is network order.
  * -ENOSPC when the range is full. */
 int ipam_allocate(struct ipam *ipam, const char *cid, const char *ifname, uint32_t *addr);
+/* Record that the pair holds @addr (network order), as an endpoint record
+ * says: at start, when the address file was bad or lost. 0 when recorded (or
+ * already so; a failed write is logged and the address is still held in
+ * memory), -ERANGE outside the range, -EEXIST when another pair holds @addr
+ * or the pair holds another address. */
+int ipam_reserve(struct ipam *ipam, const char *cid, const char *ifname, uint32_t addr);
 /* *released says whether the pair held an address. */
 int ipam_release(struct ipam *ipam, const char *cid, const char *ifname, bool *released);
 /* The pair's address (network order), or -ENOENT. */
@@ -43,6 +50,9 @@ int ipam_lookup(struct ipam *ipam, const char *cid, const char *ifname, uint32_t
  * of range. */
 const char *ipam_owner(struct ipam *ipam, uint32_t addr);
 int ipam_prefix(const struct ipam *ipam);
+/* Every address of the range is held (ipam_allocate()'s -ENOSPC is then the
+ * range's, not the disk's). */
+bool ipam_exhausted(const struct ipam *ipam);
 unsigned int ipam_count(const struct ipam *ipam);
 
 /* Calls @fn for every allocation; @fn may release the one it is given. */

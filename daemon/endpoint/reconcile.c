@@ -62,11 +62,11 @@ static int finish_pending(struct weftd *d, const struct pending_del *p)
 
 void reconcile_pending(struct weftd *d)
 {
+	char dir[PATH_MAX], why[STATE_WHY_MAX], *text;
 	struct pending_del p;
 	struct dirent *de;
-	char dir[PATH_MAX], *text;
 	DIR *dp;
-	int dfd, fd;
+	int dfd, err;
 
 	if (pending_dir(d->cfg.socket_path, dir, sizeof(dir)))
 		return;
@@ -79,18 +79,22 @@ void reconcile_pending(struct weftd *d)
 
 		if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json"))
 			continue;
-		fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
-			continue;
 		text = NULL;
-		if (read_fd_all(fd, 4096, &text, NULL) || pending_parse(text, &p)) {
-			pr_warn("reconcile: malformed pending DEL %s/%s, removed", dir, de->d_name);
-			unlinkat(dfd, de->d_name, 0);
+		err = state_read(dfd, de->d_name, &text, NULL);
+		if (err == -ENOENT)
+			continue;
+		if (!state_read_bad(err, why, sizeof(why)) && err)
+			snprintf(why, sizeof(why), "cannot read it: %s", strerror(-err));
+		else if (!err)
+			err = pending_parse(text, &p, why, sizeof(why));
+		if (err) {
+			/* Read every tick: one that cannot be used must not stay. */
+			if (state_quarantine(dfd, dir, de->d_name, why))
+				unlinkat(dfd, de->d_name, 0);
 		} else if (!finish_pending(d, &p)) {
 			unlinkat(dfd, de->d_name, 0);
 		}
 		free(text);
-		close(fd);
 	}
 	closedir(dp);
 }
@@ -203,6 +207,34 @@ struct ipam_ctx {
 	time_t now;
 };
 
+/* Whether the pair's endpoint record was moved aside (at this start or an
+ * earlier one): its pod may well still use the address, so it stays held
+ * until the pair's DEL releases it. */
+static bool record_quarantined(struct weftd *d, const char *cid, const char *ifname)
+{
+	char prefix[300];
+	struct dirent *de;
+	bool found = false;
+	size_t len;
+	DIR *dp;
+	int fd;
+
+	fd = openat(d->ep_dirfd, STATE_QUARANTINE_DIR,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		return false;
+	}
+	len = (size_t)snprintf(prefix, sizeof(prefix), "%s_%s.json.", cid, ifname);
+	while (!found && (de = readdir(dp)))
+		found = !strncmp(de->d_name, prefix, len);
+	closedir(dp);
+	return found;
+}
+
 static void ipam_entry(const char *cid, const char *ifname, uint32_t addr, void *arg)
 {
 	struct ipam_ctx *c = arg;
@@ -214,9 +246,15 @@ static void ipam_entry(const char *cid, const char *ifname, uint32_t addr, void 
 	if (endpoint_find(c->d, cid, ifname))
 		return;
 	weft_addr_format(&a, ip, sizeof(ip));
-	if (c->dirfd >= 0 && !fstatat(c->dirfd, ip, &st, 0) &&
+	if (c->dirfd >= 0 && !fstatat(c->dirfd, ip, &st, AT_SYMLINK_NOFOLLOW) &&
 	    c->now - st.st_mtime < RECONCILE_IPAM_GRACE_S)
 		return;
+	if (record_quarantined(c->d, cid, ifname)) {
+		pr_warn("reconcile: %s of %s/%s kept: the pair's endpoint record was moved aside, "
+			"so its pod may still use it (its DEL releases it)",
+			ip, cid, ifname);
+		return;
+	}
 	if (ipam_release(c->d->ipam, cid, ifname, &released))
 		pr_warn("reconcile: cannot release %s of %s/%s", ip, cid, ifname);
 	else
@@ -235,6 +273,39 @@ void reconcile_orphans(struct weftd *d)
 	reconcile_slots(d, WEFT_MAP_POLICY_MAPS);
 }
 
+/* The addresses endpoint records name, back into IPAM: its own file may have
+ * been bad (moved aside) or lost, and an address a pod uses must never be
+ * handed out again. */
+static void reserve_endpoint_ips(struct weftd *d)
+{
+	char ip[WEFT_ADDR_STRLEN];
+	const char *owner;
+	int err;
+
+	for (struct endpoint *ep = d->endpoints; ep; ep = ep->next) {
+		for (int i = 0; i < ep->nr_ips; i++) {
+			struct weft_addr a = weft_addr_from_ipv4(ep->ips[i].addr[0]);
+
+			if (ep->ips[i].family != WEFT_FAMILY_IPV4)
+				continue;
+			owner = ipam_owner(d->ipam, ep->ips[i].addr[0]);
+			err = ipam_reserve(d->ipam, ep->cid, ep->ifname, ep->ips[i].addr[0]);
+			if (err == -ERANGE || (!err && owner))
+				continue; /* another IPAM's, or already recorded */
+			weft_addr_format(&a, ip, sizeof(ip));
+			if (err)
+				pr_warn("reconcile: endpoint %u (%s/%s) uses %s, which IPAM holds "
+					"for %s: left as it is",
+					ep->id, ep->cid, ep->ifname, ip,
+					owner ?: "another address of the pair");
+			else
+				pr_info("reconcile: %s reserved again for endpoint %u (%s/%s), "
+					"from its record",
+					ip, ep->id, ep->cid, ep->ifname);
+		}
+	}
+}
+
 void reconcile_at_start(struct weftd *d)
 {
 	struct ipam_ctx c = {.d = d, .now = time(NULL)};
@@ -242,6 +313,7 @@ void reconcile_at_start(struct weftd *d)
 
 	reconcile_pending(d);
 	reconcile_dead(d);
+	reserve_endpoint_ips(d);
 	reconcile_orphans(d);
 	snprintf(path, sizeof(path), "%s/ipam", d->cfg.state_dir);
 	c.dirfd = state_open_dir(path);

@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -60,7 +62,11 @@ int state_write_atomic(int dirfd, const char *name, const void *data, size_t len
 	if (snprintf(tmp, sizeof(tmp), STATE_TMP_PREFIX "%s.%d", name, (int)getpid()) >=
 	    (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A leftover of an earlier process with our pid, or anything planted
+	 * there: gone, so the create below makes a fresh file and follows
+	 * nothing. */
+	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	err = write_fd_all(fd, data, len);
@@ -105,14 +111,88 @@ int state_remove(int dirfd, const char *name)
 
 int state_read(int dirfd, const char *name, char **out, size_t *lenp)
 {
+	struct stat st;
 	int fd, err;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO planted here must not hang the start. */
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto close_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EBADFD;
+		goto close_fd;
+	}
 	err = read_fd_all(fd, STATE_MAX_FILE, out, lenp);
+	if (err == -EMSGSIZE)
+		err = -EFBIG;
+close_fd:
 	close(fd);
-	return err == -EMSGSIZE ? -EFBIG : err;
+	return err;
+}
+
+bool state_read_bad(int err, char *why, size_t sz)
+{
+	switch (err) {
+	case -ELOOP: snprintf(why, sz, "a symbolic link (not followed)"); return true;
+	case -EBADFD: snprintf(why, sz, "not a regular file"); return true;
+	case -EFBIG: snprintf(why, sz, "larger than %d bytes", STATE_MAX_FILE); return true;
+	default: return false;
+	}
+}
+
+static atomic_uint quarantined;
+
+unsigned int state_quarantined(void)
+{
+	return atomic_load(&quarantined);
+}
+
+int state_quarantine(int dirfd, const char *dir, const char *name, const char *why)
+{
+	char dest[NAME_MAX + 1], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int err = 0, n;
+
+	if (mkdirat(dirfd, STATE_QUARANTINE_DIR, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		goto failed;
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	/* Never over an earlier one: each says what went wrong that time. */
+	for (int i = 0; i < 1000; i++) {
+		if (i)
+			n = snprintf(dest, sizeof(dest), STATE_QUARANTINE_DIR "/%.200s.%s.%d", name,
+				     stamp, i);
+		else
+			n = snprintf(dest, sizeof(dest), STATE_QUARANTINE_DIR "/%.200s.%s", name,
+				     stamp);
+		if (n >= (int)sizeof(dest)) {
+			err = -ENAMETOOLONG;
+			goto failed;
+		}
+		if (!renameat2(dirfd, name, dirfd, dest, RENAME_NOREPLACE)) {
+			fsync(dirfd);
+			atomic_fetch_add(&quarantined, 1);
+			pr_warn("bad state file %s/%s: %s; moved to %s/%s", dir, name, why, dir,
+				dest);
+			return 0;
+		}
+		if (errno != EEXIST) {
+			err = -errno;
+			goto failed;
+		}
+	}
+	err = -EEXIST;
+failed:
+	pr_warn("bad state file %s/%s: %s; cannot move it to %s/%s/: %s", dir, name, why, dir,
+		STATE_QUARANTINE_DIR, strerror(-err));
+	return err;
 }
 
 DIR *state_dir_stream(int dirfd)

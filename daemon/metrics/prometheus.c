@@ -7,6 +7,7 @@
 
 #include "daemon/api/handlers.h"
 #include "daemon/metrics/prometheus.h"
+#include "daemon/endpoint/state.h"
 #include "reasons.h"
 
 /* Buckets of the policy entries per endpoint histogram. */
@@ -329,6 +330,10 @@ int prometheus_write(struct weftd *d, FILE *out)
 	write_requests(&d->stats, out);
 	write_upgrades(&d->stats.upgrade, out);
 	write_repairs(&d->stats.repairs, out);
+	family(out, "weft_state_files_quarantined_total", "counter",
+	       "bad state files weftd moved aside into quarantine/ since it started (each is "
+	       "logged with its path and reason)");
+	sample1(out, "weft_state_files_quarantined_total", NULL, NULL, state_quarantined());
 	v = json_object_get(st, "cluster");
 	if (v)
 		write_cluster(v, out);

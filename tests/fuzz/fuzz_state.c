@@ -12,25 +12,31 @@
 #include "daemon/datapath/upgrade.h"
 #include "daemon/endpoint/endpoint.h"
 #include "daemon/endpoint/ipam.h"
+#include "daemon/endpoint/state.h"
 #include "names.h"
 #include "pending.h"
 #include "tests/fuzz/fuzz.h"
 
 static void ipam_record(const char *text)
 {
-	char key[IPAM_OWNER_MAX];
+	char key[IPAM_OWNER_MAX], why[STATE_WHY_MAX] = "";
 
-	if (!ipam_record_parse(text, key, sizeof(key)))
+	if (ipam_record_parse(text, key, sizeof(key), why, sizeof(why)))
+		FUZZ_ASSERT(why[0], "a refused IPAM record has a reason");
+	else
 		FUZZ_ASSERT(strchr(key, ' ') && strlen(key) < sizeof(key) - 1, "owner key \"%s\"",
 			    key);
 }
 
 static void endpoint_record(const char *text)
 {
+	char why[STATE_WHY_MAX] = "";
 	struct endpoint *ep;
 
-	if (endpoint_state_parse(text, &ep))
+	if (endpoint_state_parse(text, &ep, why, sizeof(why))) {
+		FUZZ_ASSERT(why[0], "a refused endpoint record has a reason");
 		return;
+	}
 	FUZZ_ASSERT(ep->id > 0 && ep->id < WEFT_MAX_ENDPOINTS, "endpoint id %u", ep->id);
 	FUZZ_ASSERT(weft_valid_ifname(ep->ifname) && weft_valid_ifname(ep->host_ifname),
 		    "interface names");
@@ -40,9 +46,12 @@ static void endpoint_record(const char *text)
 
 static void pending_record(const char *text)
 {
+	char why[STATE_WHY_MAX] = "";
 	struct pending_del p;
 
-	if (!pending_parse(text, &p))
+	if (pending_parse(text, &p, why, sizeof(why)))
+		FUZZ_ASSERT(why[0], "a refused pending record has a reason");
+	else
 		FUZZ_ASSERT(p.host_ifindex >= 0 && strlen(p.cid) < sizeof(p.cid) &&
 				    strlen(p.host_ifname) < sizeof(p.host_ifname),
 			    "pending record");
@@ -51,11 +60,13 @@ static void pending_record(const char *text)
 static void datapath_record(const char *text)
 {
 	struct maps_layout layout;
-	char hash[17];
+	char hash[17], why[STATE_WHY_MAX] = "";
 
 	for (int i = 0; i < WEFT_MAP_NR; i++)
 		layout.v[i] = 1;
-	if (!upgrade_record_parse(text, hash, sizeof(hash), &layout))
+	if (upgrade_record_parse(text, hash, sizeof(hash), &layout, why, sizeof(why)))
+		FUZZ_ASSERT(why[0], "a refused datapath record has a reason");
+	else
 		for (int i = 0; i < WEFT_MAP_NR; i++)
 			FUZZ_ASSERT(layout.v[i] > 0, "layout %d of %s is 0", i, maps_defs[i].name);
 }

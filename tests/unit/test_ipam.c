@@ -62,6 +62,32 @@ static void test_parse(void)
 	CHECK_INT(ipam_parse_cidr("banana/24", &net, &prefix), -EINVAL, "not an address");
 }
 
+/* An address file's refusals name what is wrong. */
+static void test_record(void)
+{
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{"", "empty"},
+		{"c1 et", "truncated: no newline at the end"},
+		{"c1\n", "not \"containerID ifname\" on one line"},
+		{"c1 eth0 extra\n", "not \"containerID ifname\" on one line"},
+		{"-c1 eth0\n", "containerID '-c1' is not valid"},
+		{"c1 a/b\n", "ifname 'a/b' is not valid"},
+	};
+	char key[IPAM_OWNER_MAX], why[200];
+
+	CHECK_INT(ipam_record_parse("c1 eth0\n", key, sizeof(key), why, sizeof(why)), 0,
+		  "a good record");
+	CHECK_STR(key, "c1 eth0", "its owner key");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		CHECK_INT(ipam_record_parse(bad[i].text, key, sizeof(key), why, sizeof(why)),
+			  -EINVAL, "record %zu refused", i);
+		CHECK_STR(why, bad[i].why, "record %zu's reason", i);
+	}
+}
+
 static void test_basic(const char *dir)
 {
 	struct ipam *ipam = NULL, *again = NULL;
@@ -107,6 +133,8 @@ static void test_basic(const char *dir)
 	if (!again)
 		goto close;
 	CHECK(!exists(dir, ".tmp.10.244.1.9.12345"), "leftover temp file removed on load");
+	CHECK(!exists(dir, "10.244.1.77"), "the bad record is no longer among the records");
+	CHECK(exists(dir, "quarantine"), "it was moved to quarantine/");
 	CHECK_INT(ipam_count(again), 3, "the second instance sees every allocation");
 	CHECK_INT(ipam_lookup(again, "c2", "eth0", &e), 0, "c2/eth0 found after restart");
 	CHECK(e == d, "c2/eth0 keeps %s after restart", ip(d));
@@ -115,6 +143,19 @@ static void test_basic(const char *dir)
 	CHECK_INT(ipam_allocate(again, "c5", "eth0", &e), 0, "allocate c5/eth0 after restart");
 	CHECK(e != a && e != c && e != d, "new address %s is not one in use", ip(e));
 	CHECK(ntohl(e) > ntohl(d), "round-robin position survives a restart (%s)", ip(e));
+	/* An endpoint record names an address whose file was bad: held again. */
+	CHECK_INT(ipam_reserve(again, "c7", "eth0", htonl(0x0af40100 + 77)), 0,
+		  "reserve 10.244.1.77 for c7/eth0 from its endpoint record");
+	CHECK(exists(dir, "10.244.1.77"), "its file is written again");
+	CHECK_STR(ipam_owner(again, htonl(0x0af40100 + 77)), "c7 eth0", "owner of 10.244.1.77");
+	CHECK_INT(ipam_reserve(again, "c7", "eth0", htonl(0x0af40100 + 77)), 0,
+		  "reserving it again is a no-op");
+	CHECK_INT(ipam_reserve(again, "c8", "eth0", htonl(0x0af40100 + 77)), -EEXIST,
+		  "another pair cannot take it");
+	CHECK_INT(ipam_reserve(again, "c7", "eth0", htonl(0x0af40100 + 78)), -EEXIST,
+		  "nor the pair a second address");
+	CHECK_INT(ipam_reserve(again, "c8", "eth0", htonl(0x0af40200 + 5)), -ERANGE,
+		  "an address outside the pod CIDR is not IPAM's");
 	ipam_close(again);
 close:
 	ipam_close(ipam);
@@ -152,6 +193,7 @@ int main(void)
 		return 1;
 	}
 	test_parse();
+	test_record();
 	snprintf(dir, sizeof(dir), "%s/a/ipam", root);
 	test_basic(dir);
 	snprintf(dir, sizeof(dir), "%s/b/ipam", root);
