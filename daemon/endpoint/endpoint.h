@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Endpoint lifecycle: one pod interface = one host veth with the per-pod
- * programs attached (pinned tcx links), its addresses in weft_endpoints, and a
- * state file <state-dir>/endpoints/<containerID>_<ifname>.json.
+ * programs attached (tc filters, the programs pinned), its addresses in
+ * weft_endpoints, and a state file <state-dir>/endpoints/<containerID>_<ifname>.json.
+ * endpoint.c adds and deletes them; endpoint_load.c reads them back at start.
  */
 #ifndef WEFTD_ENDPOINT_H
 #define WEFTD_ENDPOINT_H
@@ -45,6 +46,8 @@ int ep_ip_parse(const char *s, struct weft_ip_key *key);
  * may be NULL), or -ENOMEM. */
 int endpoint_state_parse(const char *text, struct endpoint **out, char *why, size_t sz);
 void endpoint_free(struct endpoint *ep);
+/* Its record's file name under <state-dir>/endpoints/: <containerID>_<ifname>.json. */
+void endpoint_state_name(const struct endpoint *ep, char *buf, size_t sz);
 
 /* Read the state files back at start; pins are adopted as they are. */
 int endpoints_load(struct weftd *d);

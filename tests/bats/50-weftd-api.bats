@@ -86,6 +86,10 @@ alive() {
 	run "$WEFTD" --log-level loud
 	[ "$status" -ne 0 ]
 	[[ $output == *log-level* ]]
+	run "$WEFTD" --mtu 40
+	[ "$status" -ne 0 ]
+	[[ $output == *mtu* ]]
+	# a flag weftd no longer has (the veth pool) is refused, not ignored
 	run "$WEFTD" --veth-pool 8
 	[ "$status" -ne 0 ]
 	[[ $output == *veth-pool* ]]
