@@ -313,6 +313,13 @@ int prometheus_write(struct weftd *d, FILE *out)
 		      num(v, "nodes"));
 		gauge(out, "weft_ipcache_entries", "entries in weft_ipcache",
 		      num(v, "ipcacheEntries"));
+		family(out, "weft_datapath_repairs_total", "counter",
+		       "what weftd put back after someone else removed it: the VXLAN device "
+		       "(deleted), the overlay's programs (detached)");
+		sample1(out, "weft_datapath_repairs_total", "what", "vxlan",
+			num(json_object_get(v, "repairs"), "vxlan"));
+		sample1(out, "weft_datapath_repairs_total", "what", "overlay-programs",
+			num(json_object_get(v, "repairs"), "programs"));
 	}
 	v = json_object_get(st, "flows");
 	if (v)
