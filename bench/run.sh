@@ -15,5 +15,7 @@ bench/policy_throughput.sh
 echo
 bench/policy_apply.sh
 echo
+bench/churn.sh
+echo
 # Per-packet cost of policy and conntrack (BPF_PROG_TEST_RUN, no namespaces).
 "$(realpath -m "${OUTPUT:-.output}")/bench/policy_cost"

@@ -106,6 +106,37 @@ int maps_fd(struct maps *m, enum weft_map which)
 	return fd;
 }
 
+const char *maps_update_strerror(int fd, const char *name, int err, char *buf, size_t sz)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+
+	switch (-err) {
+	case E2BIG:
+	case ENOSPC:
+		if (fd >= 0 && !bpf_map_get_info_by_fd(fd, &info, &len))
+			snprintf(buf, sz, "map %s full (%u entries)", name, info.max_entries);
+		else
+			snprintf(buf, sz, "map %s full", name);
+		break;
+	case EPERM:
+	case ENOMEM:
+		snprintf(buf, sz,
+			 "map %s: %s (the locked-memory limit, RLIMIT_MEMLOCK, or the memory "
+			 "cgroup's limit reached?)",
+			 name, strerror(-err));
+		break;
+	default:
+		snprintf(buf, sz, "map %s: %s", name, strerror(-err));
+	}
+	return buf;
+}
+
+int maps_update_errno(int err)
+{
+	return err == -ENOSPC ? -E2BIG : err;
+}
+
 /* Another layout's value may be longer than ours (it only grows at the end):
  * values go through a buffer of the map's own size, zero past our struct. */
 #define EP_VALUE_MAX 256

@@ -66,6 +66,19 @@ void maps_pin_path(const struct maps *m, enum weft_map which, char *buf, size_t 
  * pinned it. The fd stays the cache's: do not close it. */
 int maps_fd(struct maps *m, enum weft_map which);
 
+/*
+ * Why an update of map @name (@fd, -1 when not at hand) failed with @err
+ * (-errno), for an error reply: "map weft_endpoints full (65536 entries)"
+ * for E2BIG and ENOSPC (a full hash map, a full LPM trie), the memory limit
+ * for EPERM and ENOMEM (RLIMIT_MEMLOCK on kernels that still charge it, the
+ * memory cgroup otherwise), else "map NAME: strerror". Returns @buf.
+ */
+const char *maps_update_strerror(int fd, const char *name, int err, char *buf, size_t sz);
+
+/* E2BIG for a map that is full, whatever errno said it (ENOSPC would read
+ * as an exhausted address pool to the plugin); @err (-errno) otherwise. */
+int maps_update_errno(int err);
+
 int maps_endpoint_put(struct maps *m, const struct weft_ip_key *key,
 		      const struct weft_endpoint_info *info);
 /* Removes @key only while it still belongs to @endpoint_id, so a stale delete

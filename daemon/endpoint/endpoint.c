@@ -322,9 +322,11 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	for (i = 0; i < ep->nr_ips; i++) {
 		err = maps_endpoint_put(&d->maps, &ep->ips[i], &info);
 		if (err) {
-			api_err_set(e, -err, maps_defs[WEFT_MAP_ENDPOINTS].name,
-				    "insert address %d into weft_endpoints for endpoint %u: %s", i,
-				    ep->id, strerror(-err));
+			api_err_set(e, -maps_update_errno(err), maps_defs[WEFT_MAP_ENDPOINTS].name,
+				    "insert address %d of endpoint %u: %s", i, ep->id,
+				    maps_update_strerror(maps_fd(&d->maps, WEFT_MAP_ENDPOINTS),
+							 maps_defs[WEFT_MAP_ENDPOINTS].name, err,
+							 name, sizeof(name)));
 			goto delete_entries;
 		}
 	}

@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "fdio.h"
 #include "daemon/endpoint/ipam.h"
+#include "daemon/datapath/conntrack.h"
 #include "daemon/datapath/loader.h"
 #include "log.h"
 #include "daemon/host/netdev.h"
@@ -22,12 +23,58 @@
 #include "daemon/endpoint/reconcile.h"
 #include "daemon/endpoint/state.h"
 
+/*
+ * The flows from or to @n addresses of an endpoint that went. The policy
+ * engine removes them with an endpoint it knows (policy_endpoint_del), but
+ * at start it is not open yet, and it never knew an unowned weft_endpoints
+ * entry: without this, a pod deleted while weftd was down (a pending DEL, a
+ * dead veth) or lost half-made left its flows to the next pod given its
+ * address, replies passing without a policy check.
+ */
+static void purge_flows(struct weftd *d, const struct weft_ip_key *ips, int n)
+{
+	struct ct_gc_stats st;
+	int fd, err;
+
+	if (n <= 0)
+		return;
+	fd = maps_fd(&d->maps, WEFT_MAP_CONNTRACK);
+	if (fd < 0)
+		return; /* not pinned yet: no flow either */
+	err = ct_purge_addrs(fd, ips, n, &st);
+	if (err)
+		pr_warn("reconcile: cannot remove the conntrack entries of a removed endpoint: %s",
+			strerror(-err));
+	else if (st.removed)
+		pr_info("reconcile: %u conntrack entries of a removed endpoint removed",
+			st.removed);
+}
+
+/* endpoint_del, and the endpoint's flows when the policy engine is not open
+ * (with it, endpoint_del removes them). */
+static int del_with_flows(struct weftd *d, const char *cid, const char *ifname, bool *deleted,
+			  struct weft_api_error *e)
+{
+	struct endpoint *ep = endpoint_find(d, cid, ifname);
+	struct weft_ip_key ips[EP_MAX_IPS];
+	int n = ep ? ep->nr_ips : 0, err;
+
+	if (n > EP_MAX_IPS)
+		n = EP_MAX_IPS;
+	if (n)
+		memcpy(ips, ep->ips, (size_t)n * sizeof(ips[0]));
+	err = endpoint_del(d, cid, ifname, deleted, e);
+	if (!err && !d->policy)
+		purge_flows(d, ips, n);
+	return err;
+}
+
 static void del_logged(struct weftd *d, const char *cid, const char *ifname, const char *why)
 {
 	struct weft_api_error e = {0};
 	bool deleted;
 
-	if (endpoint_del(d, cid, ifname, &deleted, &e))
+	if (del_with_flows(d, cid, ifname, &deleted, &e))
 		pr_warn("reconcile: %s/%s (%s): %s%s%s", cid, ifname, why, e.msg,
 			e.details[0] ? ": " : "", e.details);
 	else
@@ -50,7 +97,7 @@ static int finish_pending(struct weftd *d, const struct pending_del *p)
 			p->cid, p->ifname, ep->id);
 		return 0;
 	}
-	err = endpoint_del(d, p->cid, p->ifname, &deleted, &e);
+	err = del_with_flows(d, p->cid, p->ifname, &deleted, &e);
 	if (err) {
 		pr_warn("reconcile: pending DEL of %s/%s: %s%s%s (kept, retried)", p->cid,
 			p->ifname, e.msg, e.details[0] ? ": " : "", e.details);
@@ -174,6 +221,8 @@ static void map_entry(const struct weft_ip_key *key, uint32_t endpoint_id, void 
 	else
 		pr_info("reconcile: removed a weft_endpoints entry of unowned endpoint %u",
 			endpoint_id);
+	if (!err)
+		purge_flows(d, key, 1);
 }
 
 /* Slots of ids no endpoint has, in weft_policy_progs and weft_policy_maps:

@@ -81,6 +81,18 @@ put_link:
 	return err;
 }
 
+int netdev_exists(struct netdev *nd, const char *name, int ifindex)
+{
+	struct rtnl_link *link = NULL;
+	int found;
+
+	if (rtnl_link_get_kernel(nd->sk, 0, name, &link) < 0)
+		return 0;
+	found = rtnl_link_get_ifindex(link) == ifindex;
+	rtnl_link_put(link);
+	return found;
+}
+
 int netdev_delete(struct netdev *nd, const char *name)
 {
 	int err = nlh_link_del(nd->sk, name);

@@ -13,6 +13,8 @@ int netdev_open(struct netdev **out);
 void netdev_close(struct netdev *nd);
 /* ifindex and MAC of @name; -ENODEV when there is no such link. */
 int netdev_lookup(struct netdev *nd, const char *name, int *ifindex, uint8_t mac[6]);
+/* True when a link with @name exists and has @ifindex. */
+int netdev_exists(struct netdev *nd, const char *name, int ifindex);
 /* Delete @name; a missing link is fine. 0 or -errno. */
 int netdev_delete(struct netdev *nd, const char *name);
 /* Delete link @ifindex; a missing link is fine. 0 or -errno. */

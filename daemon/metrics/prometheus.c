@@ -238,15 +238,24 @@ static void write_upgrades(const struct upgrade_stats *u, FILE *out)
 	      (double)u->last_at);
 }
 
-static void write_repairs(const struct repair_stats *r, FILE *out)
+/* One family for everything weftd puts back: a pod's tc filter always, the
+ * VXLAN device and its programs with an overlay (@overlay, else NULL). */
+static void write_repairs(const struct repair_stats *r, json_t *overlay, FILE *out)
 {
+	json_t *ov = json_object_get(overlay, "repairs");
+
 	family(out, "weft_datapath_repairs_total", "counter",
-	       "what weftd put back after another tool removed or replaced it, by what; "
-	       "result=\"error\": repairs that failed");
-	fprintf(out, "weft_datapath_repairs_total{what=\"pod-filter\",result=\"ok\"} %llu\n",
-		(unsigned long long)r->pod_filters);
-	fprintf(out, "weft_datapath_repairs_total{what=\"pod-filter\",result=\"error\"} %llu\n",
-		(unsigned long long)r->failed);
+	       "what weftd put back after another tool removed or replaced it: a pod's tc "
+	       "filter, the VXLAN device (deleted), the overlay's programs (detached)");
+	sample1(out, "weft_datapath_repairs_total", "what", "pod-filter", (double)r->pod_filters);
+	if (overlay) {
+		sample1(out, "weft_datapath_repairs_total", "what", "vxlan", num(ov, "vxlan"));
+		sample1(out, "weft_datapath_repairs_total", "what", "overlay-programs",
+			num(ov, "programs"));
+	}
+	family(out, "weft_datapath_repair_failures_total", "counter",
+	       "repairs of a pod's tc filters that failed (weftd's log says why)");
+	sample1(out, "weft_datapath_repair_failures_total", NULL, NULL, (double)r->failed);
 }
 
 /* "2026-11-26T04:10:00Z" -> Unix seconds; 0 when absent. */
@@ -329,7 +338,7 @@ int prometheus_write(struct weftd *d, FILE *out)
 		write_flows(v, out);
 	write_requests(&d->stats, out);
 	write_upgrades(&d->stats.upgrade, out);
-	write_repairs(&d->stats.repairs, out);
+	write_repairs(&d->stats.repairs, json_object_get(st, "overlay"), out);
 	family(out, "weft_state_files_quarantined_total", "counter",
 	       "bad state files weftd moved aside into quarantine/ since it started (each is "
 	       "logged with its path and reason)");

@@ -17,31 +17,9 @@
 #include "daemon/datapath/maps.h"
 #include "daemon/host/netdev.h"
 #include "daemon/overlay/overlay.h"
+#include "daemon/overlay/overlay_int.h"
 #include "daemon/overlay/overlay_prog.h"
 #include "daemon/host/snat.h"
-
-struct overlay {
-	struct overlay_params p;
-	char node_name[256];
-	struct netdev *nd;
-	struct cluster *cl;
-	int ifindex;
-	int ipcache_fd;
-	struct ipcache *ic;
-	struct identities *ids;
-	/* The pod ranges the SNAT table excludes now, sorted. */
-	struct weft_prefix *snat_cidrs;
-	size_t nr_snat_cidrs;
-	/* A node event changed the set of ranges: overlay_flush() rewrites the
-	 * table once per batch of events, not once per node (5,000 nodes
-	 * replayed at start would sort 5,000 ranges 5,000 times). */
-	bool snat_dirty;
-	/* Pod events write their ipcache entries at the end of the model's
-	 * batch (on_batch_end), in one call for a page of the initial sync;
-	 * the first pod's name and the count are for a failure's message. */
-	char batch_pod[600];
-	unsigned int batch_pods;
-};
 
 static bool is_local(const struct overlay *ov, const char *node_name)
 {
@@ -51,10 +29,13 @@ static bool is_local(const struct overlay *ov, const char *node_name)
 static void flush(struct overlay *ov, const char *what)
 {
 	int err = ipcache_flush(ov->ic);
+	char why[200];
 
 	if (err)
 		pr_warn("ipcache: %u write(s) for %s failed, retried every second: %s",
-			ipcache_pending(ov->ic), what, strerror(-err));
+			ipcache_pending(ov->ic), what,
+			maps_update_strerror(ov->ipcache_fd, "weft_ipcache", err, why,
+					     sizeof(why)));
 }
 
 static void warn_nomem(const char *what)
@@ -534,8 +515,22 @@ void overlay_close(struct overlay *ov)
 	free(ov);
 }
 
+static int route_again(void *ctx, const struct cl_node *n)
+{
+	if (cl_node_ipv4(n))
+		node_route(ctx, n, true);
+	return 0;
+}
+
+void overlay_routes_again(struct overlay *ov)
+{
+	cluster_for_each_node(ov->cl, route_again, ov);
+	ov->snat_dirty = true;
+}
+
 void overlay_tick(struct overlay *ov)
 {
+	overlay_repair(ov);
 	if (ov && ipcache_pending(ov->ic))
 		flush(ov, "earlier changes");
 	overlay_flush(ov);
@@ -553,9 +548,11 @@ json_t *overlay_status(const struct overlay *ov)
 	char ip[INET6_ADDRSTRLEN];
 
 	cluster_counts(ov->cl, &c);
-	return json_pack("{s:i, s:s, s:i, s:i, s:s, s:I, s:I, s:i, s:i}", "mtu", ov->p.mtu,
-			 "device", OVERLAY_DEVICE, "ifindex", ov->ifindex, "port", ov->p.port,
-			 "nodeIP", weft_addr_format(&ov->p.node_ip, ip, sizeof(ip)), "nodes",
-			 (json_int_t)c.nodes, "pods", (json_int_t)c.pods, "ipcacheEntries",
-			 (int)ipcache_count(ov->ic), "identities", (int)identities_count(ov->ids));
+	return json_pack("{s:i, s:s, s:i, s:i, s:s, s:I, s:I, s:i, s:i, s:{s:I, s:I}}", "mtu",
+			 ov->p.mtu, "device", OVERLAY_DEVICE, "ifindex", ov->ifindex, "port",
+			 ov->p.port, "nodeIP", weft_addr_format(&ov->p.node_ip, ip, sizeof(ip)),
+			 "nodes", (json_int_t)c.nodes, "pods", (json_int_t)c.pods, "ipcacheEntries",
+			 (int)ipcache_count(ov->ic), "identities", (int)identities_count(ov->ids),
+			 "repairs", "vxlan", (json_int_t)ov->repairs_vxlan, "programs",
+			 (json_int_t)ov->repairs_programs);
 }

@@ -563,8 +563,12 @@ int policy_endpoint_add(struct policy *pol, uint32_t id, const json_t *k8s,
 	adopt_shared(pol);
 	err = sync_ep(pol, ep, &changed);
 	if (err) {
-		api_err_set(e, -err, "weft_policy_maps", "write the policy map of endpoint %u: %s",
-			    id, strerror(-err));
+		char map[48], why[200];
+
+		snprintf(map, sizeof(map), "weft_pol_%u (in weft_policy_maps)", id);
+		api_err_set(e, -maps_update_errno(err), "weft_policy_maps",
+			    "write the policy map of endpoint %u: %s", id,
+			    maps_update_strerror(-1, map, err, why, sizeof(why)));
 		goto free_ep;
 	}
 	cidrs_flush(pol->cidrs, maps_fd(pol->maps, WEFT_MAP_POLICY_CIDRS));

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "bpf/datapath.h"
+#include "daemon/datapath/maps.h"
 #include "daemon/policy/entries.h"
 #include "daemon/policy/policy_map.h"
 #include "log.h"
@@ -100,21 +101,29 @@ static int rebuild(struct policy_map *pm, int outer_fd, uint32_t ep_id,
 	fd = bpf_map_create(WEFT_POLICY_MAP_TYPE, name, sizeof(struct weft_policy_key),
 			    sizeof(struct weft_policy_value), size, &opts);
 	if (fd < 0) {
+		char why[200];
+
 		err = -errno;
-		pr_warn("endpoint %u: cannot create a policy map of %u entries: %s", ep_id, size,
-			strerror(-err));
+		pr_warn("endpoint %u: cannot create its policy map (%u entries): %s", ep_id, size,
+			maps_update_strerror(-1, name, err, why, sizeof(why)));
 		return err;
 	}
 	err = policy_entries_for_each(want, write_entry, &fd);
 	if (err) {
-		pr_warn("endpoint %u: cannot fill its new policy map: %s", ep_id, strerror(-err));
+		char why[200];
+
+		pr_warn("endpoint %u: cannot fill its new policy map: %s", ep_id,
+			maps_update_strerror(fd, name, err, why, sizeof(why)));
 		goto close_fd;
 	}
 	/* The one step the datapath sees: the old map or the new one. */
 	err = bpf_map_update_elem(outer_fd, &ep_id, &fd, BPF_ANY);
 	if (err) {
+		char why[200];
+
+		err = -errno;
 		pr_warn("endpoint %u: cannot put its policy map in weft_policy_maps: %s", ep_id,
-			strerror(-err));
+			maps_update_strerror(outer_fd, "weft_policy_maps", err, why, sizeof(why)));
 		goto close_fd;
 	}
 	if (pm->fd >= 0)

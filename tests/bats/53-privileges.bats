@@ -24,7 +24,7 @@ status_field() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 	[ "$(status_field "$pid" CapInh)" = 0000000000000000 ]
 	[ "$(status_field "$pid" CapAmb)" = 0000000000000000 ]
 	[ "$(status_field "$pid" NoNewPrivs)" = 1 ]
-	# Every thread, the ones started later (the veth pool's refill) too.
+	# Every thread, the ones started later (the Kubernetes watcher, an upgrade's loaders) too.
 	local t
 	for t in /proc/"$pid"/task/*; do
 		[ "$(awk '$1 == "CapEff:" { print $2 }' "$t/status")" = "$KEPT" ]

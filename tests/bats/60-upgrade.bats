@@ -103,7 +103,7 @@ value_size() {
 	echo "$output" >&2
 	[ "$status" -eq 0 ]
 	[[ $output == *"migrated weft_endpoints layout 1 -> 2: 2 entries"* ]]
-	# no program (pods' or the veth pool's placeholder) keeps the old map
+	# no program (pods' or an upgrade's placeholder) keeps the old map
 	for _ in $(seq 40); do
 		bpftool map show id "$old_id" >/dev/null 2>&1 || break
 		sleep 0.05

@@ -5,7 +5,7 @@
 # inside, and weftd runs as manifests/weft.yaml runs it (its arguments, its
 # capabilities and no other, unprivileged, a read-only root, its probes) as
 # node 1 of a two-node cluster in the test's own namespaces (cluster.bash):
-# overlay, SNAT, veth pool, live upgrade, pods that outlive the container.
+# overlay, SNAT, live upgrade, pods that outlive the container.
 # Skipped, with the reason, where neither podman nor a Docker engine is
 # there.
 #
