@@ -24,8 +24,11 @@ if [[ ${1:-} == --unit ]]; then
 	shift
 fi
 filter=${1:-}
-# A hung test fails on its own instead of stalling the run (bats >= 1.7).
-export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+sanitized=0
+[[ -e $OUTPUT/tests/sanitize/options.o ]] && sanitized=1
+# A hung test fails on its own instead of stalling the run (bats >= 1.7);
+# ASan and UBSan make everything about twice as slow.
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-$((sanitized ? 240 : 120))}
 
 passed=0 failed=0 skipped=0 broken=()
 
@@ -117,8 +120,6 @@ fi
 
 # The suites that run the image (scripts/image.sh builds weftd and the plugin
 # from source inside it, unsanitized) test nothing of a sanitizer build.
-sanitized=0
-[[ -e $OUTPUT/tests/sanitize/options.o ]] && sanitized=1
 san_skip=" 80-kind 87-image 94-k8s-install "
 
 for f in tests/bats/*.bats; do
