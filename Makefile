@@ -1,7 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # weft: one Makefile, out-of-tree output. `make help` lists the targets.
 
+# SANITIZE=1: everything built with ASan and UBSan into its own OUTPUT
+# (.output-san unless given), never mixed with the normal build's objects.
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+OUTPUT ?= .output-san
+else
 OUTPUT ?= .output
+endif
 PREFIX ?= /usr/local
 DESTDIR ?=
 CNI_BIN_DIR ?= /opt/cni/bin
@@ -31,6 +38,20 @@ WEFT_CFLAGS = -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-I$(CURDIR) -I$(CURDIR)/lib -I$(OUT)/bpf $(NL_CFLAGS) $(K8S_CFLAGS) \
 	-DWEFT_VERSION='"$(WEFT_VERSION)"' -DWEFT_DEFAULT_BPF_DIR='"$(BPF_INSTALL_DIR)"' -MMD -MP
 CFLAGS += $(WEFT_CFLAGS)
+# The sanitizer build (docs/testing.md, "Sanitizers"): every user-space object
+# and binary, with defaults compiled in (tests/sanitize/options.c) that make any
+# report fatal and write it under $(OUT)/sanitizer/, where the tests look.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_LOG_DIR = $(OUT)/sanitizer
+# clang: gcc 12's UBSan, combined with ASan, writes its reports to stderr
+# whatever log_path says, where weftd's log or a test's expected failure would
+# hide them. SAN_CC picks another compiler.
+SAN_CC ?= clang
+ifeq ($(SANITIZE),1)
+CC := $(SAN_CC)
+CFLAGS += $(SAN_FLAGS) -DWEFT_SAN_LOG_DIR='"$(SAN_LOG_DIR)"'
+SAN_OBJ = $(OUT)/tests/sanitize/options.o
+endif
 LDLIBS_COMMON := -ljansson
 LDLIBS_BPF := -lbpf -lelf -lz
 LDLIBS_NL = $(NL_LIBS)
@@ -107,7 +128,7 @@ LIBDAEMON := $(OUT)/libweftd.a
 BINS := $(OUT)/weft $(OUT)/weftd $(OUT)/weftctl
 
 .DEFAULT_GOAL := all
-.PHONY: all help deps test test-fresh unit-tests demo install uninstall clean format bench bpf image \
+.PHONY: all help deps test test-unit-sanitized test-fresh unit-tests demo install uninstall clean format bench bpf image \
 	fuzz fuzz-build
 
 all: $(BINS) $(BPF_OBJS) ## Build the plugin, weftd, weftctl and the BPF objects
@@ -124,6 +145,7 @@ help: ## Show this help
 		awk -F'\t' '{ printf "  %-12s %s\n", $$1, $$2 }'
 	@echo
 	@echo 'Variables: OUTPUT=$(OUTPUT) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) CNI_BIN_DIR=$(CNI_BIN_DIR) V=1'
+	@echo '  SANITIZE=1: build (and test) everything with ASan+UBSan, into OUTPUT=.output-san by default'
 
 deps: ## Install what is missing from Debian 12 (+ bookworm-backports) and build cnitool
 	$(Q)OUTPUT=$(OUT) scripts/deps.sh
@@ -154,6 +176,12 @@ $(OUT)/%.o: %.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# The sanitizer build's compiled-in options; the reports' directory with it.
+$(OUT)/tests/sanitize/options.o: tests/sanitize/options.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) $(SAN_LOG_DIR)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
 # Only the BPF tests and benchmarks include skeletons (weftd loads objects
 # from --bpf-dir).
 $(BPFTEST_BINS:%=%.o) $(BPFTEST_LIB_OBJS): $(OUT)/tests/bpf/%.o: tests/bpf/%.c $(BPF_SKELS)
@@ -173,32 +201,32 @@ $(LIBWEFT) $(LIBCNI) $(LIBDAEMON):
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUT)/weft: $(OUT)/cni/main.o $(LIBCNI) $(LIBWEFT)
+$(OUT)/weft: $(OUT)/cni/main.o $(LIBCNI) $(LIBWEFT) $(SAN_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_NL)
 
-$(OUT)/weftd: $(OUT)/daemon/main.o $(LIBDAEMON) $(LIBWEFT)
+$(OUT)/weftd: $(OUT)/daemon/main.o $(LIBDAEMON) $(LIBWEFT) $(SAN_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL) $(LDLIBS_K8S) -lcap
 
-$(OUT)/weftctl: $(CTL_OBJS) $(LIBWEFT)
+$(OUT)/weftctl: $(CTL_OBJS) $(LIBWEFT) $(SAN_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF)
 
 # --- tests --------------------------------------------------------------------
-$(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIBCNI) $(LIBDAEMON) $(LIBWEFT)
+$(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIBCNI) $(LIBDAEMON) $(LIBWEFT) $(SAN_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL) $(LDLIBS_K8S) -lcap
 
-$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(BPFTEST_LIB_OBJS) $(LIBWEFT)
+$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(BPFTEST_LIB_OBJS) $(LIBWEFT) $(SAN_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF)
 
-$(OUT)/tests/tools/%: $(OUT)/tests/tools/%.o
+$(OUT)/tests/tools/%: $(OUT)/tests/tools/%.o $(SAN_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
-$(OUT)/bench/%: $(OUT)/bench/%.o $(BPFTEST_LIB_OBJS) $(LIBWEFT)
+$(OUT)/bench/%: $(OUT)/bench/%.o $(BPFTEST_LIB_OBJS) $(LIBWEFT) $(SAN_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF)
 
@@ -252,9 +280,20 @@ fuzz: deps ## Run each fuzz harness for FUZZ_SECONDS (default 60) under nice; FU
 # deps first, then the build in a second make that sees what deps installed.
 SUBMAKE = $(MAKE) --no-print-directory OUTPUT=$(OUT)
 
-test: deps ## Install deps, build, run every test; ends with "N passed, N failed"
-	$(Q)$(SUBMAKE) all unit-tests fuzz-build
-	$(Q)OUTPUT=$(OUT) tests/run.sh
+# With SANITIZE=1 the fuzz harnesses are not built: they carry ASan and UBSan
+# in the normal build already. Without it, the leak suite (54-leaks) still
+# needs a weftd under LeakSanitizer: the sanitizer build's, in $(SAN_OUTPUT).
+test: deps ## Install deps, build, run every test; ends with "N passed, N failed" (SANITIZE=1: all of it under ASan+UBSan)
+	$(Q)$(SUBMAKE) all unit-tests $(if $(filter 1,$(SANITIZE)),,fuzz-build)
+	$(if $(filter 1,$(SANITIZE)),,$(Q)$(MAKE) --no-print-directory SANITIZE=1 OUTPUT=$(SAN_OUTPUT) $(SAN_OUTPUT)/weftd)
+	$(Q)OUTPUT=$(OUT) WEFT_SAN_OUTPUT=$(SAN_OUTPUT) tests/run.sh
+
+# The sanitized unit and BPF tests alone (what .ci/run runs): the build in
+# $(SAN_OUTPUT), or in OUTPUT when SANITIZE=1 is given.
+SAN_OUTPUT := $(if $(filter 1,$(SANITIZE)),$(OUT),$(abspath .output-san))
+test-unit-sanitized: deps ## Build with SANITIZE=1 (into .output-san) and run only the unit and BPF tests
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 OUTPUT=$(SAN_OUTPUT) all unit-tests
+	$(Q)OUTPUT=$(SAN_OUTPUT) tests/run.sh --unit
 
 demo: deps ## Single-node demo: weftd + two pods in namespaces, ping, clean up
 	$(Q)$(SUBMAKE) all

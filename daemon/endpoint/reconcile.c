@@ -69,11 +69,16 @@ static int del_with_flows(struct weftd *d, const char *cid, const char *ifname, 
 	return err;
 }
 
-static void del_logged(struct weftd *d, const char *cid, const char *ifname, const char *why)
+static void del_logged(struct weftd *d, const char *ep_cid, const char *ep_ifname, const char *why)
 {
 	struct weft_api_error e = {0};
+	/* Copies: the names may be the endpoint's own, which endpoint_del frees. */
+	char cid[sizeof(((struct endpoint *)0)->cid)];
+	char ifname[sizeof(((struct endpoint *)0)->ifname)];
 	bool deleted;
 
+	snprintf(cid, sizeof(cid), "%s", ep_cid);
+	snprintf(ifname, sizeof(ifname), "%s", ep_ifname);
 	if (del_with_flows(d, cid, ifname, &deleted, &e))
 		pr_warn("reconcile: %s/%s (%s): %s%s%s", cid, ifname, why, e.msg,
 			e.details[0] ? ": " : "", e.details);

@@ -140,6 +140,24 @@ wt_teardown() {
 		umount "$f" 2>/dev/null || umount -l "$f" 2>/dev/null || true
 	done
 	rm -rf "$WT_DIR"
+	san_reports
+}
+
+# san_reports: in the sanitizer build (make SANITIZE=1), any report a weftd,
+# plugin or weftctl wrote under $OUTPUT/sanitizer fails the test, shown on
+# stderr and moved aside to seen/ (docs/testing.md, "Sanitizers").
+san_reports() {
+	local dir=$OUTPUT/sanitizer f found=0
+	[[ -d $dir ]] || return 0
+	for f in "$dir"/report.*; do
+		[[ -e $f ]] || continue
+		found=1
+		echo "sanitizer report: $f" >&2
+		cat "$f" >&2
+		mkdir -p "$dir/seen"
+		mv "$f" "$dir/seen/${WT_ID:-bats}.${f##*/}"
+	done
+	((found == 0))
 }
 
 # The plugin configuration. cnitool's libcni (1.1.2) speaks up to CNI 1.0.0.

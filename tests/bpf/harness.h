@@ -50,6 +50,9 @@ extern const uint8_t bogus_mac[ETH_ALEN], bcast_mac[ETH_ALEN], zero_mac[ETH_ALEN
 /* --- packet builders ----------------------------------------------------- */
 
 struct pkt {
+	/* Two bytes ahead of buf, as the kernel's NET_IP_ALIGN: the IP header
+	 * after a 14-byte Ethernet header is 4-byte aligned (UBSan checks it). */
+	uint16_t ip_align;
 	uint8_t buf[256];
 	size_t len;
 };

@@ -74,7 +74,7 @@ static int udp_recv(const char *port)
 	uint64_t received = 0, dups = 0, reordered = 0, max = 0, buf[MSG_SIZE / 8];
 	struct sockaddr_in sa;
 	uint8_t *seen;
-	int fd, size = RCVBUF;
+	int fd, size = RCVBUF, ret = 1;
 	ssize_t n;
 	int got_any = 0;
 
@@ -85,7 +85,7 @@ static int udp_recv(const char *port)
 	if (!seen || fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		perror("seqstream: udp-recv");
-		return 1;
+		goto close_fd;
 	}
 	while (!stop) {
 		n = recv(fd, buf, sizeof(buf), 0);
@@ -93,7 +93,7 @@ static int udp_recv(const char *port)
 			if (errno == EINTR)
 				continue;
 			perror("seqstream: recv");
-			return 1;
+			goto close_fd;
 		}
 		if (n != MSG_SIZE)
 			continue;
@@ -119,7 +119,12 @@ static int udp_recv(const char *port)
 	       (unsigned long long)received, (unsigned long long)(got_any ? max : 0),
 	       (unsigned long long)(got_any ? max + 1 - received : 0), (unsigned long long)dups,
 	       (unsigned long long)reordered);
-	return 0;
+	ret = 0;
+close_fd:
+	if (fd >= 0)
+		close(fd);
+	free(seen);
+	return ret;
 }
 
 static void tick_add(struct timespec *t)

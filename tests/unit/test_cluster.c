@@ -286,8 +286,8 @@ static void test_snapshots(void)
 		static const char *const items[] = {
 			"{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"prod\"}}",
 			"{\"kind\":\"Node\",\"metadata\":{\"name\":\"n3\"}}",
-			"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"new\",\"namespace\":\"prod\"},"
-			"\"spec\":{\"nodeName\":\"n3\"},\"status\":{\"podIP\":\"10.244.2.7\"}}",
+			("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"new\",\"namespace\":\"prod\"},"
+			 "\"spec\":{\"nodeName\":\"n3\"},\"status\":{\"podIP\":\"10.244.2.7\"}}"),
 		};
 		struct cluster_k8s_err err;
 		struct cluster_snapshot *snap;
