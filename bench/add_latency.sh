@@ -134,8 +134,12 @@ bench_node_up
 in_node sysctl -qw net.ipv4.ip_forward=1
 run_set weft "$OUTPUT/weft" "$(weft_conf)"
 run_set ptp "$REF_PATH/ptp" "$(ptp_conf)"
-read -r wbs wbf wbu < <(burst weft "$OUTPUT/weft" "$(weft_conf)")
-read -r pbs pbf pbu < <(burst ptp "$REF_PATH/ptp" "$(ptp_conf)")
+# Not through a pipe or <(...): burst must run in this shell, so the
+# namespaces it adds are the ones bench_cleanup removes.
+burst weft "$OUTPUT/weft" "$(weft_conf)" >"$BDIR/weft-burst"
+burst ptp "$REF_PATH/ptp" "$(ptp_conf)" >"$BDIR/ptp-burst"
+read -r wbs wbf wbu <"$BDIR/weft-burst"
+read -r pbs pbf pbu <"$BDIR/ptp-burst"
 
 read -r wm wp < <(stats "$BDIR/weft-seq")
 read -r pm pp < <(stats "$BDIR/ptp-seq")
