@@ -2,10 +2,12 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/endpoint/ipam.h"
@@ -275,6 +277,23 @@ int ipam_lookup(struct ipam *ipam, const char *cid, const char *ifname, uint32_t
 	if (off < 0)
 		return (int)off;
 	*addr = htonl(ipam->net + (uint32_t)off);
+	return 0;
+}
+
+int ipam_recorded_at(struct ipam *ipam, const char *cid, const char *ifname, struct timespec *at)
+{
+	char name[INET_ADDRSTRLEN];
+	struct stat st;
+	uint32_t addr;
+	int err;
+
+	err = ipam_lookup(ipam, cid, ifname, &addr);
+	if (err)
+		return err;
+	addr_name(ntohl(addr), name, sizeof(name));
+	if (fstatat(ipam->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	*at = st.st_mtim;
 	return 0;
 }
 

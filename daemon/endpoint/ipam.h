@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define IPAM_MIN_PREFIX 16 /* owners are kept in a flat array of 2^(32-prefix) */
 #define IPAM_MAX_PREFIX                                                                            \
@@ -43,6 +44,9 @@ int ipam_allocate(struct ipam *ipam, const char *cid, const char *ifname, uint32
  * or the pair holds another address. */
 int ipam_reserve(struct ipam *ipam, const char *cid, const char *ifname, uint32_t addr);
 /* *released says whether the pair held an address. */
+/* When the pair's address was recorded (its file's mtime); -ENOENT when the
+ * pair has none. */
+int ipam_recorded_at(struct ipam *ipam, const char *cid, const char *ifname, struct timespec *at);
 int ipam_release(struct ipam *ipam, const char *cid, const char *ifname, bool *released);
 /* The pair's address (network order), or -ENOENT. */
 int ipam_lookup(struct ipam *ipam, const char *cid, const char *ifname, uint32_t *addr);

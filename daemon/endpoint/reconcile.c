@@ -86,20 +86,42 @@ static void del_logged(struct weftd *d, const char *ep_cid, const char *ep_ifnam
 		pr_info("reconcile: %s/%s removed (%s)", cid, ifname, why);
 }
 
-/* 0 when the record is done with (finished, or about an older endpoint). */
-static int finish_pending(struct weftd *d, const struct pending_del *p)
+static bool later(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/*
+ * 0 when the record is done with (finished, or about an older endpoint).
+ * @recorded: when the plugin wrote it. A runtime retries an ADD after the DEL
+ * of a failed one, so the pair may be back by the time weftd reads this.
+ */
+static int finish_pending(struct weftd *d, const struct pending_del *p,
+			  const struct timespec *recorded)
 {
 	struct weft_api_error e = {0};
 	struct endpoint *ep = endpoint_find(d, p->cid, p->ifname);
+	struct timespec allocated;
 	uint8_t mac[6];
 	bool deleted;
 	int ifindex, err;
 
-	/* The pair was added again after this DEL: that newer endpoint stays. */
-	if (ep && p->host_ifindex && ep->host_ifindex != p->host_ifindex &&
+	/* The pair was added again after this DEL: that newer endpoint stays.
+	 * A record without an ifindex (its veth was already gone) is older than
+	 * any endpoint whose veth is alive now. */
+	if (ep && (!p->host_ifindex || ep->host_ifindex != p->host_ifindex) &&
 	    !netdev_lookup(d->nd, ep->host_ifname, &ifindex, mac) && ifindex == ep->host_ifindex) {
 		pr_info("reconcile: pending DEL of %s/%s is older than its endpoint %u, dropped",
 			p->cid, p->ifname, ep->id);
+		return 0;
+	}
+	/* Or its ADD is on its way (an address given since, no endpoint yet):
+	 * that address is the new ADD's, not this DEL's to release. */
+	if (!ep && !ipam_recorded_at(d->ipam, p->cid, p->ifname, &allocated) &&
+	    later(&allocated, recorded)) {
+		pr_info("reconcile: pending DEL of %s/%s is older than the pair's new address, "
+			"dropped",
+			p->cid, p->ifname);
 		return 0;
 	}
 	err = del_with_flows(d, p->cid, p->ifname, &deleted, &e);
@@ -117,6 +139,7 @@ void reconcile_pending(struct weftd *d)
 	char dir[PATH_MAX], why[STATE_WHY_MAX], *text;
 	struct pending_del p;
 	struct dirent *de;
+	struct stat st;
 	DIR *dp;
 	int dfd, err;
 
@@ -143,7 +166,9 @@ void reconcile_pending(struct weftd *d)
 			/* Read every tick: one that cannot be used must not stay. */
 			if (state_quarantine(dfd, dir, de->d_name, why))
 				unlinkat(dfd, de->d_name, 0);
-		} else if (!finish_pending(d, &p)) {
+		} else if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			continue; /* gone meanwhile */
+		} else if (!finish_pending(d, &p, &st.st_mtim)) {
 			unlinkat(dfd, de->d_name, 0);
 		}
 		free(text);

@@ -62,6 +62,62 @@ slots_count() {
 	assert_nothing_left
 }
 
+# wait_log TEXT: until weftd's log has TEXT (3 s at most: the pending DELs are
+# read every 1 s tick)
+wait_log() {
+	local i
+	for ((i = 0; i < 60; i++)); do
+		grep -q "$1" "$WT_DIR/weftd.log" && return 0
+		sleep 0.05
+	done
+	cat "$WT_DIR/weftd.log" >&2
+	return 1
+}
+
+@test "a pending DEL older than the pair's retried ADD leaves the new pod and address alone" {
+	pod_add b
+	weftd_stop
+	# the runtime: an ADD that fails while weftd is down, then its DEL, which
+	# the plugin records for weftd (the veth was never made: ifindex 0)
+	run pod_add a
+	[ "$status" -ne 0 ]
+	cni DEL "cid-$WT_ID-a" "/run/netns/$WT_ID-a" eth0
+	[ "$status" -eq 0 ]
+	[ "$(pending_count)" -eq 1 ]
+	[ "$(jq .hostIfindex "$WT_DIR"/pending-del/*.json)" -eq 0 ]
+	# weftd reads it on a tick after the retried ADD made the pair anew
+	# (here: held back over the start, put back with its own time)
+	mkdir "$WT_DIR/held"
+	mv "$WT_DIR"/pending-del/*.json "$WT_DIR/held/"
+	weftd_start
+	cni ADD "cid-$WT_ID-a" "/run/netns/$WT_ID-a" eth0
+	[ "$status" -eq 0 ]
+	local ip
+	ip=$(jq -r '.ips[0].address' <<<"$output" | cut -d/ -f1)
+	mv "$WT_DIR"/held/*.json "$WT_DIR/pending-del/"
+	wait_log "pending DEL of cid-$WT_ID-a/eth0 is older than its endpoint"
+	[ "$(pending_count)" -eq 0 ]
+	[ "$(ctl -o json endpoints | jq '.endpoints | length')" -eq 2 ]
+	in_pod b ping -c 1 -W 2 "$ip"
+
+	# an ADD on its way: its address given after the record, no endpoint yet
+	printf '{"containerID":"cid-%s-c","ifname":"eth0","hostIfname":"wft00000000000","hostIfindex":0}\n' \
+		"$WT_ID" >"$WT_DIR/held/c.json"
+	touch -d '-10 seconds' "$WT_DIR/held/c.json"
+	run bash -c 'printf "%s\n" "$1" | timeout 5 nc -U -q 2 "$2"' _ \
+		"{\"op\":\"ipam.allocate\",\"containerID\":\"cid-$WT_ID-c\",\"ifname\":\"eth0\"}" "$SOCK"
+	[ "$(jq -r .ok <<<"$output")" = true ]
+	local before
+	before=$(ipam_count)
+	mv "$WT_DIR/held/c.json" "$WT_DIR/pending-del/"
+	wait_log "pending DEL of cid-$WT_ID-c/eth0 is older than the pair's new address"
+	[ "$(ipam_count)" -eq "$before" ]
+	cni DEL "cid-$WT_ID-c" "" eth0
+	pod_del a
+	pod_del b
+	assert_nothing_left
+}
+
 @test "weftd start removes what no endpoint owns: dead endpoints, stray map entries" {
 	pod_add a
 	pod_add b
