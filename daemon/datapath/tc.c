@@ -1,25 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <string.h>
 
 #include "daemon/datapath/tc.h"
 
+/*
+ * memset, not a compound literal: libbpf refuses options whose bytes past the
+ * last field it knows are not zero (EINVAL), and a struct assignment leaves
+ * the padding before the trailing `size_t :0` undefined (clang's ASan build
+ * left garbage there).
+ */
 static void hook_init(struct bpf_tc_hook *hook, int ifindex, enum tc_dir dir)
 {
-	*hook = (struct bpf_tc_hook){
-		.sz = sizeof(*hook),
-		.ifindex = ifindex,
-		.attach_point = dir == TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS,
-	};
+	memset(hook, 0, sizeof(*hook));
+	hook->sz = sizeof(*hook);
+	hook->ifindex = ifindex;
+	hook->attach_point = dir == TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 }
 
 static void opts_init(struct bpf_tc_opts *opts)
 {
-	*opts = (struct bpf_tc_opts){
-		.sz = sizeof(*opts),
-		.handle = WEFT_TC_HANDLE,
-		.priority = WEFT_TC_PRIO,
-	};
+	memset(opts, 0, sizeof(*opts));
+	opts->sz = sizeof(*opts);
+	opts->handle = WEFT_TC_HANDLE;
+	opts->priority = WEFT_TC_PRIO;
 }
 
 const char *tc_dir_name(enum tc_dir dir)
