@@ -268,27 +268,26 @@ int loader_repair(struct loader *l, uint32_t id, int ifindex, unsigned int *repa
 		enum tc_dir dir = loader_hooks[i].dir;
 
 		loader_pin_path(l, id, i, path, sizeof(path));
-		fd = bpf_obj_get(path);
-		if (fd < 0 || loader_prog_id(fd, &pinned)) {
-			ret = -errno;
-			if (fd >= 0)
-				close(fd);
+		pinned = pinned_prog_id(path);
+		if (!pinned) {
+			ret = -ENOENT;
 			continue;
 		}
 		err = tc_query(ifindex, dir, &running);
-		if (err == -ENODEV) {
-			/* Its veth is gone: a DEL is on its way, nothing to put back. */
-			close(fd);
+		/* Its veth is gone: a DEL is on its way, nothing to put back. */
+		if (err == -ENODEV)
 			return 0;
-		}
-		if (err || running != pinned) {
-			err = tc_attach(ifindex, dir, fd);
-			if (err)
-				ret = err;
-			else
-				*repaired |= 1u << dir;
-		}
-		close(fd);
+		if (!err && running == pinned)
+			continue;
+		/* Only now the program itself: most checks find it in place. */
+		fd = bpf_obj_get(path);
+		err = fd < 0 ? -errno : tc_attach(ifindex, dir, fd);
+		if (fd >= 0)
+			close(fd);
+		if (err)
+			ret = err;
+		else
+			*repaired |= 1u << dir;
 	}
 	return ret;
 }

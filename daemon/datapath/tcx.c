@@ -6,11 +6,16 @@
 
 #include "daemon/datapath/tcx.h"
 
-int tcx_attach(int prog_fd, int ifindex, enum bpf_attach_type type)
+static int tcx_attach(int prog_fd, int ifindex, enum bpf_attach_type type)
 {
 	int fd = bpf_link_create(prog_fd, ifindex, type, NULL);
 
 	return fd < 0 ? -errno : fd;
+}
+
+static int tcx_pin(int link_fd, const char *path)
+{
+	return bpf_obj_pin(link_fd, path) < 0 ? -errno : 0;
 }
 
 int tcx_attach_pin(int prog_fd, int ifindex, enum bpf_attach_type type, const char *path)
@@ -25,11 +30,6 @@ int tcx_attach_pin(int prog_fd, int ifindex, enum bpf_attach_type type, const ch
 	 * detaches: nothing half-done stays behind. */
 	close(fd);
 	return err;
-}
-
-int tcx_pin(int link_fd, const char *path)
-{
-	return bpf_obj_pin(link_fd, path) < 0 ? -errno : 0;
 }
 
 int tcx_update(int link_fd, int prog_fd)

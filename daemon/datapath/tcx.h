@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * tcx links, the way weft holds its programs on a device: created with
- * BPF_LINK_CREATE, pinned on bpffs so the programs stay attached while weftd
- * is down (the endpoints' and the overlay's links; the veth pool's stay
- * unpinned), and given a new program in place with bpf_link_update().
+ * tcx links, the way weft holds the overlay's programs on weft_vxlan: created
+ * with BPF_LINK_CREATE, pinned on bpffs so the programs stay attached while
+ * weftd is down, and given a new program in place with bpf_link_update().
+ * (Pods' programs are cls_bpf filters instead: tc.h says why.)
  *
  * Why update rather than attach again: an attach swaps the device's entry
  * array and waits for an RCU grace period under rtnl (tcx_entry_sync), 8-37 ms;
@@ -17,13 +17,9 @@
 #include <stdint.h>
 
 /* A new link of @prog_fd on @ifindex's @type hook (BPF_TCX_INGRESS or
- * BPF_TCX_EGRESS): its fd, or -errno. Closing the fd detaches it. */
-int tcx_attach(int prog_fd, int ifindex, enum bpf_attach_type type);
-/* The same, pinned at @path; the pin holds the attachment. Nothing stays
- * attached on failure. 0 or -errno. */
+ * BPF_TCX_EGRESS), pinned at @path; the pin holds the attachment. Nothing
+ * stays attached on failure. 0 or -errno. */
 int tcx_attach_pin(int prog_fd, int ifindex, enum bpf_attach_type type, const char *path);
-/* Pin the link @link_fd at @path. 0 or -errno. */
-int tcx_pin(int link_fd, const char *path);
 /* Put @prog_fd into the link @link_fd, in place. 0 or -errno. */
 int tcx_update(int link_fd, int prog_fd);
 
