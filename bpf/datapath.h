@@ -67,6 +67,22 @@ struct weft_endpoint_info {
 };
 
 /*
+ * weft_veths value: what a pod's programs know about the pod on whose host
+ * veth they run, keyed by that veth's ifindex (skb->ifindex at either hook).
+ * One copy of the programs serves every pod on the node, so no per-pod
+ * constant is compiled into them and a new pod costs no verifier run:
+ * weftd writes this entry before it attaches the programs, and a veth
+ * without one drops everything (WEFT_DROP_NO_ENDPOINT).
+ */
+struct weft_veth {
+	__u32 endpoint_id;	     /* weftd's id: its policy map, its flow events */
+	__u32 pod_ipv4;		     /* network order; 0: the pod has no IPv4 address */
+	__u8 pod_mac[WEFT_MAC_LEN];  /* the only source MAC the pod may send from */
+	__u8 host_mac[WEFT_MAC_LEN]; /* the host veth's = the gateway MAC ARP answers with */
+	__u32 pad;
+};
+
+/*
  * weft_ipcache: every address weft knows outside the local endpoints, as an
  * LPM trie. The trie matches bits from the start of the data after prefixlen,
  * so family and pad come first and are always matched whole:
@@ -404,6 +420,8 @@ enum weft_reason {
 	WEFT_DROP_POLICY_REVOKED = -45,	 /* an established flow the changed policy
 					  * no longer allows: cut */
 	WEFT_DROP_NO_POLICY_MAP = -46,	 /* the endpoint has no policy map (fail closed) */
+	WEFT_DROP_NO_ENDPOINT = -47,	 /* the veth has no weft_veths entry, or to-pod-local:
+					  * the destination is no local endpoint (fail closed) */
 };
 
 #define WEFT_REASON_MAX 64 /* reasons per direction, |reason| < WEFT_REASON_MAX */
@@ -456,7 +474,8 @@ struct weft_metrics_value {
  *   |reason|. Per-CPU so the hot path never contends on a cache line; readers
  *   sum the CPUs.
  * weft_policy_progs: each local endpoint's weft_to_pod_local at index = its
- *   endpoint id. weft_from_pod tail-calls the destination's program so the
+ *   endpoint id (the node's one program, or during a live upgrade the old or
+ *   the new one). weft_from_pod tail-calls the destination's program so the
  *   destination's to-pod checks run before bpf_redirect_peer() skips its host
  *   veth; an empty slot makes the tail call fall through to a plain redirect
  *   to the host veth, whose weft_to_pod then runs. The kernel only lets
@@ -481,6 +500,8 @@ struct weft_metrics_value {
  * weft_conntrack: every flow through a local endpoint. LRU, so a full table
  *   evicts the least recently used flow instead of refusing a new one; weftd
  *   also removes expired entries.
+ * weft_veths: each local pod's host veth ifindex -> what its programs need
+ *   to know about the pod (struct weft_veth).
  * weft_flow_events, weft_flow_stats, weft_flow_config: the flow events
  *   ("Flow events" above): the ring buffer weftd reads, the per-CPU rate
  *   limit and counters, and the mode and rate weftd sets.
@@ -510,7 +531,9 @@ struct weft_metrics_value {
 	X(FLOW_STATS, weft_flow_stats, BPF_MAP_TYPE_PERCPU_ARRAY, __u32, struct weft_flow_stats,   \
 	  1, 0, 1, WEFT_NO_INNER)                                                                  \
 	X(FLOW_CONFIG, weft_flow_config, BPF_MAP_TYPE_ARRAY, __u32, struct weft_flow_config, 1, 0, \
-	  1, WEFT_NO_INNER)
+	  1, WEFT_NO_INNER)                                                                        \
+	X(VETHS, weft_veths, BPF_MAP_TYPE_HASH, __u32, struct weft_veth, WEFT_MAX_ENDPOINTS, 0, 1,  \
+	  WEFT_NO_INNER)
 
 /*
  * The inner map of a map of maps (the last column): every endpoint's policy
@@ -551,18 +574,9 @@ enum weft_map {
  * (indexed by enum weft_map), to pick the pin names and to know which maps an
  * upgrade must migrate.
  *
- * WEFT_RODATA_ENDPOINT: weft_pod.bpf.o's per-endpoint constants, set by weftd
- * before each endpoint's load. Addresses are in network order; the host MAC
- * is the host-side veth's, the pod's gateway; the ifindex is the host-side
- * veth's.
+ * There are no per-endpoint constants: one load of weft_pod.bpf.o serves every
+ * pod, which the programs tell apart by weft_veths.
  */
 #define WEFT_RODATA_OBJECT(X) X(weft_map_layout, __u32, [WEFT_MAP_NR], WEFT_MAP_LAYOUTS)
-
-#define WEFT_RODATA_ENDPOINT(X)                                                                    \
-	X(weft_endpoint_id, __u32, , 0)                                                            \
-	X(weft_pod_ipv4, __u32, , 0)                                                               \
-	X(weft_pod_mac, __u8, [WEFT_MAC_LEN], {})                                                  \
-	X(weft_host_mac, __u8, [WEFT_MAC_LEN], {})                                                 \
-	X(weft_host_ifindex, __u32, , 0)
 
 #endif

@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The per-pod programs, attached by weftd with tcx on the pod's host-side veth:
+ * The per-pod programs, attached by weftd as tc filters on each pod's
+ * host-side veth:
  *
- *   weft_from_pod      tcx ingress = frames the pod sends: anti-spoofing, the
+ *   weft_from_pod      tc ingress = frames the pod sends: anti-spoofing, the
  *                      gateway's ARP answer, conntrack and egress policy,
  *                      local delivery, remote pods through the VXLAN
  *                      device, else the host stack
- *   weft_to_pod        tcx egress  = frames going into the pod: conntrack
+ *   weft_to_pod        tc egress  = frames going into the pod: conntrack
  *                      and ingress policy
  *   weft_to_pod_local  never attached: weft_from_pod of another local pod
- *                      tail-calls it through weft_policy_progs[weft_endpoint_id]
- *                      to deliver straight into this pod (bpf_redirect_peer)
+ *                      tail-calls it through weft_policy_progs[endpoint id]
+ *                      to deliver straight into that pod (bpf_redirect_peer)
  *
- * The object is loaded once per endpoint with that endpoint's constants below;
- * the maps are shared by all copies (weftd reuses them by pin path).
+ * The object is loaded once per node and serves every pod: what a program
+ * needs to know about its pod (endpoint id, address, MACs) it reads from
+ * weft_veths by the veth it runs on, so a new pod costs a map update and two
+ * filters, not a verifier run. weft_to_pod_local finds its pod by the
+ * packet's destination in weft_endpoints instead: it runs on the sender's skb.
  *
  * Every handler returns a reason (and sets *action for forwards that are not
  * TC_ACT_OK); the entry point hands both to weft_verdict(), the one exit.
@@ -30,13 +34,6 @@
 #include "lib/l4.h"
 #include "lib/conntrack.h"
 #include "lib/policy.h"
-
-/*
- * Per-endpoint constants (weft_endpoint_id, weft_pod_ipv4, weft_pod_mac,
- * weft_host_mac, weft_host_ifindex), set by weftd before each load: the table
- * is WEFT_RODATA_ENDPOINT in datapath.h.
- */
-WEFT_RODATA_ENDPOINT(WEFT_RODATA_DECLARE)
 
 /* --- conntrack and policy ------------------------------------------------ */
 
@@ -59,7 +56,8 @@ struct flow_why {
 	__u32 rule; /* the allowing entry's rule cookie */
 };
 
-static __always_inline int flow_policy(enum weft_policy_dir dir, const struct l4_info *l4,
+static __always_inline int flow_policy(const struct weft_veth *me, enum weft_policy_dir dir,
+				       const struct l4_info *l4,
 				       const struct weft_endpoint_info *peer_ep, bool from_host,
 				       struct flow_why *why)
 {
@@ -74,7 +72,7 @@ static __always_inline int flow_policy(enum weft_policy_dir dir, const struct l4
 	why->peer = policy_peer_identity(peer, peer_ep);
 	if (dir == WEFT_POLICY_INGRESS && why->peer == WEFT_IDENTITY_HOST)
 		return 0;
-	verdict = policy_check(weft_endpoint_id, dir, why->peer, peer,
+	verdict = policy_check(me->endpoint_id, dir, why->peer, peer,
 			       POLICY_PROTO_PORT(l4->tuple.protocol, bpf_ntohs(l4->tuple.dport)));
 	if (verdict < 0)
 		return verdict;
@@ -85,7 +83,7 @@ static __always_inline int flow_policy(enum weft_policy_dir dir, const struct l4
 }
 
 /*
- * Conntrack and policy for an IPv4 packet of this endpoint, in direction
+ * Conntrack and policy for an IPv4 packet of endpoint @me, in direction
  * @dir. Returns 0 when the packet may go on, or a drop reason.
  *
  *   forward hit, checked in @dir at the current revision: pass (an
@@ -106,7 +104,8 @@ static __always_inline int flow_policy(enum weft_policy_dir dir, const struct l4
  * re-stamps and removes nothing, and sends no flow event. Packet pointers are invalid afterwards
  * (l4_parse_ipv4() may pull headers).
  */
-static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir dir,
+static __always_inline int pod_flow(struct __sk_buff *skb, const struct weft_veth *me,
+				    enum weft_policy_dir dir,
 				    const struct weft_endpoint_info *peer_ep, bool from_host,
 				    bool count, bool explain)
 {
@@ -132,7 +131,7 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 		checked = dir == WEFT_POLICY_EGRESS ? e->rev_egress : e->rev_ingress;
 		if (rev && checked == rev)
 			goto track;
-	} else if (ct_related(&l4, weft_pod_ipv4, dir == WEFT_POLICY_EGRESS, now)) {
+	} else if (ct_related(&l4, me->pod_ipv4, dir == WEFT_POLICY_EGRESS, now)) {
 		if (explain)
 			explain_policy(skb, WEFT_EXPLAIN_RELATED, 0, 0);
 		return 0;
@@ -140,7 +139,7 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 
 	/* A new flow, or one whose check is stale: one call site for both
 	 * keeps the inlined identity lookups one copy. */
-	verdict = flow_policy(dir, &l4, peer_ep, from_host, &why);
+	verdict = flow_policy(me, dir, &l4, peer_ep, from_host, &why);
 	if (explain)
 		explain_policy(skb, verdict < 0 ? WEFT_EXPLAIN_DENIED : why.kind, why.peer,
 			       verdict < 0 ? 0 : why.rule);
@@ -161,7 +160,7 @@ static __always_inline int pod_flow(struct __sk_buff *skb, enum weft_policy_dir 
 	if (!checked)
 		flow_allowed(skb, why.kind,
 			     dir == WEFT_POLICY_EGRESS ? WEFT_DIR_FROM_POD : WEFT_DIR_TO_POD,
-			     weft_endpoint_id, why.peer, why.rule);
+			     me->endpoint_id, why.peer, why.rule);
 	if (!e) {
 		if (dir == WEFT_POLICY_EGRESS)
 			ct_create(&l4, skb->len, now, rev, 0, count);
@@ -186,7 +185,8 @@ track:
 
 /* --- from-pod ------------------------------------------------------------ */
 
-static __always_inline enum weft_reason from_pod_arp(struct __sk_buff *skb, int *action)
+static __always_inline enum weft_reason from_pod_arp(struct __sk_buff *skb,
+						     const struct weft_veth *me, int *action)
 {
 	struct weft_arp *arp;
 	struct ethhdr *eth;
@@ -197,10 +197,10 @@ static __always_inline enum weft_reason from_pod_arp(struct __sk_buff *skb, int 
 
 	/* The ARP sender fields are what neighbours learn from: they must be
 	 * the pod's own, or 0.0.0.0 for a duplicate address probe (RFC 5227). */
-	if (!eth_addr_equal(arp->sha, weft_pod_mac))
+	if (!eth_addr_equal(arp->sha, me->pod_mac))
 		return WEFT_DROP_SPOOFED_MAC;
 	sip = arp_ip(arp->sip);
-	if (sip != weft_pod_ipv4 && sip != 0)
+	if (sip != me->pod_ipv4 && sip != 0)
 		return WEFT_DROP_SPOOFED_IP;
 
 	switch (arp->op) {
@@ -210,9 +210,9 @@ static __always_inline enum weft_reason from_pod_arp(struct __sk_buff *skb, int 
 		 * no broadcast reaches the host. */
 		if (arp_ip(arp->tip) != WEFT_GATEWAY_IPV4_BE)
 			return WEFT_DROP_ARP_NOT_GATEWAY;
-		arp_make_gateway_reply(eth, arp, weft_host_mac, WEFT_GATEWAY_IPV4_BE);
+		arp_make_gateway_reply(eth, arp, me->host_mac, WEFT_GATEWAY_IPV4_BE);
 		/* Egress of this same veth: straight back into the pod. */
-		*action = bpf_redirect(weft_host_ifindex, 0);
+		*action = bpf_redirect(skb->ifindex, 0);
 		return WEFT_FWD_ARP_REPLY;
 	case bpf_htons(WEFT_ARPOP_REPLY):
 		/* The pod answering the host's ARP for the pod address (the
@@ -255,7 +255,8 @@ from_pod_remote_ipv4(struct __sk_buff *skb, struct iphdr *ip, int *action, bool 
 	return WEFT_FWD_TUNNEL;
 }
 
-static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int *action,
+static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb,
+						      const struct weft_veth *me, int *action,
 						      __u32 *dst_id, bool explain)
 {
 	struct weft_endpoint_info *ep;
@@ -265,7 +266,7 @@ static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int
 
 	if (!ipv4_parse(skb, &eth, &ip))
 		return WEFT_DROP_INVALID_PACKET;
-	if (ip->saddr != weft_pod_ipv4)
+	if (ip->saddr != me->pod_ipv4)
 		return WEFT_DROP_SPOOFED_IP;
 
 	/* Looked up before the egress check, which needs the destination's
@@ -273,7 +274,7 @@ static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int
 	 * packet for a local pod is counted in its flow by that pod's
 	 * to-pod, which always runs next (tail call or host veth). */
 	ep = endpoint_lookup_ipv4(ip->daddr);
-	verdict = pod_flow(skb, WEFT_POLICY_EGRESS, ep, false, !ep, explain);
+	verdict = pod_flow(skb, me, WEFT_POLICY_EGRESS, ep, false, !ep, explain);
 	if (verdict < 0)
 		return verdict;
 	if (!ipv4_parse(skb, &eth, &ip))
@@ -285,19 +286,19 @@ static __always_inline enum weft_reason from_pod_ipv4(struct __sk_buff *skb, int
 	return endpoint_route_ipv4(eth, ip, ep, action, dst_id);
 }
 
-static __always_inline enum weft_reason from_pod(struct __sk_buff *skb, int *action, __u32 *dst_id,
-						 bool explain)
+static __always_inline enum weft_reason from_pod(struct __sk_buff *skb, const struct weft_veth *me,
+						 int *action, __u32 *dst_id, bool explain)
 {
 	struct ethhdr *eth = eth_hdr(skb);
 
 	if (!eth)
 		return WEFT_DROP_INVALID_PACKET;
-	if (!eth_addr_equal(eth->h_source, weft_pod_mac))
+	if (!eth_addr_equal(eth->h_source, me->pod_mac))
 		return WEFT_DROP_SPOOFED_MAC;
 
 	switch (eth->h_proto) {
-	case bpf_htons(ETH_P_ARP): return from_pod_arp(skb, action);
-	case bpf_htons(ETH_P_IP): return from_pod_ipv4(skb, action, dst_id, explain);
+	case bpf_htons(ETH_P_ARP): return from_pod_arp(skb, me, action);
+	case bpf_htons(ETH_P_IP): return from_pod_ipv4(skb, me, action, dst_id, explain);
 	/* IPv6 slots in here as from_pod_ipv6(): the same steps with
 	 * endpoint_lookup_ipv6(), hop limit for TTL, and NDP for the gateway
 	 * (fe80::1) in place of ARP. */
@@ -308,11 +309,16 @@ static __always_inline enum weft_reason from_pod(struct __sk_buff *skb, int *act
 SEC("tcx/ingress")
 int weft_from_pod(struct __sk_buff *skb)
 {
+	const struct weft_veth *me = veth_lookup(skb);
 	bool explain = explain_run(skb);
-	int action = TC_ACT_OK;
+	enum weft_reason reason = WEFT_DROP_NO_ENDPOINT;
+	int action = TC_ACT_OK, ret;
 	__u32 dst_id = 0;
-	enum weft_reason reason = from_pod(skb, &action, &dst_id, explain);
-	int ret = weft_verdict(skb, WEFT_DIR_FROM_POD, reason, action, weft_endpoint_id, explain);
+
+	if (me)
+		reason = from_pod(skb, me, &action, &dst_id, explain);
+	ret = weft_verdict(skb, WEFT_DIR_FROM_POD, reason, action, me ? me->endpoint_id : 0,
+			   explain);
 
 	/*
 	 * Local delivery leaves through the destination's program, and a
@@ -356,7 +362,8 @@ int weft_from_pod(struct __sk_buff *skb)
  * tail-call path the packet was received by a pod's or the VXLAN device, so
  * it never is the node's own.
  */
-static __always_inline enum weft_reason to_pod(struct __sk_buff *skb, bool host_veth, bool explain)
+static __always_inline enum weft_reason to_pod(struct __sk_buff *skb, const struct weft_veth *me,
+					       bool host_veth, bool explain)
 {
 	struct ethhdr *eth = eth_hdr(skb);
 	struct iphdr *ip;
@@ -373,9 +380,9 @@ static __always_inline enum weft_reason to_pod(struct __sk_buff *skb, bool host_
 	case bpf_htons(ETH_P_IP):
 		if (!ipv4_parse(skb, &eth, &ip))
 			return WEFT_DROP_INVALID_PACKET;
-		if (ip->daddr != weft_pod_ipv4)
+		if (ip->daddr != me->pod_ipv4)
 			return WEFT_DROP_NOT_FOR_POD;
-		verdict = pod_flow(skb, WEFT_POLICY_INGRESS, NULL,
+		verdict = pod_flow(skb, me, WEFT_POLICY_INGRESS, NULL,
 				   host_veth && skb->ingress_ifindex == 0, true, explain);
 		if (verdict < 0)
 			return verdict;
@@ -387,19 +394,26 @@ static __always_inline enum weft_reason to_pod(struct __sk_buff *skb, bool host_
 SEC("tcx/egress")
 int weft_to_pod(struct __sk_buff *skb)
 {
+	const struct weft_veth *me = veth_lookup(skb);
 	bool explain = explain_run(skb);
+	enum weft_reason reason = WEFT_DROP_NO_ENDPOINT;
 
-	return weft_verdict(skb, WEFT_DIR_TO_POD, to_pod(skb, true, explain), TC_ACT_OK,
-			    weft_endpoint_id, explain);
+	if (me)
+		reason = to_pod(skb, me, true, explain);
+	return weft_verdict(skb, WEFT_DIR_TO_POD, reason, TC_ACT_OK, me ? me->endpoint_id : 0,
+			    explain);
 }
 
 /*
- * Tail-called by another local pod's weft_from_pod, never attached. It runs
- * on the sender's skb, still at the ingress of the sender's host veth and
- * already routed (MACs, TTL), but with THIS endpoint's .rodata. On accept
- * the frame goes straight into the ingress of this pod's eth0, the peer of
- * weft_host_ifindex: one veth crossing instead of two, and this pod's host
- * veth (and so its weft_to_pod) is skipped, which is why to_pod() runs here.
+ * Tail-called by another local pod's weft_from_pod (or weft_from_overlay),
+ * never attached. It runs on the sender's skb, still at the ingress of the
+ * sender's host veth and already routed (MACs, TTL), so skb->ifindex is the
+ * sender's: the destination pod is found by the packet's destination address
+ * in weft_endpoints, as the caller found it. On accept the frame goes
+ * straight into the ingress of that pod's eth0, the peer of its host veth:
+ * one veth crossing instead of two, and the pod's host veth (and so its
+ * weft_to_pod) is skipped, which is why to_pod() runs here. Only IPv4 is
+ * tail-called here.
  *
  * SEC("tcx/ingress") although it plays the to-pod part: the kernel refuses a
  * tail call into a program whose type or expected_attach_type differs from
@@ -414,13 +428,33 @@ int weft_to_pod(struct __sk_buff *skb)
 SEC("tcx/ingress")
 int weft_to_pod_local(struct __sk_buff *skb)
 {
+	enum weft_reason reason = WEFT_DROP_INVALID_PACKET;
 	bool explain = explain_run(skb);
-	enum weft_reason reason = to_pod(skb, false, explain);
+	struct weft_endpoint_info *ep;
+	struct weft_veth me = {};
 	int action = TC_ACT_OK;
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	__u32 ifindex = 0;
 
+	eth = eth_hdr(skb);
+	if (eth && eth->h_proto != bpf_htons(ETH_P_IP))
+		reason = WEFT_DROP_UNSUPPORTED_L3;
+	else if (eth && ipv4_parse(skb, &eth, &ip)) {
+		ep = endpoint_lookup_ipv4(ip->daddr);
+		reason = WEFT_DROP_NO_ENDPOINT;
+		if (ep) {
+			/* Copied out: to_pod() reads it after map updates of
+			 * its own, and needs no MAC (no ARP comes this way). */
+			me.endpoint_id = ep->endpoint_id;
+			me.pod_ipv4 = ip->daddr;
+			ifindex = ep->ifindex;
+			reason = to_pod(skb, &me, false, explain);
+		}
+	}
 	if (reason > 0)
-		action = bpf_redirect_peer(weft_host_ifindex, 0);
-	return weft_verdict(skb, WEFT_DIR_TO_POD, reason, action, weft_endpoint_id, explain);
+		action = bpf_redirect_peer(ifindex, 0);
+	return weft_verdict(skb, WEFT_DIR_TO_POD, reason, action, me.endpoint_id, explain);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

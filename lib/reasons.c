@@ -28,6 +28,7 @@ const char *weft_reason_name(int reason)
 	case WEFT_DROP_POLICY_DENIED: return "drop-policy-denied";
 	case WEFT_DROP_POLICY_REVOKED: return "drop-policy-revoked";
 	case WEFT_DROP_NO_POLICY_MAP: return "drop-no-policy-map";
+	case WEFT_DROP_NO_ENDPOINT: return "drop-no-endpoint";
 	}
 	return NULL;
 }

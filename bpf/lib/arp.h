@@ -79,7 +79,7 @@ static __always_inline bool arp_is_eth_ipv4(const struct weft_arp *arp)
  * and the packet pointers stay valid.
  */
 static __always_inline void arp_make_gateway_reply(struct ethhdr *eth, struct weft_arp *arp,
-						   const volatile __u8 *gw_mac, __be32 gw_ip)
+						   const __u8 *gw_mac, __be32 gw_ip)
 {
 	__be32 requester_ip = arp_ip(arp->sip);
 

@@ -24,6 +24,18 @@ static __always_inline struct weft_endpoint_info *endpoint_lookup_ipv4(__be32 ad
 }
 
 /*
+ * The pod whose host veth @skb is on, from weft_veths: what the programs know
+ * about it (one copy of them serves every pod). NULL when weftd has not
+ * written the entry, or removed it: the caller drops (fail closed).
+ */
+static __always_inline const struct weft_veth *veth_lookup(const struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ifindex;
+
+	return bpf_map_lookup_elem(&weft_veths, &ifindex);
+}
+
+/*
  * Route an IPv4 packet to the local endpoint @ep, as the host would have:
  * one hop, so TTL goes down by one, and the MACs of the destination's veth
  * link. The caller then tail-calls the destination's weft_to_pod_local

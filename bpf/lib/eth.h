@@ -5,18 +5,18 @@
 #include "common.h"
 
 /*
- * MACs are compared and copied byte by byte: the per-endpoint MACs live in
- * .rodata as const volatile arrays (so every read is a load the verifier can
- * resolve to a constant), and an Ethernet address in the packet is only 2-byte
- * aligned, so wider loads would be unaligned on strict architectures.
+ * MACs are compared and copied byte by byte: an Ethernet address in the
+ * packet is only 2-byte aligned, and one in a map value (weft_veths,
+ * weft_endpoints) sits at an offset of 2 mod 4, so wider loads would be
+ * unaligned on strict architectures.
  */
-static __always_inline bool eth_addr_equal(const __u8 *a, const volatile __u8 *b)
+static __always_inline bool eth_addr_equal(const __u8 *a, const __u8 *b)
 {
 	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] &&
 	       a[5] == b[5];
 }
 
-static __always_inline void eth_addr_copy(__u8 *dst, const volatile __u8 *src)
+static __always_inline void eth_addr_copy(__u8 *dst, const __u8 *src)
 {
 	dst[0] = src[0];
 	dst[1] = src[1];
