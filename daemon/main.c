@@ -160,6 +160,7 @@ static json_t *dispatch(void *ctx, const char *buf, size_t len)
 int main(int argc, char **argv)
 {
 	struct weftd d = {.ep_dirfd = -1};
+	struct weft_api_error e = {0};
 	struct server *srv = NULL;
 	struct weft_prefix cidr = {0};
 	struct weft_addr node_ip = {0};
@@ -250,6 +251,11 @@ int main(int argc, char **argv)
 	/* Before the overlay, whose programs then load from the new object too
 	 * (or, when the upgrade failed, stay as they run, like the endpoints'). */
 	upgrade_at_start(&d);
+	/* The node's programs now (the upgrade may have), so that no ADD waits
+	 * for the verifier; should the object not load, every ADD says why. */
+	if (loader_load(d.loader, &e))
+		pr_warn("the pod programs do not load yet: %s%s%s", e.msg, e.details[0] ? ": " : "",
+			e.details);
 	/* Subscribed before the check, so no change falls between the two. */
 	err = repair_open(&d);
 	if (err)

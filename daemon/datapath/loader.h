@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The per-pod BPF object: read once from --bpf-dir and kept in memory, then
- * opened, specialised (.rodata), loaded and attached once per endpoint, as
- * cls_bpf filters on its host veth (tc.h says why not tcx). The filters stay
+ * The per-pod BPF object: read once from --bpf-dir and kept in memory, loaded
+ * (and verified) once, and its programs attached to every endpoint's host
+ * veth as cls_bpf filters (tc.h says why not tcx). What the programs know of
+ * each pod (endpoint id, address, MACs) is its weft_veths entry, keyed by the
+ * host veth's ifindex, so a new pod costs no verifier run. The filters stay
  * when weftd exits or crashes: no gap. The programs are also pinned under
  * <bpffs>/endpoints/<id>/: what weftd meant to run, which a restart checks
  * the filters against and a repair puts back.
  *
  * loader_object.c reads, hashes and checks the object; loader_install.c puts
- * one endpoint's programs on its veth and takes them off; loader_swap.c has
- * the per-endpoint steps of a live upgrade (upgrade.c runs them).
+ * one endpoint's programs on its veth and takes them off; loader_swap.c loads
+ * the object and has the per-endpoint steps of a live upgrade (upgrade.c
+ * runs them).
  */
 #ifndef WEFTD_LOADER_H
 #define WEFTD_LOADER_H
@@ -39,7 +42,7 @@ struct loader_params {
 /* Hex FNV-1a 64 of the object file: what `status` calls its version. */
 #define LOADER_HASH_LEN 16
 
-/* One endpoint's programs, held by fd (from loader_load or loader_running). */
+/* Programs held by fd (from loader_programs or loader_running). */
 enum { LOADER_FROM_POD, LOADER_TO_POD, LOADER_TO_POD_LOCAL, LOADER_NR_PROGS };
 struct loader_progs {
 	int fd[LOADER_NR_PROGS];      /* -1 when absent */
@@ -58,38 +61,39 @@ const char *loader_object_path(const struct loader *l);
 const char *loader_hash(const struct loader *l);
 /* The map layouts the object declares (weft_map_layout). */
 const struct maps_layout *loader_layout(const struct loader *l);
-/* Size of the verifier log buffer loader_load() wants from a thread. */
-size_t loader_log_size(void);
 
-/* Load + pin + attach for one endpoint; undoes itself on failure and fills
- * @e with the failed step. */
+/* Load and verify the object, unless done: the node's one copy of the
+ * programs. Its maps are the pinned ones of the object's layouts, created and
+ * pinned when missing. 0 or -errno, with @e saying why (the verifier's last
+ * lines among it). */
+int loader_load(struct loader *l, struct weft_api_error *e);
+/* The node's programs (loader_load first), dup'd into @out for the caller. */
+int loader_programs(struct loader *l, struct loader_progs *out, struct weft_api_error *e);
+
+/* weft_veths entry + pins + filters + slot for one endpoint; undoes itself
+ * on failure and fills @e with the failed step. */
 int loader_attach(struct loader *l, const struct loader_params *p, struct weft_api_error *e);
-/* One load with every .rodata constant zero, attached nowhere: it creates the
- * pins of maps that do not exist yet. prog_fds (from_pod, to_pod) are the
- * caller's to close. */
-int loader_placeholder(struct loader *l, int prog_fds[2]);
 /*
- * Live upgrade, in three steps the caller sequences over all endpoints:
- * loader_load() loads and verifies one endpoint's programs without touching
- * anything that runs (thread-safe with a log buffer per thread; NULL uses the
- * loader's own); loader_running() holds the programs an endpoint's filters
- * run now on @ifindex, to roll back to; loader_swap() puts programs in: the
- * weft_policy_progs slot (of @layout's prog array), then both filters (a
+ * Live upgrade, in steps the caller sequences over all endpoints:
+ * loader_programs() of the new object loads and verifies it without touching
+ * anything that runs; loader_running() holds the programs an endpoint's
+ * filters run now on @ifindex, to roll back to; loader_swap() puts programs
+ * in: the endpoint's weft_veths entry (of @layout's map, when it has one),
+ * its weft_policy_progs slot (of @layout's prog array), then both filters (a
  * replace in place), then the pins.
  */
 void loader_progs_init(struct loader_progs *p);
 void loader_progs_close(struct loader_progs *p);
-int loader_load(struct loader *l, const struct loader_params *p, char *log,
-		struct loader_progs *out, struct weft_api_error *e);
 int loader_running(struct loader *l, uint32_t id, int ifindex, const struct maps_layout *layout,
 		   struct loader_progs *out);
-int loader_swap(struct loader *l, uint32_t id, int ifindex, const struct maps_layout *layout,
+int loader_swap(struct loader *l, const struct loader_params *p, const struct maps_layout *layout,
 		const struct loader_progs *progs, struct weft_api_error *e);
 /* The id of the weft_to_pod_local in endpoint @id's weft_policy_progs slot
  * (of @layout's prog array); 0 when empty. */
 uint32_t loader_slot_prog_id(const struct loader *l, uint32_t id, const struct maps_layout *layout);
-/* Remove endpoint @id's filters from @ifindex (0: its veth is unknown, only
- * the pins go) and its pins; what is already gone is fine. */
+/* Remove endpoint @id's filters from @ifindex and its weft_veths entry (0:
+ * its veth is unknown, only the pins go), and its pins; what is already gone
+ * is fine. */
 int loader_detach(struct loader *l, uint32_t id, int ifindex);
 /* Put the pinned programs back where the filters on @ifindex lost or changed
  * them. Sets the bit of each hook it repaired in @repaired (1 << TC_INGRESS,

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * One endpoint's programs on its host veth: loaded (loader_load), pinned
- * under <bpffs>/endpoints/<id>/, put on the veth as tc filters, and its
- * weft_policy_progs slot filled; and the reverse. Also the check that the
- * filters still run the pinned programs, and the repair when they do not;
- * and the placeholder load an upgrade makes its new maps with.
+ * One endpoint's programs on its host veth: its weft_veths entry written,
+ * the node's programs (loader_programs) pinned under <bpffs>/endpoints/<id>/,
+ * put on the veth as tc filters, and its weft_policy_progs slot filled; and
+ * the reverse. Also the check that the filters still run the pinned
+ * programs, and the repair when they do not.
  */
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -17,6 +17,60 @@
 #include "daemon/datapath/loader_int.h"
 #include "daemon/datapath/maps.h"
 #include "daemon/datapath/tc.h"
+
+/* The map @which of @layout, from its pin. -errno (-ENOENT: not pinned). */
+static int map_open(const struct loader *l, const struct maps_layout *layout, enum weft_map which)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	maps_pin_path_v(l->bpffs, which, layout->v[which], path, sizeof(path));
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int loader_veth_put(const struct loader *l, const struct maps_layout *layout,
+		    const struct loader_params *p, struct weft_api_error *e)
+{
+	const char *name = maps_defs[WEFT_MAP_VETHS].name;
+	struct weft_veth v = {.endpoint_id = p->id, .pod_ipv4 = p->pod_ipv4};
+	__u32 key = (__u32)p->ifindex;
+	char why[160];
+	int fd, err = 0;
+
+	memcpy(v.pod_mac, p->pod_mac, sizeof(v.pod_mac));
+	memcpy(v.host_mac, p->host_mac, sizeof(v.host_mac));
+	fd = map_open(l, layout, WEFT_MAP_VETHS);
+	if (fd == -ENOENT && memcmp(layout, &l->layout, sizeof(*layout)))
+		return 0;
+	if (fd < 0 || bpf_map_update_elem(fd, &key, &v, BPF_ANY) < 0) {
+		err = fd < 0 ? fd : -errno;
+		api_err_set(e, -maps_update_errno(err), name,
+			    "insert the %s entry of endpoint %u (ifindex %d): %s", name, p->id,
+			    p->ifindex, maps_update_strerror(fd, name, err, why, sizeof(why)));
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* Only while the entry is still @id's: an ifindex is not reused soon, but
+ * never trust it. Missing is fine. */
+static int veth_delete(struct loader *l, uint32_t id, int ifindex)
+{
+	__u32 key = (__u32)ifindex;
+	struct weft_veth v;
+	int fd, err = 0;
+
+	fd = map_open(l, &l->layout, WEFT_MAP_VETHS);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	if (!bpf_map_lookup_elem(fd, &key, &v) && v.endpoint_id == id &&
+	    bpf_map_delete_elem(fd, &key) < 0 && errno != ENOENT)
+		err = -errno;
+	close(fd);
+	return err;
+}
 
 int loader_slot_set(const struct loader *l, const struct maps_layout *layout, uint32_t id,
 		    int prog_fd, struct weft_api_error *e)
@@ -115,10 +169,13 @@ static int put_hook(struct loader *l, const struct loader_params *p, int i, int 
 }
 
 /*
- * Load the endpoint's programs, pin them and put them on its host veth as
- * tc filters; then fill its weft_policy_progs slot.
+ * Write the endpoint's weft_veths entry, then pin the node's programs for it
+ * and put them on its host veth as tc filters; then fill its
+ * weft_policy_progs slot.
  *
- * The slot is filled after the filters are attached and before the
+ * The entry comes first: a frame the filters see before it would be dropped
+ * (WEFT_DROP_NO_ENDPOINT), though none comes, the veth being still down. The
+ * slot is filled after the filters are attached and before the
  * weft_endpoints entries exist (the caller adds them): no sender can look the
  * id up before the slot is filled, and an empty slot only means the slower
  * redirect through the host veth.
@@ -128,13 +185,16 @@ int loader_attach(struct loader *l, const struct loader_params *p, struct weft_a
 	struct loader_progs progs;
 	int err;
 
-	err = loader_load(l, p, NULL, &progs, e);
+	/* Only the first endpoint after a start or an upgrade waits for the
+	 * verifier; the others take the loaded programs. */
+	err = loader_programs(l, &progs, e);
 	if (err)
 		return err;
 	steps_mark(p->steps, "load");
-	err = make_pin_dir(l, p->id, e);
+	err = loader_veth_put(l, &l->layout, p, e);
 	if (err)
 		goto close_progs;
+	err = make_pin_dir(l, p->id, e);
 	for (int i = 0; i < LOADER_NR_HOOKS && !err; i++)
 		err = put_hook(l, p, i, progs.fd[loader_hooks[i].prog], e);
 	steps_mark(p->steps, "attach");
@@ -146,28 +206,6 @@ close_progs:
 	/* The filters, the pins and the slot hold the programs (and the maps) now. */
 	loader_progs_close(&progs);
 	return err;
-}
-
-int loader_placeholder(struct loader *l, int prog_fds[2])
-{
-	struct weft_api_error e = {0};
-	struct loader_params p = {0};
-	struct loader_progs progs;
-	int err;
-
-	/* All constants zero: attached nowhere, it only makes the maps. */
-	err = loader_load(l, &p, NULL, &progs, &e);
-	if (err) {
-		pr_warn("placeholder programs: %s%s%s", e.msg, e.details[0] ? ": " : "", e.details);
-		return err;
-	}
-	/* Our fds keep the programs (and through them the maps) loaded. */
-	for (int i = 0; i < LOADER_NR_HOOKS; i++) {
-		prog_fds[i] = progs.fd[loader_hooks[i].prog];
-		progs.fd[loader_hooks[i].prog] = -1;
-	}
-	loader_progs_close(&progs);
-	return 0;
 }
 
 /* The id of the program pinned at @path: 0 when there is no pin. */
@@ -216,6 +254,16 @@ int loader_detach(struct loader *l, uint32_t id, int ifindex)
 		if (unlink(path) < 0 && errno != ENOENT) {
 			err = -errno;
 			pr_warn("endpoint %u: cannot remove %s: %s", id, path, strerror(-err));
+			if (!ret)
+				ret = err;
+		}
+	}
+	/* Last, once no filter runs the programs on the veth any more. */
+	if (ifindex > 0) {
+		err = veth_delete(l, id, ifindex);
+		if (err) {
+			pr_warn("endpoint %u: cannot remove its %s entry (ifindex %d): %s", id,
+				maps_defs[WEFT_MAP_VETHS].name, ifindex, strerror(-err));
 			if (!ret)
 				ret = err;
 		}

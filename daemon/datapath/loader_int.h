@@ -14,7 +14,7 @@
 #include "daemon/datapath/loader.h"
 #include "daemon/datapath/tc.h"
 
-/* Only filled when a load fails (libbpf then retries with log level 1). */
+/* Only filled when the load fails (libbpf then retries with log level 1). */
 #define VERIFIER_LOG_SIZE (1024 * 1024)
 
 struct loader {
@@ -24,7 +24,8 @@ struct loader {
 	size_t obj_len;
 	char hash[LOADER_HASH_LEN + 1];
 	struct maps_layout layout;
-	char *log; /* the verifier log of loads on weftd's own thread */
+	char *log;		 /* the verifier log of the load */
+	struct loader_progs node; /* the programs every endpoint runs, once loaded */
 };
 
 /* Program names, indexed like struct loader_progs. */
@@ -53,6 +54,12 @@ void loader_pin_path(const struct loader *l, uint32_t id, int hook, char *buf, s
 int loader_pin_replace(int prog_fd, const char *path);
 /* The kernel's id of the program @fd. 0 or -errno. */
 int loader_prog_id(int fd, uint32_t *id);
+/* Write (or rewrite) endpoint @p's weft_veths entry, in @layout's map: what
+ * the programs read about the pod on @p->ifindex. No such map in @layout is
+ * fine when it is not the loader's own (programs of a build before the map,
+ * which do not read it). */
+int loader_veth_put(const struct loader *l, const struct maps_layout *layout,
+		    const struct loader_params *p, struct weft_api_error *e);
 /* Put @prog_fd at weft_policy_progs[@id] (of @layout's prog array). */
 int loader_slot_set(const struct loader *l, const struct maps_layout *layout, uint32_t id,
 		    int prog_fd, struct weft_api_error *e);

@@ -3,7 +3,8 @@
  * The loader's object: weft_pod.bpf.o read from --bpf-dir once into memory,
  * hashed (its version), and checked for what weftd needs, so that a broken
  * object fails at start (or at `weftctl upgrade`) with the missing name
- * rather than on the first pod. Every load opens a fresh copy from memory.
+ * rather than on the first pod. The load (loader_swap.c) opens it from
+ * memory.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -44,11 +45,6 @@ const char *loader_hash(const struct loader *l)
 const struct maps_layout *loader_layout(const struct loader *l)
 {
 	return &l->layout;
-}
-
-size_t loader_log_size(void)
-{
-	return VERIFIER_LOG_SIZE;
 }
 
 void loader_pin_dir(const struct loader *l, uint32_t id, char *buf, size_t sz)
@@ -150,9 +146,7 @@ static int read_layouts(struct loader *l, struct bpf_object *obj)
  * sizes of weftd's tables. */
 static int check_object(struct loader *l)
 {
-	struct rodata_endpoint zero = {0};
 	struct bpf_object *obj;
-	const char *var = NULL;
 	int err;
 
 	obj = loader_open_object(l, l->log);
@@ -174,14 +168,6 @@ static int check_object(struct loader *l)
 			err = -ENOENT;
 		}
 	}
-	/* Every per-endpoint constant there, with weftd's size. */
-	if (!err) {
-		err = rodata_set_endpoint(obj, &zero, &var);
-		/* rodata.c has logged a size that differs. */
-		if (err && err != -EINVAL)
-			pr_warn("%s: .rodata variable %s: %s", l->path, var,
-				err == -ENOENT ? "missing" : strerror(-err));
-	}
 	bpf_object__close(obj);
 	return err;
 }
@@ -195,6 +181,7 @@ int loader_open(struct loader **out, const char *bpf_dir, const char *bpffs)
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
+	loader_progs_init(&l->node);
 	snprintf(l->path, sizeof(l->path), "%s/%s", bpf_dir, WEFTD_POD_OBJECT);
 	snprintf(l->bpffs, sizeof(l->bpffs), "%s", bpffs);
 	l->log = malloc(VERIFIER_LOG_SIZE);
@@ -227,6 +214,7 @@ void loader_close(struct loader *l)
 {
 	if (!l)
 		return;
+	loader_progs_close(&l->node);
 	free(l->obj);
 	free(l->log);
 	free(l);

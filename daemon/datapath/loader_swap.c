@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The steps of a live upgrade for one endpoint, which upgrade.c sequences
- * over all of them: load and verify its programs without touching what runs
- * (loader_load, also the first step of an install), hold the programs it
- * runs now for a rollback (loader_running), and swap programs in
- * (loader_swap).
+ * The node's programs and the steps of a live upgrade: load and verify the
+ * object once (loader_programs, also what every install takes its programs
+ * from), hold the programs an endpoint runs now for a rollback
+ * (loader_running), and swap programs in, endpoint by endpoint
+ * (loader_swap; upgrade.c sequences it over all of them).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -16,7 +16,6 @@
 #include "log.h"
 #include "daemon/datapath/loader_int.h"
 #include "daemon/datapath/maps.h"
-#include "daemon/datapath/rodata.h"
 #include "daemon/datapath/tc.h"
 
 /* The last lines of a failed load's verifier log: usually the reason. */
@@ -43,69 +42,42 @@ static void log_tail(const char *log, char *buf, size_t sz)
 	}
 }
 
-static int set_constants(struct bpf_object *obj, const struct loader_params *p,
-			 struct weft_api_error *e)
-{
-	struct rodata_endpoint c = {
-		.weft_endpoint_id = p->id,
-		.weft_pod_ipv4 = p->pod_ipv4,
-		.weft_host_ifindex = (uint32_t)p->ifindex,
-	};
-	const char *var = NULL;
-	int err;
-
-	memcpy(c.weft_pod_mac, p->pod_mac, sizeof(c.weft_pod_mac));
-	memcpy(c.weft_host_mac, p->host_mac, sizeof(c.weft_host_mac));
-	err = rodata_set_endpoint(obj, &c, &var);
-	if (err)
-		api_err_set(e, -err, WEFTD_POD_OBJECT, "set .rodata %s for endpoint %u: %s", var,
-			    p->id, err == -ENOENT ? "no such variable" : strerror(-err));
-	return err;
-}
-
-static int set_map_pins(struct loader *l, struct bpf_object *obj, uint32_t id,
-			struct weft_api_error *e)
+static int set_map_pins(struct loader *l, struct bpf_object *obj, struct weft_api_error *e)
 {
 	const char *name = NULL;
 	int err;
 
 	err = maps_set_pins(obj, l->bpffs, &l->layout, &name);
 	if (err == -ENOENT)
-		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find map %s for endpoint %u", name, id);
+		api_err_set(e, ENOENT, WEFTD_POD_OBJECT, "find map %s", name);
 	else if (err)
-		api_err_set(e, -err, name, "set pin path of %s for endpoint %u: %s", name, id,
-			    strerror(-err));
+		api_err_set(e, -err, name, "set pin path of %s: %s", name, strerror(-err));
 	return err;
 }
 
-/* Open, specialise and load one copy of the object; the caller closes it. */
-static struct bpf_object *load_object(struct loader *l, const struct loader_params *p, char *log,
-				      struct weft_api_error *e)
+/* Open and load the object, its maps those pinned under the bpffs root
+ * (created and pinned when missing); the caller closes it. */
+static struct bpf_object *load_object(struct loader *l, struct weft_api_error *e)
 {
 	struct bpf_object *obj;
 	char tail[400];
 	int err;
 
-	log[0] = '\0';
-	obj = loader_open_object(l, log);
+	l->log[0] = '\0';
+	obj = loader_open_object(l, l->log);
 	if (!obj) {
 		err = -errno;
-		api_err_set(e, -err, l->path, "open %s for endpoint %u: %s", WEFTD_POD_OBJECT,
-			    p->id, strerror(-err));
+		api_err_set(e, -err, l->path, "open %s: %s", WEFTD_POD_OBJECT, strerror(-err));
 		errno = -err;
 		return NULL;
 	}
-	err = set_constants(obj, p, e);
-	if (err)
-		goto close_obj;
-	err = set_map_pins(l, obj, p->id, e);
+	err = set_map_pins(l, obj, e);
 	if (err)
 		goto close_obj;
 	err = bpf_object__load(obj);
 	if (err) {
-		log_tail(log, tail, sizeof(tail));
-		api_err_set(e, -err, tail, "load %s for endpoint %u: %s", WEFTD_POD_OBJECT, p->id,
-			    strerror(-err));
+		log_tail(l->log, tail, sizeof(tail));
+		api_err_set(e, -err, tail, "load %s: %s", WEFTD_POD_OBJECT, strerror(-err));
 		goto close_obj;
 	}
 	return obj;
@@ -143,40 +115,69 @@ int loader_prog_id(int fd, uint32_t *id)
 	return 0;
 }
 
-int loader_load(struct loader *l, const struct loader_params *p, char *log,
-		struct loader_progs *out, struct weft_api_error *e)
+/* One load of the object: its programs, by fd and id, into l->node. */
+static int load_node(struct loader *l, struct weft_api_error *e)
 {
 	struct bpf_program *prog;
 	struct bpf_object *obj;
 	int i, err = 0;
 
-	loader_progs_init(out);
-	obj = load_object(l, p, log ? log : l->log, e);
+	obj = load_object(l, e);
 	if (!obj)
 		return -errno;
 	for (i = 0; i < LOADER_NR_PROGS; i++) {
 		prog = bpf_object__find_program_by_name(obj, loader_prog_names[i]);
-		out->fd[i] = prog ? dup(bpf_program__fd(prog)) : -1;
-		if (out->fd[i] < 0) {
+		l->node.fd[i] = prog ? dup(bpf_program__fd(prog)) : -1;
+		if (l->node.fd[i] < 0) {
 			err = prog ? -errno : -ENOENT;
-			api_err_set(e, -err, WEFTD_POD_OBJECT, "keep program %s of endpoint %u: %s",
-				    loader_prog_names[i], p->id, strerror(-err));
+			api_err_set(e, -err, WEFTD_POD_OBJECT, "keep program %s: %s",
+				    loader_prog_names[i], strerror(-err));
 			goto close_progs;
 		}
-		err = loader_prog_id(out->fd[i], &out->id[i]);
+		err = loader_prog_id(l->node.fd[i], &l->node.id[i]);
 		if (err) {
-			api_err_set(e, -err, NULL, "program id of %s for endpoint %u: %s",
-				    loader_prog_names[i], p->id, strerror(-err));
+			api_err_set(e, -err, NULL, "program id of %s: %s", loader_prog_names[i],
+				    strerror(-err));
 			goto close_progs;
 		}
 	}
 	/* Our dups keep the programs, and through them the maps, loaded. */
 	bpf_object__close(obj);
+	pr_debug("%s loaded: programs %u/%u/%u serve every endpoint", l->path,
+		 l->node.id[LOADER_FROM_POD], l->node.id[LOADER_TO_POD],
+		 l->node.id[LOADER_TO_POD_LOCAL]);
 	return 0;
 close_progs:
-	loader_progs_close(out);
+	loader_progs_close(&l->node);
 	bpf_object__close(obj);
 	return err;
+}
+
+int loader_load(struct loader *l, struct weft_api_error *e)
+{
+	return l->node.fd[0] >= 0 ? 0 : load_node(l, e);
+}
+
+int loader_programs(struct loader *l, struct loader_progs *out, struct weft_api_error *e)
+{
+	int err;
+
+	loader_progs_init(out);
+	err = loader_load(l, e);
+	if (err)
+		return err;
+	for (int i = 0; i < LOADER_NR_PROGS; i++) {
+		out->id[i] = l->node.id[i];
+		out->fd[i] = dup(l->node.fd[i]);
+		if (out->fd[i] < 0) {
+			err = -errno;
+			api_err_set(e, -err, NULL, "hold program %s: %s", loader_prog_names[i],
+				    strerror(-err));
+			loader_progs_close(out);
+			return err;
+		}
+	}
+	return 0;
 }
 
 uint32_t loader_slot_prog_id(const struct loader *l, uint32_t id, const struct maps_layout *layout)
@@ -225,13 +226,20 @@ close_progs:
 	return err;
 }
 
-int loader_swap(struct loader *l, uint32_t id, int ifindex, const struct maps_layout *layout,
+int loader_swap(struct loader *l, const struct loader_params *p, const struct maps_layout *layout,
 		const struct loader_progs *progs, struct weft_api_error *e)
 {
+	uint32_t id = p->id;
+	int ifindex = p->ifindex;
 	char path[PATH_MAX];
 	int err;
 
-	/* The slot first: a sender's tail call then reaches the new
+	/* First what the programs read about the pod: from a build before
+	 * weft_veths the first swap, an update after. */
+	err = loader_veth_put(l, layout, p, e);
+	if (err)
+		return err;
+	/* The slot next: a sender's tail call then reaches the new
 	 * weft_to_pod_local, which works with either version of the filters. */
 	if (progs->fd[LOADER_TO_POD_LOCAL] >= 0) {
 		err = loader_slot_set(l, layout, id, progs->fd[LOADER_TO_POD_LOCAL], e);

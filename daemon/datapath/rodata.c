@@ -2,25 +2,16 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <string.h>
 
 #include "array.h"
 #include "log.h"
 #include "daemon/datapath/rodata.h"
 
-/* A row of the table: @owner is the struct that carries the variable for weftd. */
-#define RODATA_DEF(owner, is_endpoint, name_, type, dims)                                          \
-	{.name = #name_,                                                                           \
-	 .size = sizeof(type dims),                                                                \
-	 .offset = offsetof(struct owner, name_),                                                  \
-	 .endpoint = is_endpoint},
-#define RODATA_OBJECT_DEF(name, type, dims, init) RODATA_DEF(rodata_object, false, name, type, dims)
-#define RODATA_ENDPOINT_DEF(name, type, dims, init)                                                \
-	RODATA_DEF(rodata_endpoint, true, name, type, dims)
+#define RODATA_DEF(name_, type, dims, init)                                                        \
+	{.name = #name_, .size = sizeof(type dims), .offset = offsetof(struct rodata_object, name_)},
 
-const struct rodata_def rodata_defs[] = {WEFT_RODATA_OBJECT(RODATA_OBJECT_DEF)
-						 WEFT_RODATA_ENDPOINT(RODATA_ENDPOINT_DEF)};
+const struct rodata_def rodata_defs[] = {WEFT_RODATA_OBJECT(RODATA_DEF)};
 const size_t rodata_nr = ARRAY_SIZE(rodata_defs);
 
 /* The bytes of .rodata variable @name in @obj's initial image: 0 with *@ptr
@@ -63,8 +54,8 @@ static int rodata_find(struct bpf_object *obj, const char *name, void **ptr, siz
 	return -ENOENT;
 }
 
-/* Copy @size bytes to (@write) or from the variable, whose size must match. */
-static int rodata_copy(struct bpf_object *obj, const char *name, void *val, size_t size, bool write)
+/* Copy the variable's @size bytes into @val; its size must match. */
+static int rodata_read(struct bpf_object *obj, const char *name, void *val, size_t size)
 {
 	size_t have;
 	void *p;
@@ -74,43 +65,24 @@ static int rodata_copy(struct bpf_object *obj, const char *name, void *val, size
 	if (err)
 		return err;
 	if (have != size) {
-		pr_warn("rodata: %s has %zu bytes in the object, weftd %s %zu", name, have,
-			write ? "writes" : "reads", size);
+		pr_warn("rodata: %s has %zu bytes in the object, weftd reads %zu", name, have,
+			size);
 		return -EINVAL;
 	}
-	if (write)
-		memcpy(p, val, size);
-	else
-		memcpy(val, p, size);
-	return 0;
-}
-
-/* Copy every row of one scope between @obj and @v (a struct rodata_object or
- * rodata_endpoint). */
-static int rodata_copy_all(struct bpf_object *obj, bool endpoint, void *v, bool write,
-			   const char **failed)
-{
-	int err;
-
-	for (size_t i = 0; i < rodata_nr; i++) {
-		if (rodata_defs[i].endpoint != endpoint)
-			continue;
-		*failed = rodata_defs[i].name;
-		err = rodata_copy(obj, rodata_defs[i].name, (char *)v + rodata_defs[i].offset,
-				  rodata_defs[i].size, write);
-		if (err)
-			return err;
-	}
+	memcpy(val, p, size);
 	return 0;
 }
 
 int rodata_get_object(struct bpf_object *obj, struct rodata_object *v, const char **failed)
 {
-	return rodata_copy_all(obj, false, v, false, failed);
-}
+	int err;
 
-int rodata_set_endpoint(struct bpf_object *obj, const struct rodata_endpoint *v,
-			const char **failed)
-{
-	return rodata_copy_all(obj, true, (void *)v, true, failed);
+	for (size_t i = 0; i < rodata_nr; i++) {
+		*failed = rodata_defs[i].name;
+		err = rodata_read(obj, rodata_defs[i].name, (char *)v + rodata_defs[i].offset,
+				  rodata_defs[i].size);
+		if (err)
+			return err;
+	}
+	return 0;
 }

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The `.rodata` variables of the BPF objects, from the tables in
- * bpf/datapath.h (WEFT_RODATA_OBJECT, WEFT_RODATA_ENDPOINT), set or read in an
- * opened (not yet loaded) object by name through the object's BTF. weftd does
- * this instead of using skeleton offsets compiled into it, so that a newer
- * object on disk can be loaded by a running weftd during a live upgrade.
+ * bpf/datapath.h (WEFT_RODATA_OBJECT), read in an opened (not yet loaded)
+ * object by name through the object's BTF. weftd does this instead of using
+ * skeleton offsets compiled into it, so that a newer object on disk can be
+ * loaded by a running weftd during a live upgrade. (The pod programs have no
+ * per-endpoint constants: they read their pod from weft_veths.)
  */
 #ifndef WEFTD_RODATA_H
 #define WEFTD_RODATA_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "bpf/datapath.h"
@@ -19,19 +19,14 @@
 struct rodata_object {
 	WEFT_RODATA_OBJECT(RODATA_FIELD)
 };
-/* One endpoint's constants in weft_pod.bpf.o. */
-struct rodata_endpoint {
-	WEFT_RODATA_ENDPOINT(RODATA_FIELD)
-};
 #undef RODATA_FIELD
 
 /* weftd's row of each variable: its size, and where it sits in struct
- * rodata_endpoint (endpoint) or struct rodata_object (not). */
+ * rodata_object. */
 struct rodata_def {
 	const char *name;
 	size_t size;
 	size_t offset;
-	bool endpoint; /* weft_pod.bpf.o only; else in every object */
 };
 
 extern const struct rodata_def rodata_defs[];
@@ -43,8 +38,5 @@ struct bpf_object;
  * variable is missing), -EINVAL (its size differs, logged) or -ERANGE; on
  * error *@failed names the variable. */
 int rodata_get_object(struct bpf_object *obj, struct rodata_object *v, const char **failed);
-/* Set the per-endpoint constants of weft_pod.bpf.o from @v; errors as above. */
-int rodata_set_endpoint(struct bpf_object *obj, const struct rodata_endpoint *v,
-			const char **failed);
 
 #endif

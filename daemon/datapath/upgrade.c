@@ -2,9 +2,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +22,6 @@
 
 #define RECORD_FILE    "datapath.json"
 #define RECORD_VERSION 1
-/* Loads are CPU-bound in the verifier: one thread per CPU, within reason. */
-#define MAX_LOAD_THREADS 8
 
 static double ms_since(const struct timespec *t0)
 {
@@ -129,103 +125,6 @@ int upgrade_record_write(struct weftd *d)
 	return err;
 }
 
-/* --- phase 1: load and verify every endpoint's programs -------------------- */
-
-struct load_job {
-	struct loader *l;
-	struct endpoint **eps;
-	struct loader_progs *progs;
-	unsigned int n;
-	atomic_uint next;
-	atomic_bool failed;
-	pthread_mutex_t lock;
-	unsigned int err_idx; /* the lowest failing index: reports are stable */
-	struct weft_api_error err;
-	int err_code;
-};
-
-static void *load_worker(void *arg)
-{
-	struct load_job *j = arg;
-	struct loader_params lp;
-	struct weft_api_error e;
-	char *log = malloc(loader_log_size());
-	unsigned int i;
-	int err;
-
-	if (!log) {
-		pthread_mutex_lock(&j->lock);
-		if (!j->failed) {
-			api_err_set(&j->err, ENOMEM, NULL, "out of memory for a verifier log");
-			j->err_code = -ENOMEM;
-			j->err_idx = 0;
-		}
-		j->failed = true;
-		pthread_mutex_unlock(&j->lock);
-		return NULL;
-	}
-	while (!j->failed && (i = atomic_fetch_add(&j->next, 1)) < j->n) {
-		memset(&e, 0, sizeof(e));
-		endpoint_loader_params(j->eps[i], &lp);
-		err = loader_load(j->l, &lp, log, &j->progs[i], &e);
-		if (!err)
-			continue;
-		pthread_mutex_lock(&j->lock);
-		if (!j->failed || i < j->err_idx) {
-			j->err = e;
-			j->err_code = err;
-			j->err_idx = i;
-		}
-		j->failed = true;
-		pthread_mutex_unlock(&j->lock);
-	}
-	free(log);
-	return NULL;
-}
-
-/* The first load alone: should a shared map's pin be missing, it creates it
- * before any two threads could race to. */
-static int load_first(struct load_job *j)
-{
-	unsigned int n = j->n;
-
-	j->n = 1;
-	load_worker(j);
-	j->n = n;
-	/* The worker's last fetch moved past 1 without loading it. */
-	atomic_store(&j->next, 1);
-	return j->failed ? -1 : 0;
-}
-
-static int load_all(struct load_job *j)
-{
-	pthread_t th[MAX_LOAD_THREADS];
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned int nth, started = 0;
-	int err;
-
-	nth = cpus > 0 ? (unsigned int)cpus : 1;
-	if (nth > MAX_LOAD_THREADS)
-		nth = MAX_LOAD_THREADS;
-	if (nth > j->n)
-		nth = j->n;
-	if (load_first(j))
-		return j->err_code ? j->err_code : -EIO;
-	/* This thread works too; the others only help. */
-	for (unsigned int t = 1; t < nth; t++) {
-		err = -pthread_create(&th[started], NULL, load_worker, j);
-		if (err) {
-			pr_warn("upgrade: cannot start a load thread: %s", strerror(-err));
-			break;
-		}
-		started++;
-	}
-	load_worker(j);
-	for (unsigned int t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
-	return j->failed ? (j->err_code ? j->err_code : -EIO) : 0;
-}
-
 /* --- the whole upgrade --------------------------------------------------------- */
 
 struct upgrade {
@@ -234,10 +133,10 @@ struct upgrade {
 	struct maps_layout from, to;
 	bool changed[WEFT_MAP_NR];
 	bool created[WEFT_MAP_NR]; /* new pins this upgrade made (undone on failure) */
-	int placeholder[2];	   /* holds new maps while nothing else does */
 	struct endpoint **eps;
 	unsigned int n, skipped;
-	struct loader_progs *newp, *oldp;
+	struct loader_progs newp;  /* the new object's programs, for every endpoint */
+	struct loader_progs *oldp; /* what each endpoint runs now, to roll back to */
 	struct bpf_object *overlay_obj; /* the new overlay programs, with an overlay */
 	json_t *migrated;
 };
@@ -247,34 +146,31 @@ static void pin_of(struct upgrade *u, int map, uint32_t v, char *buf, size_t sz)
 	maps_pin_path_v(u->d->cfg.bpffs, map, v, buf, sz);
 }
 
-/* New pins for the maps whose layout changes, and for maps the running
- * build does not have at all (a map new in this build): made by one load
- * before the parallel ones, so no two threads race to create the same pin. */
-static int prepare_maps(struct upgrade *u, struct weft_api_error *e)
+/*
+ * Load and verify the new object once, without touching what runs: its load
+ * creates the pins of the maps whose layout changes and of maps the running
+ * build does not have at all (a map new in this build), which a failed
+ * upgrade removes again. With no endpoint there is nothing to load for: the
+ * next ADD loads it, and a start with no pod is not refused over an object
+ * only an ADD should find wanting.
+ */
+static int load_new(struct upgrade *u, struct weft_api_error *e)
 {
+	struct weft_api_error why = {0};
 	char path[PATH_MAX];
-	bool any = false;
 	int err;
 
 	for (int i = 0; i < WEFT_MAP_NR; i++) {
 		u->changed[i] = u->from.v[i] != u->to.v[i];
-		/* No endpoint, no parallel load to race: the next load (an
-		 * ADD's, the overlay's) makes what is missing. A placeholder
-		 * load here would also refuse a start with no pod over an
-		 * object that only an ADD should find wanting. */
-		if (!u->n)
-			continue;
 		pin_of(u, i, u->to.v[i], path, sizeof(path));
-		u->created[i] = access(path, F_OK) != 0;
-		any = any || u->created[i];
+		u->created[i] = u->n && access(path, F_OK) != 0;
 	}
-	if (!any)
+	if (!u->n)
 		return 0;
-	err = loader_placeholder(u->nl, u->placeholder);
+	err = loader_programs(u->nl, &u->newp, &why);
 	if (err)
-		api_err_set(e, -err, NULL,
-			    "create the new layout's maps with %s: %s (weftd's log has the reason)",
-			    loader_object_path(u->nl), strerror(-err));
+		api_err_set(e, why.err ? why.err : -err, why.details,
+			    "upgrade refused, nothing swapped: %s", why.msg);
 	return err;
 }
 
@@ -295,9 +191,8 @@ static int collect(struct upgrade *u)
 	struct link_state st;
 
 	u->eps = calloc(u->d->nr_endpoints + 1, sizeof(*u->eps));
-	u->newp = calloc(u->d->nr_endpoints + 1, sizeof(*u->newp));
 	u->oldp = calloc(u->d->nr_endpoints + 1, sizeof(*u->oldp));
-	if (!u->eps || !u->newp || !u->oldp)
+	if (!u->eps || !u->oldp)
 		return -ENOMEM;
 	for (struct endpoint *ep = u->d->endpoints; ep; ep = ep->next) {
 		loader_link_state(u->d->loader, ep->id, ep->host_ifindex, &st);
@@ -309,7 +204,6 @@ static int collect(struct upgrade *u)
 			u->skipped++;
 			continue;
 		}
-		loader_progs_init(&u->newp[u->n]);
 		loader_progs_init(&u->oldp[u->n]);
 		u->eps[u->n++] = ep;
 	}
@@ -347,11 +241,12 @@ static int migrate_maps(struct upgrade *u, struct weft_api_error *e)
 static void swap_back(struct upgrade *u, unsigned int last)
 {
 	struct weft_api_error e2;
+	struct loader_params lp;
 
 	for (unsigned int j = 0; j <= last && j < u->n; j++) {
 		memset(&e2, 0, sizeof(e2));
-		if (loader_swap(u->nl, u->eps[j]->id, u->eps[j]->host_ifindex, &u->from,
-				&u->oldp[j], &e2))
+		endpoint_loader_params(u->eps[j], &lp);
+		if (loader_swap(u->nl, &lp, &u->from, &u->oldp[j], &e2))
 			pr_warn("upgrade: endpoint %u: cannot put the old programs back: %s: %s",
 				u->eps[j]->id, e2.msg, e2.details);
 	}
@@ -359,12 +254,13 @@ static void swap_back(struct upgrade *u, unsigned int last)
 
 static int swap_all(struct upgrade *u, struct weft_api_error *e)
 {
+	struct loader_params lp;
 	unsigned int i;
 	int err = 0;
 
 	for (i = 0; i < u->n; i++) {
-		err = loader_swap(u->nl, u->eps[i]->id, u->eps[i]->host_ifindex, &u->to,
-				  &u->newp[i], e);
+		endpoint_loader_params(u->eps[i], &lp);
+		err = loader_swap(u->nl, &lp, &u->to, &u->newp, e);
 		if (err)
 			break;
 	}
@@ -440,17 +336,11 @@ static void commit(struct upgrade *u)
 
 static void upgrade_free(struct upgrade *u)
 {
-	for (unsigned int i = 0; i < u->n; i++) {
-		loader_progs_close(&u->newp[i]);
+	for (unsigned int i = 0; i < u->n; i++)
 		loader_progs_close(&u->oldp[i]);
-	}
+	loader_progs_close(&u->newp);
 	free(u->eps);
-	free(u->newp);
 	free(u->oldp);
-	for (int i = 0; i < 2; i++) {
-		if (u->placeholder[i] >= 0)
-			close(u->placeholder[i]);
-	}
 	loader_close(u->nl);
 	/* Its programs live on in the overlay's links when it was swapped in. */
 	bpf_object__close(u->overlay_obj);
@@ -459,8 +349,7 @@ static void upgrade_free(struct upgrade *u)
 
 int upgrade_run(struct weftd *d, const char *bpf_dir, json_t **report, struct weft_api_error *e)
 {
-	struct upgrade u = {.d = d, .placeholder = {-1, -1}};
-	struct load_job job = {0};
+	struct upgrade u = {.d = d};
 	struct timespec t0;
 	double load_ms = 0, swap_ms = 0;
 	char previous[sizeof(d->running_hash)];
@@ -481,31 +370,16 @@ int upgrade_run(struct weftd *d, const char *bpf_dir, json_t **report, struct we
 	u.to = *loader_layout(u.nl);
 	pr_info("upgrade: %s (%s) over %s, %u endpoints", loader_object_path(u.nl),
 		loader_hash(u.nl), previous[0] ? previous : "unknown", d->nr_endpoints);
+	loader_progs_init(&u.newp);
 	err = collect(&u);
 	if (err) {
 		api_err_set(e, -err, NULL, "out of memory");
 		goto free_upgrade;
 	}
-	err = prepare_maps(&u, e);
+	err = load_new(&u, e);
+	load_ms = ms_since(&t0);
 	if (err)
 		goto unpin_new;
-
-	job.l = u.nl;
-	job.eps = u.eps;
-	job.progs = u.newp;
-	job.n = u.n;
-	pthread_mutex_init(&job.lock, NULL);
-	err = u.n ? load_all(&job) : 0;
-	pthread_mutex_destroy(&job.lock);
-	load_ms = ms_since(&t0);
-	if (err) {
-		struct endpoint *ep = u.eps[job.err_idx];
-
-		api_err_set(e, job.err.err ? job.err.err : -err, job.err.details,
-			    "upgrade refused, nothing swapped: endpoint %u (%s/%s): %s", ep->id,
-			    ep->cid, ep->ifname, job.err.msg);
-		goto unpin_new;
-	}
 	for (unsigned int i = 0; i < u.n; i++) {
 		err = loader_running(d->loader, u.eps[i]->id, u.eps[i]->host_ifindex, &u.from,
 				     &u.oldp[i]);

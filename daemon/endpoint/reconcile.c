@@ -280,6 +280,38 @@ static void reconcile_slots(struct weftd *d, enum weft_map which)
 	close(fd);
 }
 
+/* weft_veths entries no endpoint owns: an ADD killed between the entry and
+ * its endpoint record, a veth whose DEL weftd never saw, or an entry whose
+ * ifindex is no longer its endpoint's. The walk fetches the next key before
+ * it deletes. */
+static void reconcile_veths(struct weftd *d)
+{
+	const char *name = maps_defs[WEFT_MAP_VETHS].name;
+	int fd = maps_fd(&d->maps, WEFT_MAP_VETHS);
+	struct endpoint *ep;
+	struct weft_veth v;
+	__u32 key, next;
+	bool more;
+
+	if (fd < 0 || bpf_map_get_next_key(fd, NULL, &next) < 0)
+		return;
+	do {
+		key = next;
+		more = !bpf_map_get_next_key(fd, &key, &next);
+		if (bpf_map_lookup_elem(fd, &key, &v) < 0)
+			continue;
+		ep = by_id(d, v.endpoint_id);
+		if (ep && ep->host_ifindex == (int)key)
+			continue;
+		if (bpf_map_delete_elem(fd, &key) < 0 && errno != ENOENT)
+			pr_warn("reconcile: cannot remove %s[%u] of endpoint %u: %s", name, key,
+				v.endpoint_id, strerror(errno));
+		else
+			pr_info("reconcile: removed %s[%u] of unowned endpoint %u", name, key,
+				v.endpoint_id);
+	} while (more);
+}
+
 struct ipam_ctx {
 	struct weftd *d;
 	int dirfd;
@@ -350,6 +382,7 @@ void reconcile_orphans(struct weftd *d)
 		pr_warn("reconcile: cannot walk weft_endpoints: %s", strerror(-err));
 	reconcile_slots(d, WEFT_MAP_POLICY_PROGS);
 	reconcile_slots(d, WEFT_MAP_POLICY_MAPS);
+	reconcile_veths(d);
 }
 
 /* The addresses endpoint records name, back into IPAM: its own file may have

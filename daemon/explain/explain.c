@@ -184,8 +184,10 @@ static size_t frame_build(uint8_t *f, const struct explain_req *r, const uint8_t
 	return 14 + 20 + l4len;
 }
 
-/* One explain run of @prog_fd on @frame: the context it hands back. */
-static int explain_test_run(int prog_fd, uint8_t *frame, size_t len, uint32_t iif,
+/* One explain run of @prog_fd on @frame, as on device @dev (skb->ifindex:
+ * the pod programs find their pod by it), received on @iif: the context it
+ * hands back. */
+static int explain_test_run(int prog_fd, uint8_t *frame, size_t len, uint32_t dev, uint32_t iif,
 			    struct __sk_buff *ctx, int *retval)
 {
 	uint8_t out[FRAME_MAX + 64];
@@ -197,6 +199,7 @@ static int explain_test_run(int prog_fd, uint8_t *frame, size_t len, uint32_t ii
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->mark = WEFT_EXPLAIN_MARK;
 	ctx->hwtstamp = WEFT_EXPLAIN_STAMP;
+	ctx->ifindex = dev;
 	ctx->ingress_ifindex = iif;
 	if (bpf_prog_test_run_opts(prog_fd, &opts) < 0)
 		return -errno;
@@ -231,8 +234,8 @@ static int explain_first_hop(struct weftd *d, const struct end *src, const struc
 		res->ep_id = src->ep->id;
 		res->prog_id = progs.id[LOADER_FROM_POD];
 		len = frame_build(frame, r, src->ep->pod_mac, src->ep->host_mac);
-		err = explain_test_run(progs.fd[LOADER_FROM_POD], frame, len, 0, &res->ctx,
-				       &res->retval);
+		err = explain_test_run(progs.fd[LOADER_FROM_POD], frame, len,
+				       (uint32_t)src->ep->host_ifindex, 0, &res->ctx, &res->retval);
 		loader_progs_close(&progs);
 		goto check_run;
 	}
@@ -250,7 +253,8 @@ static int explain_first_hop(struct weftd *d, const struct end *src, const struc
 	res->ep_id = 0;
 	res->prog_id = ov.prog_id;
 	len = frame_build(frame, r, any_mac, any_mac);
-	err = explain_test_run(fd, frame, len, (uint32_t)ov.ifindex, &res->ctx, &res->retval);
+	err = explain_test_run(fd, frame, len, (uint32_t)ov.ifindex, (uint32_t)ov.ifindex, &res->ctx,
+			       &res->retval);
 	close(fd);
 check_run:
 	if (err)

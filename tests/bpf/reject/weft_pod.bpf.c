@@ -8,15 +8,13 @@
 #include "lib/common.h"
 #include "lib/maps.h"
 
-WEFT_RODATA_ENDPOINT(WEFT_RODATA_DECLARE)
-
 SEC("tcx/ingress")
 int weft_from_pod(struct __sk_buff *skb)
 {
 	__u8 *data = ctx_data(skb);
 
 	/* No bounds check against data_end: rejected, as intended. */
-	return data[weft_endpoint_id & 0xff];
+	return data[skb->ifindex & 0xff];
 }
 
 SEC("tcx/egress")
