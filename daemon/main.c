@@ -136,6 +136,7 @@ static void tick(void *ctx)
 	reconcile_pending(d);
 	overlay_tick(d->overlay);
 	policy_tick(d->policy);
+	endpoint_spares_fill(d);
 	metrics_tick(d);
 }
 
@@ -269,6 +270,8 @@ int main(int argc, char **argv)
 		goto free_endpoints;
 	}
 	endpoints_policy_at_start(&d);
+	policy_spares_adopt(d.policy, d.spares_found, d.nr_spares_found);
+	endpoint_spares_fill(&d);
 	if (d.cluster) {
 		struct overlay_params op = {
 			.node_name = d.cfg.node_name,

@@ -12,6 +12,7 @@
 #include "daemon/datapath/bpffs.h"
 #include "daemon/datapath/maps.h"
 #include "daemon/metrics/stats.h"
+#include "daemon/policy/spares.h"
 
 struct ipam;
 struct loader;
@@ -47,6 +48,10 @@ struct weftd {
 	struct endpoint *endpoints;
 	unsigned int nr_endpoints;
 	uint32_t last_id;
+	/* Empty policy maps a previous weftd left as spares, found by the
+	 * start-up reconcile, for the policy engine to adopt once open. */
+	uint32_t spares_found[SPARES_MAX];
+	unsigned int nr_spares_found;
 	/* What the endpoints run, from <state-dir>/datapath.json (upgrade.c). */
 	char running_hash[17];
 	/* Set when the object on disk could not replace the running programs

@@ -146,22 +146,65 @@ int endpoint_write_state(struct weftd *d, const struct endpoint *ep, bool durabl
 
 /* Endpoint ids name pin directories; hand them out round-robin so a fresh
  * endpoint never lands in a directory a just-deleted one used. */
+/* No endpoint has @id, and no pins do. */
+static bool id_free(struct weftd *d, uint32_t id)
+{
+	for (struct endpoint *ep = d->endpoints; ep; ep = ep->next) {
+		if (ep->id == id)
+			return false;
+	}
+	/* Pins without a state file (lost state) are not ours to reuse. */
+	return !(d->loader && loader_pins_exist(d->loader, id));
+}
+
+/* The first free id after @after, going round; 0 when there is none. */
+static uint32_t next_free_id(void *ctx, uint32_t after)
+{
+	struct weftd *d = ctx;
+
+	for (uint32_t i = 1; i < WEFT_MAX_ENDPOINTS; i++) {
+		uint32_t cand = (after + i - 1) % (WEFT_MAX_ENDPOINTS - 1) + 1;
+
+		if (id_free(d, cand))
+			return cand;
+	}
+	return 0;
+}
+
+/*
+ * An id whose empty policy map is already in place comes first: the ADD then
+ * waits for no grace period (daemon/policy/spares.h). Otherwise the next
+ * free one after the last given, round the id space, that the spares' pool
+ * does not hold.
+ */
 static int alloc_id(struct weftd *d, uint32_t *id)
 {
-	for (uint32_t i = 1; i < WEFT_MAX_ENDPOINTS; i++) {
-		uint32_t cand = (d->last_id + i - 1) % (WEFT_MAX_ENDPOINTS - 1) + 1;
-		bool used = false;
+	uint32_t cand = d->last_id;
 
-		for (struct endpoint *ep = d->endpoints; ep && !used; ep = ep->next)
-			used = ep->id == cand;
-		/* Pins without a state file (lost state) are not ours to reuse. */
-		if (used || (d->loader && loader_pins_exist(d->loader, cand)))
+	if (policy_spare_take(d->policy, &cand)) {
+		if (id_free(d, cand)) {
+			*id = cand;
+			return 0;
+		}
+		pr_warn("spare policy map id %u is in use: not taken", cand);
+		cand = d->last_id;
+	}
+	for (uint32_t i = 1; i < WEFT_MAX_ENDPOINTS; i++) {
+		cand = next_free_id(d, cand);
+		if (!cand)
+			break;
+		if (policy_spare_holds(d->policy, cand))
 			continue;
 		d->last_id = cand;
 		*id = cand;
 		return 0;
 	}
 	return -ENOSPC;
+}
+
+void endpoint_spares_fill(struct weftd *d)
+{
+	policy_spares_fill(d->policy, next_free_id, d);
 }
 
 /* An address can belong to one endpoint only, and to the pair IPAM gave it. */

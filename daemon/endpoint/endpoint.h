@@ -69,6 +69,9 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *deleted,
 		 struct weft_api_error *e);
 /* The loader's view of @ep: id, host veth, first IPv4, MACs. */
+/* Top up the spare policy maps (policy_spares_fill) with ids an ADD may
+ * be given next. */
+void endpoint_spares_fill(struct weftd *d);
 void endpoint_loader_params(const struct endpoint *ep, struct loader_params *lp);
 /* Rewrite @ep's state file; @durable as state_write_atomic(). */
 int endpoint_write_state(struct weftd *d, const struct endpoint *ep, bool durable);

@@ -21,6 +21,7 @@
 #include "daemon/host/netdev.h"
 #include "pending.h"
 #include "daemon/endpoint/reconcile.h"
+#include "daemon/policy/engine.h"
 #include "daemon/endpoint/state.h"
 
 /*
@@ -255,6 +256,45 @@ static void map_entry(const struct weft_ip_key *key, uint32_t endpoint_id, void 
 		purge_flows(d, key, 1);
 }
 
+/* Whether the map of id @map_id holds no entry. */
+static bool map_empty(uint32_t map_id)
+{
+	struct weft_policy_key key;
+	bool empty;
+	int fd;
+
+	fd = bpf_map_get_fd_by_id(map_id);
+	if (fd < 0)
+		return false;
+	empty = bpf_map_get_next_key(fd, NULL, &key) < 0 && errno == ENOENT;
+	close(fd);
+	return empty;
+}
+
+/*
+ * A policy map at an id no endpoint has that stays: one the spares' pool
+ * holds (daemon/policy/spares.h), or an empty one, a spare the pool adopts
+ * (at start, once the policy engine is open: they are kept for it, as many
+ * as it takes). Removing a spare would cost a grace period each.
+ */
+static bool keep_spare(struct weftd *d, enum weft_map which, uint32_t id, uint32_t map_id)
+{
+	if (which != WEFT_MAP_POLICY_MAPS)
+		return false;
+	if (policy_spare_holds(d->policy, id))
+		return true;
+	if (!map_empty(map_id))
+		return false;
+	if (d->policy) {
+		policy_spares_adopt(d->policy, &id, 1);
+		return true;
+	}
+	if (d->nr_spares_found >= SPARES_MAX)
+		return false;
+	d->spares_found[d->nr_spares_found++] = id;
+	return true;
+}
+
 /* Slots of ids no endpoint has, in weft_policy_progs and weft_policy_maps:
  * one lookup per id, cheap next to a load. Both hold an id (program or
  * map) in a slot that is in use. */
@@ -270,7 +310,8 @@ static void reconcile_slots(struct weftd *d, enum weft_map which)
 	if (fd < 0)
 		return;
 	for (uint32_t id = 1; id < WEFT_MAX_ENDPOINTS; id++) {
-		if (bpf_map_lookup_elem(fd, &id, &held_id) < 0 || by_id(d, id))
+		if (bpf_map_lookup_elem(fd, &id, &held_id) < 0 || by_id(d, id) ||
+		    keep_spare(d, which, id, held_id))
 			continue;
 		if (bpf_map_delete_elem(fd, &id) < 0)
 			pr_warn("reconcile: cannot clear %s[%u]", name, id);

@@ -15,6 +15,7 @@
 #include "daemon/policy/identity.h"
 #include "daemon/policy/netpol.h"
 #include "daemon/policy/peers.h"
+#include "daemon/policy/spares.h"
 #include "clock.h"
 #include "hash.h"
 #include "log.h"
@@ -519,10 +520,36 @@ void policy_flush(struct policy *pol)
 
 /* --- endpoints ------------------------------------------------------------------ */
 
+/* Entries a DEL deletes one by one to keep the map as a spare; a bigger
+ * map goes to the spares' thread to be removed (one grace period there). */
+#define SPARE_EMPTY_MAX 4096
+
+/*
+ * The endpoint's map leaves with it (@clear_slot), without a grace period
+ * on the loop (spares.h): emptied and kept in its slot as a spare, or
+ * handed to the spares' thread to remove. Without the pool, or when the
+ * map cannot be emptied, the slot is cleared here.
+ */
+static bool retire_map(struct policy *pol, struct pol_ep *ep, int outer)
+{
+	if (!pol->spares || outer < 0 || ep->map.fd < 0)
+		return false;
+	if (policy_entries_count(ep->map.cur) > SPARE_EMPTY_MAX) {
+		spares_remove(pol->spares, outer, ep->id);
+		return true;
+	}
+	if (policy_map_empty(&ep->map, ep->id))
+		return false;
+	spares_give(pol->spares, outer, ep->id);
+	return true;
+}
+
 static void ep_free(struct policy *pol, struct pol_ep *ep, bool clear_slot)
 {
 	int outer = maps_fd(pol->maps, WEFT_MAP_POLICY_MAPS);
 
+	if (clear_slot && retire_map(pol, ep, outer))
+		clear_slot = false;
 	policy_map_release(&ep->map, outer, ep->id, clear_slot);
 	if (ep->identity)
 		identity_put(pol->ids, ep->identity);
@@ -658,6 +685,44 @@ void policy_maps_changed(struct policy *pol)
 	pol->cidrs_adopted = false;
 }
 
+/* --- spare policy maps -------------------------------------------------------- */
+
+bool policy_spare_take(struct policy *pol, uint32_t *id)
+{
+	return pol && pol->spares && spares_take(pol->spares, id);
+}
+
+bool policy_spare_holds(struct policy *pol, uint32_t id)
+{
+	return pol && pol->spares && spares_holds(pol->spares, id);
+}
+
+void policy_spares_fill(struct policy *pol, uint32_t (*next_free)(void *ctx, uint32_t after),
+			void *ctx)
+{
+	int outer;
+
+	if (!pol || !pol->spares)
+		return;
+	outer = maps_fd(pol->maps, WEFT_MAP_POLICY_MAPS);
+	if (outer >= 0)
+		spares_fill(pol->spares, outer, next_free, ctx);
+}
+
+void policy_spares_adopt(struct policy *pol, const uint32_t *ids, unsigned int n)
+{
+	int outer;
+
+	if (!pol || !pol->spares || !n)
+		return;
+	outer = maps_fd(pol->maps, WEFT_MAP_POLICY_MAPS);
+	if (outer < 0)
+		return;
+	for (unsigned int i = 0; i < n; i++)
+		spares_give(pol->spares, outer, ids[i]);
+	pr_info("policy: %u spare policy maps adopted", n);
+}
+
 /* --- open and close ------------------------------------------------------------ */
 
 int policy_open(struct policy **out, struct maps *maps, struct identities *ids,
@@ -680,6 +745,12 @@ int policy_open(struct policy **out, struct maps *maps, struct identities *ids,
 	if (peers_new(&pol->peers) || cidrs_new(&pol->cidrs) ||
 	    policy_entries_new(&pol->scratch))
 		goto close_pol;
+	/* Without it every ADD and DEL waits for a grace period: slower, not
+	 * wrong. */
+	err = spares_open(&pol->spares, 0);
+	if (err)
+		pr_warn("policy: no spare policy maps (%s): ADDs and DELs wait for the kernel",
+			strerror(-err));
 	obs.ctx = pol;
 	if (cl) {
 		err = cluster_add_observer(cl, &obs);
@@ -697,6 +768,9 @@ void policy_close(struct policy *pol)
 {
 	if (!pol)
 		return;
+	/* First: its thread writes slots of ids no endpoint has. */
+	spares_close(pol->spares);
+	pol->spares = NULL;
 	while (pol->eps) {
 		struct pol_ep *ep = pol->eps;
 

@@ -57,8 +57,25 @@ void policy_close(struct policy *pol);
 int policy_endpoint_add(struct policy *pol, uint32_t id, const json_t *k8s,
 			const struct weft_ip_key *ips, int n_ips, uint32_t *identity,
 			struct weft_api_error *e);
-/* The endpoint is gone: its slot emptied, its identity reference dropped. */
+/* The endpoint is gone: its map emptied and kept as a spare (or its slot
+ * emptied), its identity reference dropped. */
 void policy_endpoint_del(struct policy *pol, uint32_t id);
+
+/*
+ * Spare policy maps (daemon/policy/spares.h): endpoint ids whose empty map
+ * is already in weft_policy_maps, so an ADD given one waits for no grace
+ * period. endpoint.c takes ids from here first (policy_spare_take), gives
+ * no id the pool holds to an endpoint otherwise (policy_spare_holds), and
+ * tops the pool up after each ADD and on the tick (policy_spares_fill, with
+ * its own idea of a free id: no endpoint, no pins). policy_spares_adopt
+ * takes over the empty maps a previous weftd left in slots of ids no
+ * endpoint has (reconcile.c finds them). All no-ops without the pool.
+ */
+bool policy_spare_take(struct policy *pol, uint32_t *id);
+bool policy_spare_holds(struct policy *pol, uint32_t id);
+void policy_spares_fill(struct policy *pol, uint32_t (*next_free)(void *ctx, uint32_t after),
+			void *ctx);
+void policy_spares_adopt(struct policy *pol, const uint32_t *ids, unsigned int n);
 
 /* Compile and write what the last changes marked. Called after every
  * batch of model changes and from the tick (retries). */

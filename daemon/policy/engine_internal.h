@@ -59,6 +59,7 @@ struct policy {
 	struct netpol **nps; /* items[i].np, the compiler's input */
 	struct pol_ep *eps;
 	struct policy_entries *scratch;
+	struct spares *spares; /* NULL: maps go in and out of their slots directly */
 	uint32_t revision;
 	/* Bumped by every model change the compiler's view shows (policy_view
 	 * generation): the compiler reuses the peers it matched per rule

@@ -208,6 +208,35 @@ swap:
 	return 0;
 }
 
+static int skip_put(void *ctx, const struct weft_policy_key *k, const struct weft_policy_value *v)
+{
+	(void)ctx;
+	(void)k;
+	(void)v;
+	return 0;
+}
+
+int policy_map_empty(struct policy_map *pm, uint32_t ep_id)
+{
+	struct diff d = {.fd = pm->fd};
+	struct policy_entries *none;
+	int err;
+
+	err = policy_entries_new(&none);
+	if (err)
+		return err;
+	/* Every entry weftd's copy has, against none: only removals. */
+	err = policy_entries_diff(pm->cur, none, skip_put, delete_entry, &d);
+	if (err) {
+		pr_warn("endpoint %u: cannot empty its policy map: %s", ep_id, strerror(-err));
+		policy_entries_free(none);
+		return err;
+	}
+	policy_entries_free(pm->cur);
+	pm->cur = none;
+	return 0;
+}
+
 void policy_map_release(struct policy_map *pm, int outer_fd, uint32_t ep_id, bool clear_slot)
 {
 	if (clear_slot && outer_fd >= 0)

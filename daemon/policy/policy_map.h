@@ -42,6 +42,9 @@ int policy_map_adopt(struct policy_map *pm, int outer_fd, uint32_t ep_id);
  */
 int policy_map_apply(struct policy_map *pm, int outer_fd, uint32_t ep_id,
 		     struct policy_entries **want, bool *changed);
+/* Delete every entry (weftd's copy says which), leaving the map empty in
+ * its slot: it then allows nothing. 0 or -errno (logged). */
+int policy_map_empty(struct policy_map *pm, uint32_t ep_id);
 /* Close weftd's handle; with @clear_slot also empty the outer slot (the
  * endpoint is gone: the kernel frees the map with its last reference). */
 void policy_map_release(struct policy_map *pm, int outer_fd, uint32_t ep_id, bool clear_slot);
