@@ -15,6 +15,7 @@
 #include "daemon/policy/engine_internal.h"
 #include "daemon/policy/entries.h"
 #include "daemon/policy/peers.h"
+#include "daemon/policy/spares.h"
 #include "daemon/datapath/maps.h"
 
 const char *engine_state_name(enum ep_state s)
@@ -213,6 +214,18 @@ json_t *policy_status(struct policy *pol)
 			"removed", (json_int_t)pol->ct_gc_removed, "lastFlush", "endpoints",
 			(json_int_t)pol->last_flush_eps, "us", (json_int_t)pol->last_flush_us,
 			"invalid", invalid, "endpoints", eps);
+	if (out && pol->spares) {
+		struct spares_stats st;
+
+		spares_get_stats(pol->spares, &st);
+		json_object_set_new(
+			out, "spareMaps",
+			json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ready",
+				  (json_int_t)st.ready, "queued", (json_int_t)st.queued, "installed",
+				  (json_int_t)st.installed, "taken", (json_int_t)st.taken, "missed",
+				  (json_int_t)st.missed, "given", (json_int_t)st.given, "removed",
+				  (json_int_t)st.removed, "failed", (json_int_t)st.failed));
+	}
 	return out;
 }
 

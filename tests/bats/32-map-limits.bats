@@ -50,7 +50,8 @@ fill_endpoints() {
 	[ "$(find "$BPFFS/endpoints" -mindepth 1 -maxdepth 1 | grep -c .)" -eq 1 ]
 	[ "$(policy_slot_count)" -eq 1 ]
 	[ "$(map_entries weft_endpoints)" -eq "$max" ]
-	[ "$(bpftool -j map dump pinned "$BPFFS/weft_policy_maps" | jq length)" -eq 1 ]
+	[ "$(policy_maps_in_use)" -eq 1 ]
+	[ "$(veth_entry_count)" -eq 1 ]
 	run in_pod b ip link show eth0
 	[ "$status" -ne 0 ]
 	ls "$STATE/endpoints" | grep -c . | grep -qx 1

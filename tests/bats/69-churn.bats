@@ -8,7 +8,8 @@
 # other pod is deleted. A failed ADD or DEL is retried as DEL until it
 # succeeds, as the runtime does; failures are counted, not fatal. Afterwards
 # nothing of a dead pod may be left: host or pod veth, address, pin, map
-# entry (weft_endpoints, weft_policy_progs, weft_policy_maps, weft_ipcache),
+# entry (weft_endpoints, weft_veths, weft_policy_progs, weft_policy_maps but
+# for spare empty maps, weft_ipcache),
 # conntrack entry, state file; and the pods kept reach each other.
 # bench/churn.sh runs this suite at full size (1,000 cycles, 20 kills) and
 # prints the "churn:" line it writes. The second test is the conntrack leak
@@ -119,6 +120,11 @@ churn_killer() {
 JQ_KEY_U32='def hex: ltrimstr("0x") | ascii_downcase | explode |
 	map(if . >= 97 then . - 87 else . - 48 end) | reduce .[] as $d (0; . * 16 + $d);
 	.[] | .key[0:4] | map(hex) | .[0] + .[1] * 256 + .[2] * 65536 + .[3] * 16777216'
+# "slot inner-map-id" of every slot of a map of maps
+JQ_SLOTS_U32='def hex: ltrimstr("0x") | ascii_downcase | explode |
+	map(if . >= 97 then . - 87 else . - 48 end) | reduce .[] as $d (0; . * 16 + $d);
+	def u32: map(hex) | .[0] + .[1] * 256 + .[2] * 65536 + .[3] * 16777216;
+	.[] | "\(.key[0:4] | u32) \(.value[0:4] | u32)"'
 
 # churn_leaks: one "leak WHAT: DETAIL" line per thing a dead pod left
 churn_leaks() {
@@ -153,10 +159,23 @@ churn_leaks() {
 		sed 's/^/leak weft_endpoints: /'
 	local ids
 	ids=$(ctl -o json endpoints | jq -r '.endpoints[].id' | sort)
-	for f in weft_policy_progs weft_policy_maps; do
-		comm -3 <(echo "$ids") <(bpftool -j map dump pinned "$BPFFS/$f" | jq -r "$JQ_KEY_U32" | sort) |
-			sed "s/^/leak $f: /"
-	done
+	comm -3 <(echo "$ids") <(bpftool -j map dump pinned "$BPFFS/weft_policy_progs" |
+		jq -r "$JQ_KEY_U32" | sort) | sed "s/^/leak weft_policy_progs: /"
+	comm -3 <(echo "$ids") <(bpftool -j map dump pinned "$BPFFS/weft_veths" |
+		jq -r '.[].formatted.value.endpoint_id' | sort) | sed "s/^/leak weft_veths: /"
+	# weft_policy_maps: every endpoint's map, and the spares
+	# (daemon/policy/spares.h): empty maps at ids no endpoint has, no more
+	# than the pool keeps (SPARES_MAX ready + SPARES_WANT being installed)
+	local slot inner spares=0
+	while read -r slot inner; do
+		grep -qx "$slot" <<<"$ids" && continue
+		spares=$((spares + 1))
+		[[ $(bpftool -j map dump id "$inner" | jq length) -eq 0 ]] ||
+			echo "leak weft_policy_maps: slot $slot (map $inner) is no endpoint's and not empty"
+	done < <(bpftool -j map dump pinned "$BPFFS/weft_policy_maps" | jq -r "$JQ_SLOTS_U32")
+	((spares <= 80)) || echo "leak weft_policy_maps: $spares maps at ids no endpoint has"
+	comm -23 <(echo "$ids") <(bpftool -j map dump pinned "$BPFFS/weft_policy_maps" |
+		jq -r "$JQ_KEY_U32" | sort) | sed "s/^/leak weft_policy_maps: no map for endpoint /"
 	comm -13 <(echo "$alive_ips") <(ctl -o json ipcache |
 		jq -r --arg cidr "${POD_CIDR%.*/*}." '.entries[] | .prefix | select(startswith($cidr) and endswith("/32")) | rtrimstr("/32")' |
 		sort) | sed 's/^/leak weft_ipcache: /'

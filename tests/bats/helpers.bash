@@ -251,19 +251,34 @@ endpoint_map_count() {
 	[[ -e $BPFFS/weft_endpoints ]] || { echo 0; return; }
 	bpftool -j map dump pinned "$BPFFS/weft_endpoints" | jq length
 }
+veth_entry_count() {
+	[[ -e $BPFFS/weft_veths ]] || { echo 0; return; }
+	bpftool -j map dump pinned "$BPFFS/weft_veths" | jq length
+}
 policy_slot_count() {
 	[[ -e $BPFFS/weft_policy_progs ]] || { echo 0; return; }
 	bpftool -j map dump pinned "$BPFFS/weft_policy_progs" | jq length
+}
+# policy maps in weft_policy_maps that hold entries: the endpoints'. The
+# others are spares, empty (daemon/policy/spares.h).
+policy_maps_in_use() {
+	local inner n=0
+	[[ -e $BPFFS/weft_policy_maps ]] || { echo 0; return; }
+	for inner in $(bpftool -j map dump pinned "$BPFFS/weft_policy_maps" |
+		jq -r '.[] | .value[0:4] | map(ltrimstr("0x")) | reverse | join("")'); do
+		[[ $(bpftool -j map dump id $((16#$inner)) | jq length) -gt 0 ]] && n=$((n + 1))
+	done
+	echo "$n"
 }
 ipam_count() {
 	find "$STATE/ipam" -maxdepth 1 -type f -name '[0-9]*' 2>/dev/null | grep -c . || true
 }
 assert_nothing_left() {
-	local v p m i s
+	local v p m i s e
 	v=$(host_veths_count) p=$(pins_count) m=$(endpoint_map_count) i=$(ipam_count)
-	s=$(policy_slot_count)
-	if [[ $v != 0 || $p != 0 || $m != 0 || $i != 0 || $s != 0 ]]; then
-		echo "left behind: veths=$v pins=$p map-entries=$m ip-allocations=$i policy-slots=$s" >&2
+	s=$(policy_slot_count) e=$(veth_entry_count)
+	if [[ $v != 0 || $p != 0 || $m != 0 || $i != 0 || $s != 0 || $e != 0 ]]; then
+		echo "left behind: veths=$v pins=$p map-entries=$m ip-allocations=$i policy-slots=$s weft_veths=$e" >&2
 		host_veth >&2
 		find "$BPFFS" "$STATE" >&2
 		return 1
