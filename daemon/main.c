@@ -253,8 +253,10 @@ int main(int argc, char **argv)
 	 * (or, when the upgrade failed, stay as they run, like the endpoints'). */
 	upgrade_at_start(&d);
 	/* The node's programs now (the upgrade may have), so that no ADD waits
-	 * for the verifier; should the object not load, every ADD says why. */
-	if (loader_load(d.loader, &e))
+	 * for the verifier; should the object not load, every ADD says why.
+	 * Not after a refused upgrade: ADDs are refused then, and a load could
+	 * pin maps of a layout nothing runs. */
+	if (!d.datapath_error[0] && loader_load(d.loader, &e))
 		pr_warn("the pod programs do not load yet: %s%s%s", e.msg, e.details[0] ? ": " : "",
 			e.details);
 	/* Subscribed before the check, so no change falls between the two. */

@@ -124,7 +124,7 @@ JQ_KEY_U32='def hex: ltrimstr("0x") | ascii_downcase | explode |
 JQ_SLOTS_U32='def hex: ltrimstr("0x") | ascii_downcase | explode |
 	map(if . >= 97 then . - 87 else . - 48 end) | reduce .[] as $d (0; . * 16 + $d);
 	def u32: map(hex) | .[0] + .[1] * 256 + .[2] * 65536 + .[3] * 16777216;
-	.[] | "\(.key[0:4] | u32) \(.value[0:4] | u32)"'
+	.[] | "\(.key[0:4] | u32) \(.inner_map_id)"'
 
 # churn_leaks: one "leak WHAT: DETAIL" line per thing a dead pod left
 churn_leaks() {

@@ -264,9 +264,8 @@ policy_slot_count() {
 policy_maps_in_use() {
 	local inner n=0
 	[[ -e $BPFFS/weft_policy_maps ]] || { echo 0; return; }
-	for inner in $(bpftool -j map dump pinned "$BPFFS/weft_policy_maps" |
-		jq -r '.[] | .value[0:4] | map(ltrimstr("0x")) | reverse | join("")'); do
-		[[ $(bpftool -j map dump id $((16#$inner)) | jq length) -gt 0 ]] && n=$((n + 1))
+	for inner in $(bpftool -j map dump pinned "$BPFFS/weft_policy_maps" | jq '.[].inner_map_id'); do
+		[[ $(bpftool -j map dump id "$inner" | jq length) -gt 0 ]] && n=$((n + 1))
 	done
 	echo "$n"
 }
