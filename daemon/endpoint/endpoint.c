@@ -388,6 +388,9 @@ int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **
 	pr_info("endpoint %u: %s/%s on %s (ifindex %d) attached", ep->id, ep->cid, ep->ifname,
 		ep->host_ifname, ep->host_ifindex);
 	*out = ep;
+	/* The spare it took is replaced at once (by the pool's thread), so a
+	 * burst of ADDs keeps finding them. */
+	endpoint_spares_fill(d);
 	return 0;
 
 delete_entries:
