@@ -20,14 +20,17 @@
 #include "weftd.h"
 #include "steps.h"
 
-/* 1 when weftd is unreachable (nothing done), else 0 or a CNI error. */
-static int del_weftd(struct cni_ctx *ctx, const char *op, struct cni_error *err)
+/* 1 when weftd is unreachable (nothing done), else 0 or a CNI error. The
+ * steps weftd timed go into @timings (may be NULL). */
+static int del_weftd(struct cni_ctx *ctx, const char *op, json_t *timings, struct cni_error *err)
 {
 	struct weft_api_error ae;
 	json_t *reply;
 	int ret;
 
 	ret = weftd_call(ctx->conf.socket, weftd_req(op, &ctx->env), &reply, &ae);
+	if (!ret && timings && json_is_object(json_object_get(reply, "timings")))
+		json_object_update(timings, json_object_get(reply, "timings"));
 	json_decref(reply);
 	if (ret == -EREMOTEIO && ae.err == ENOENT)
 		return 0;
@@ -93,7 +96,8 @@ static int del_host_veth(const char *name, struct cni_error *err)
 
 int cmd_del(struct cni_ctx *ctx, struct cni_error *err)
 {
-	char host_ifname[IFNAMSIZ], timings[160];
+	char host_ifname[IFNAMSIZ], timings[160], weftd[256];
+	json_t *weftd_timings = json_object();
 	int ret, first, ifindex = 0, down;
 	struct steps steps;
 
@@ -101,7 +105,7 @@ int cmd_del(struct cni_ctx *ctx, struct cni_error *err)
 	steps_mark(&steps, "config");
 	cni_veth_name(ctx->env.container_id, ctx->env.ifname, host_ifname);
 	/* weftd deletes the host veth itself; it only stays if weftd is down. */
-	first = del_weftd(ctx, "endpoint.del", err);
+	first = del_weftd(ctx, "endpoint.del", weftd_timings, err);
 	down = first == 1;
 	if (down) {
 		first = 0;
@@ -110,7 +114,7 @@ int cmd_del(struct cni_ctx *ctx, struct cni_error *err)
 	/* endpoint.del releases the address, but an ADD rolled back before endpoint.add
 	 * may have left an allocation without an endpoint. */
 	if (!first && !down && !ctx->conf.ipam) {
-		first = del_weftd(ctx, "ipam.release", err);
+		first = del_weftd(ctx, "ipam.release", NULL, err);
 		down = first == 1;
 		if (down)
 			first = 0;
@@ -130,9 +134,12 @@ int cmd_del(struct cni_ctx *ctx, struct cni_error *err)
 			first = ret;
 	}
 	steps_mark(&steps, "ipam");
+	/* One line bench/add_latency.sh reads, shaped like ADD's. */
 	if (!first)
-		pr_info("DEL %s/%s timings (ms): %s; total %.2f", ctx->env.container_id,
+		pr_info("DEL %s/%s timings (ms): %s; weftd: %s; total %.2f", ctx->env.container_id,
 			ctx->env.ifname, steps_format(&steps, timings, sizeof(timings)),
+			steps_json_format(weftd_timings, weftd, sizeof(weftd)),
 			steps_total_ms(&steps));
+	json_decref(weftd_timings);
 	return first;
 }

@@ -393,14 +393,17 @@ static json_t *do_endpoint_del(struct weftd *d, json_t *req)
 {
 	struct weft_api_error e = {0};
 	const char *cid, *ifname;
+	struct steps steps;
 	json_t *err = NULL;
 	bool deleted;
 
 	if (arg_pair(req, &cid, &ifname, &err))
 		return err;
-	if (endpoint_del(d, cid, ifname, &deleted, &e))
+	steps_start(&steps);
+	if (endpoint_del(d, cid, ifname, &deleted, &steps, &e))
 		return api_err_reply(&e);
-	return json_pack("{s:b, s:b}", "ok", 1, "deleted", deleted);
+	return json_pack("{s:b, s:b, s:o}", "ok", 1, "deleted", deleted, "timings",
+			 steps_json(&steps));
 }
 
 static json_t *do_endpoint_get(struct weftd *d, json_t *req)

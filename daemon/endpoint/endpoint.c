@@ -420,7 +420,7 @@ static void ep_unlink(struct weftd *d, struct endpoint *ep)
 /* Every step tolerates what is already gone, so a DEL that failed half-way
  * can simply be retried. */
 int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *deleted,
-		 struct weft_api_error *e)
+		 struct steps *steps, struct weft_api_error *e)
 {
 	struct endpoint *ep = endpoint_find(d, cid, ifname);
 	char name[300];
@@ -437,8 +437,10 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 		return err;
 	}
 	map_delete_all(d, ep, ep->nr_ips);
+	steps_mark(steps, "maps");
 	if (d->policy)
 		policy_endpoint_del(d->policy, ep->id);
+	steps_mark(steps, "policy");
 	if (d->loader) {
 		err = loader_detach(d->loader, ep->id, ep->host_ifindex);
 		if (err) {
@@ -447,12 +449,14 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 			return err;
 		}
 	}
+	steps_mark(steps, "detach");
 	err = ipam_release(d->ipam, cid, ifname, &released);
 	if (err) {
 		api_err_set(e, -err, NULL, "release the address of endpoint %u: %s", ep->id,
 			    strerror(-err));
 		return err;
 	}
+	steps_mark(steps, "release");
 	for (struct endpoint *o = d->endpoints; o; o = o->next)
 		shared |= o != ep && !strcmp(o->host_ifname, ep->host_ifname);
 	if (!shared && d->nd) {
@@ -463,8 +467,10 @@ int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *del
 			return err;
 		}
 	}
+	steps_mark(steps, "veth");
 	endpoint_state_name(ep, name, sizeof(name));
 	err = state_remove(d->ep_dirfd, name);
+	steps_mark(steps, "state");
 	if (err) {
 		api_err_set(e, -err, name, "remove the state file of endpoint %u: %s", ep->id,
 			    strerror(-err));

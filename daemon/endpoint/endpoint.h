@@ -62,12 +62,13 @@ struct endpoint *endpoint_by_ipv4(struct weftd *d, uint32_t addr);
 struct endpoint *endpoint_by_id(struct weftd *d, uint32_t id);
 /* @req carries the validated request (id, host_ifindex and host_mac are
  * filled here). On success *out is the (new or existing) endpoint.
- * @steps (may be NULL) gets where the time went: checks, load, attach or swap,
- * maps, state. */
+ * @steps (may be NULL) gets where the time went: checks, load, attach,
+ * policy, maps, state. */
 int endpoint_add(struct weftd *d, const struct endpoint *req, struct endpoint **out,
 		 struct steps *steps, struct weft_api_error *e);
+/* @steps (may be NULL) marks maps, policy, detach, release, veth, state. */
 int endpoint_del(struct weftd *d, const char *cid, const char *ifname, bool *deleted,
-		 struct weft_api_error *e);
+		 struct steps *steps, struct weft_api_error *e);
 /* The loader's view of @ep: id, host veth, first IPv4, MACs. */
 /* Top up the spare policy maps (policy_spares_fill) with ids an ADD may
  * be given next. */

@@ -60,7 +60,7 @@ static int gc_endpoints(struct gc_walk *w)
 		/* endpoint_del frees ep: its names are needed after. */
 		memcpy(cid, ep->cid, sizeof(cid));
 		memcpy(ifname, ep->ifname, sizeof(ifname));
-		err = endpoint_del(w->d, cid, ifname, &deleted, w->e);
+		err = endpoint_del(w->d, cid, ifname, &deleted, NULL, w->e);
 		if (err)
 			return err;
 		gc_removed(w, cid, ifname);

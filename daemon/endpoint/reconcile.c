@@ -64,7 +64,7 @@ static int del_with_flows(struct weftd *d, const char *cid, const char *ifname, 
 		n = EP_MAX_IPS;
 	if (n)
 		memcpy(ips, ep->ips, (size_t)n * sizeof(ips[0]));
-	err = endpoint_del(d, cid, ifname, deleted, e);
+	err = endpoint_del(d, cid, ifname, deleted, NULL, e);
 	if (!err && !d->policy)
 		purge_flows(d, ips, n);
 	return err;
