@@ -6,8 +6,9 @@
  * an id beyond the array falls back to the redirect to B's host veth.
  *
  * There is one weft_to_pod_local for every pod, and it runs on the sender's
- * skb (skb->ifindex is A's veth): it finds B by the packet's destination in
- * weft_endpoints, and drops what it cannot place.
+ * skb (skb->ifindex is A's veth): it finds B's veth by the packet's
+ * destination in weft_endpoints and B by that veth in weft_veths, and drops
+ * what it cannot place.
  *
  * BPF_PROG_TEST_RUN returns the program's verdict and performs no redirect:
  * bpf_redirect_peer() only records the target and returns TC_ACT_REDIRECT, as
@@ -45,6 +46,20 @@ static void test_tail_call(struct weft_pod_bpf *a)
 		      csum16(ip, sizeof(*ip)) == 0,
 	      "tail call: frame routed before the tail call (macs, ttl, checksum)");
 
+	/* A stale weft_endpoints entry: 10.0.0.7 claims to be B. B's own
+	 * check (its address, from its weft_veths entry) refuses it, exactly
+	 * as its weft_to_pod would. */
+	CHECK_INT(put_peer_endpoint(a, "10.0.0.7"), 0, "tail call: stale entry 10.0.0.7 -> peer");
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, "10.0.0.7", 64, 64);
+	expect_local(a, &p, TC_ACT_SHOT, WEFT_DROP_NOT_FOR_POD, 1,
+		     "tail call: ipv4 not for the peer, refused by its program");
+	CHECK_INT(bpf_map__delete_elem(a->maps.weft_endpoints,
+				       &(struct weft_ip_key){.family = WEFT_FAMILY_IPV4,
+							     .addr = {ip4("10.0.0.7")}},
+				       sizeof(struct weft_ip_key), 0),
+		  0, "tail call: stale entry removed");
+
 	/* B's ingress, not A's (whose veth the skb is on), decides a new
 	 * flow. */
 	CHECK_INT(policy_deny_all(a, PEER_ID), 0, "tail call: B allows nothing");
@@ -72,6 +87,16 @@ static void test_direct(struct weft_pod_bpf *a)
 	pkt_ipv4(&p, POD_IP, "10.0.0.7", 63, 16);
 	expect_to_local(a, &p, TC_ACT_SHOT, WEFT_DROP_NO_ENDPOINT,
 			"to-pod-local: destination in no weft_endpoints entry");
+
+	/* B in weft_endpoints but its veth without a weft_veths entry (weftd
+	 * removing B): no pod behind the veth, as at B's weft_to_pod. */
+	CHECK_INT(del_veth(a, peer_ifindex), 0, "to-pod-local: B's weft_veths entry removed");
+	pkt_eth(&p, peer_mac, peer_host_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 63, 16);
+	expect_to_local(a, &p, TC_ACT_SHOT, WEFT_DROP_NO_ENDPOINT,
+			"to-pod-local: destination's veth in no weft_veths entry");
+	CHECK_INT(put_veth(a, peer_ifindex, PEER_ID, PEER_IP, peer_mac, peer_host_mac), 0,
+		  "to-pod-local: B's weft_veths entry back");
 
 	pkt_eth(&p, peer_mac, peer_host_mac, ETH_P_IP);
 	pkt_ipv4(&p, POD_IP, PEER_IP, 63, 16);
