@@ -218,9 +218,10 @@ $(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIBCNI) $(LIBDAEMON) $(LIBWEFT) $(S
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL) $(LDLIBS_K8S) -lcap
 
+# The harness makes its veths with libnl (lib/nlh.c).
 $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(BPFTEST_LIB_OBJS) $(LIBWEFT) $(SAN_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL)
 
 $(OUT)/tests/tools/%: $(OUT)/tests/tools/%.o $(SAN_OBJ)
 	$(call msg,LINK,$@)
@@ -228,7 +229,7 @@ $(OUT)/tests/tools/%: $(OUT)/tests/tools/%.o $(SAN_OBJ)
 
 $(OUT)/bench/%: $(OUT)/bench/%.o $(BPFTEST_LIB_OBJS) $(LIBWEFT) $(SAN_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COMMON) $(LDLIBS_BPF) $(LDLIBS_NL)
 
 # The benchmark programs are built with the tests so they do not rot.
 unit-tests: $(UNIT_BINS) $(BPFTEST_BINS) $(TESTBPF_OBJS) $(TOOL_BINS) $(BENCH_BINS) ## Build the C unit and BPF tests, the test tools and the benchmark programs

@@ -194,7 +194,7 @@ static void to_pod_pkt(struct pkt *p, uint16_t sport)
 /* Average ns of @repeat runs of @in, and the verdict checked. */
 static double run_ns(const struct bpf_program *prog, const struct pkt *in, int repeat, int want)
 {
-	struct __sk_buff ctx = {.ingress_ifindex = VXLAN_IFINDEX};
+	struct __sk_buff ctx = {.ifindex = host_ifindex, .ingress_ifindex = VXLAN_IFINDEX};
 	uint8_t out[256];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->buf, .data_size_in = in->len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat, .ctx_in = &ctx,

@@ -408,8 +408,9 @@ int weft_to_pod(struct __sk_buff *skb)
  * Tail-called by another local pod's weft_from_pod (or weft_from_overlay),
  * never attached. It runs on the sender's skb, still at the ingress of the
  * sender's host veth and already routed (MACs, TTL), so skb->ifindex is the
- * sender's: the destination pod is found by the packet's destination address
- * in weft_endpoints, as the caller found it. On accept the frame goes
+ * sender's: the destination's host veth is found by the packet's destination
+ * address in weft_endpoints, as the caller found it, and the pod behind it in
+ * weft_veths, as its weft_to_pod would find it. On accept the frame goes
  * straight into the ingress of that pod's eth0, the peer of its host veth:
  * one veth crossing instead of two, and the pod's host veth (and so its
  * weft_to_pod) is skipped, which is why to_pod() runs here. Only IPv4 is
@@ -429,9 +430,9 @@ SEC("tcx/ingress")
 int weft_to_pod_local(struct __sk_buff *skb)
 {
 	enum weft_reason reason = WEFT_DROP_INVALID_PACKET;
+	const struct weft_veth *me = NULL;
 	bool explain = explain_run(skb);
 	struct weft_endpoint_info *ep;
-	struct weft_veth me = {};
 	int action = TC_ACT_OK;
 	struct ethhdr *eth;
 	struct iphdr *ip;
@@ -442,19 +443,21 @@ int weft_to_pod_local(struct __sk_buff *skb)
 		reason = WEFT_DROP_UNSUPPORTED_L3;
 	else if (eth && ipv4_parse(skb, &eth, &ip)) {
 		ep = endpoint_lookup_ipv4(ip->daddr);
-		reason = WEFT_DROP_NO_ENDPOINT;
 		if (ep) {
-			/* Copied out: to_pod() reads it after map updates of
-			 * its own, and needs no MAC (no ARP comes this way). */
-			me.endpoint_id = ep->endpoint_id;
-			me.pod_ipv4 = ip->daddr;
 			ifindex = ep->ifindex;
-			reason = to_pod(skb, &me, false, explain);
+			/* The pod behind that veth, as its weft_to_pod knows
+			 * it: to_pod() checks the destination against the
+			 * pod's own address, so a stale weft_endpoints entry
+			 * that names this veth for another address is refused
+			 * (drop-not-for-pod), as it would be there. */
+			me = veth_lookup_ifindex(ifindex);
 		}
+		reason = me ? to_pod(skb, me, false, explain) : WEFT_DROP_NO_ENDPOINT;
 	}
 	if (reason > 0)
 		action = bpf_redirect_peer(ifindex, 0);
-	return weft_verdict(skb, WEFT_DIR_TO_POD, reason, action, me.endpoint_id, explain);
+	return weft_verdict(skb, WEFT_DIR_TO_POD, reason, action, me ? me->endpoint_id : 0,
+			    explain);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

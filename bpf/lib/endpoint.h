@@ -24,15 +24,19 @@ static __always_inline struct weft_endpoint_info *endpoint_lookup_ipv4(__be32 ad
 }
 
 /*
- * The pod whose host veth @skb is on, from weft_veths: what the programs know
- * about it (one copy of them serves every pod). NULL when weftd has not
+ * The pod whose host veth is @ifindex, from weft_veths: what the programs
+ * know about it (one copy of them serves every pod). NULL when weftd has not
  * written the entry, or removed it: the caller drops (fail closed).
  */
+static __always_inline const struct weft_veth *veth_lookup_ifindex(__u32 ifindex)
+{
+	return bpf_map_lookup_elem(&weft_veths, &ifindex);
+}
+
+/* The pod whose host veth @skb is on (veth_lookup_ifindex()). */
 static __always_inline const struct weft_veth *veth_lookup(const struct __sk_buff *skb)
 {
-	__u32 ifindex = skb->ifindex;
-
-	return bpf_map_lookup_elem(&weft_veths, &ifindex);
+	return veth_lookup_ifindex(skb->ifindex);
 }
 
 /*

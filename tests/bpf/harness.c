@@ -3,17 +3,24 @@
  * The shared half of the BPF tests (see harness.h): weft_pod.bpf.o and
  * weft_overlay.bpf.o on the running kernel, driven with hand-built frames
  * through BPF_PROG_TEST_RUN. Needs root; never touches bpffs: the maps are
- * each load's own, shared between copies by fd as weftd shares them by pin.
+ * each load's own, shared with the overlay object by fd as weftd shares them
+ * by pin. Its veths live in a network namespace of its own, which goes away
+ * with the process.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <linux/ip.h>
 #include <bpf/bpf.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
 
 #include "log.h"
+#include "nlh.h"
 #include "tests/bpf/harness.h"
 
 const uint8_t pod_mac[ETH_ALEN] = {0x02, 0x00, 0x0a, 0x00, 0x00, 0x05};
@@ -23,6 +30,15 @@ const uint8_t peer_host_mac[ETH_ALEN] = {0xee, 0xee, 0xee, 0xee, 0xee, 0x06};
 const uint8_t bogus_mac[ETH_ALEN] = {0x02, 0xba, 0xd0, 0x00, 0x00, 0x01};
 const uint8_t bcast_mac[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 const uint8_t zero_mac[ETH_ALEN] = {0};
+
+uint32_t host_ifindex, peer_ifindex, stray_ifindex;
+
+/* A's and B's host veths and their pod-side ends (left in the namespace:
+ * the programs only need the host sides' ifindexes). */
+#define HOST_VETH "weft-a"
+#define POD_VETH  "eth-a"
+#define PEER_VETH "weft-b"
+#define PEER_POD  "eth-b"
 
 /* --- packet builders ----------------------------------------------------- */
 
@@ -114,12 +130,18 @@ void pkt_ipv4(struct pkt *p, const char *src, const char *dst, uint8_t ttl, size
 
 struct run run_prog(const struct bpf_program *prog, const struct pkt *in)
 {
-	return run_prog_iif(prog, in, 0);
+	return run_prog_on(prog, in, host_ifindex, 0);
 }
 
 struct run run_prog_iif(const struct bpf_program *prog, const struct pkt *in, uint32_t iif)
 {
-	struct __sk_buff ctx = {.ingress_ifindex = iif};
+	return run_prog_on(prog, in, host_ifindex, iif);
+}
+
+struct run run_prog_on(const struct bpf_program *prog, const struct pkt *in, uint32_t ifindex,
+		       uint32_t iif)
+{
+	struct __sk_buff ctx = {.ifindex = ifindex, .ingress_ifindex = iif};
 	struct run r = {0};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->buf, .data_size_in = in->len,
 		    .data_out = r.out.buf, .data_size_out = sizeof(r.out.buf), .repeat = 1,
@@ -158,15 +180,22 @@ struct weft_metrics_value metric(const struct weft_pod_bpf *skel, int dir, int r
 struct run expect(const struct weft_pod_bpf *skel, const struct bpf_program *prog, int dir,
 		  const struct pkt *in, int want_ret, int reason, const char *what)
 {
-	return expect_iif(skel, prog, dir, in, 0, want_ret, reason, what);
+	return expect_on(skel, prog, dir, in, host_ifindex, 0, want_ret, reason, what);
 }
 
 struct run expect_iif(const struct weft_pod_bpf *skel, const struct bpf_program *prog, int dir,
 		      const struct pkt *in, uint32_t iif, int want_ret, int reason,
 		      const char *what)
 {
+	return expect_on(skel, prog, dir, in, host_ifindex, iif, want_ret, reason, what);
+}
+
+struct run expect_on(const struct weft_pod_bpf *skel, const struct bpf_program *prog, int dir,
+		     const struct pkt *in, uint32_t ifindex, uint32_t iif, int want_ret, int reason,
+		     const char *what)
+{
 	struct weft_metrics_value before = metric(skel, dir, reason), after;
-	struct run r = run_prog_iif(prog, in, iif);
+	struct run r = run_prog_on(prog, in, ifindex, iif);
 
 	after = metric(skel, dir, reason);
 	CHECK(r.err == 0 && r.retval == want_ret, "%s: returns %d (got err %d, ret %d)", what,
@@ -214,9 +243,25 @@ struct run expect_local(const struct weft_pod_bpf *a, const struct pkt *in, int 
 
 /* --- map set-up ---------------------------------------------------------- */
 
+int put_veth(struct weft_pod_bpf *a, uint32_t ifindex, uint32_t id, const char *ip,
+	     const uint8_t *pod, const uint8_t *host)
+{
+	struct weft_veth v = {.endpoint_id = id, .pod_ipv4 = ip4(ip)};
+
+	memcpy(v.pod_mac, pod, ETH_ALEN);
+	memcpy(v.host_mac, host, ETH_ALEN);
+	return bpf_map__update_elem(a->maps.weft_veths, &ifindex, sizeof(ifindex), &v, sizeof(v),
+				    BPF_ANY);
+}
+
+int del_veth(struct weft_pod_bpf *a, uint32_t ifindex)
+{
+	return bpf_map__delete_elem(a->maps.weft_veths, &ifindex, sizeof(ifindex), 0);
+}
+
 int put_peer_endpoint(struct weft_pod_bpf *a, const char *ip)
 {
-	struct weft_endpoint_info ep = {.ifindex = PEER_IFINDEX,
+	struct weft_endpoint_info ep = {.ifindex = peer_ifindex,
 					.endpoint_id = PEER_ID,
 					.identity = PEER_IDENTITY,
 					.flags = WEFT_EP_F_LOCAL};
@@ -294,32 +339,16 @@ static int reuse_maps(struct bpf_object *obj, const struct weft_pod_bpf *a)
 	return 0;
 }
 
-struct weft_pod_bpf *load_peer(struct weft_pod_bpf *a)
+int add_peer(struct weft_pod_bpf *a)
 {
-	struct weft_pod_bpf *b = weft_pod_bpf__open();
-	int err;
+	int err = put_veth(a, peer_ifindex, PEER_ID, PEER_IP, peer_mac, peer_host_mac);
 
-	CHECK(b != NULL, "open a second copy for the peer");
-	if (!b)
-		return NULL;
-	b->rodata->weft_endpoint_id = PEER_ID;
-	b->rodata->weft_pod_ipv4 = ip4(PEER_IP);
-	memcpy(b->rodata->weft_pod_mac, peer_mac, ETH_ALEN);
-	memcpy(b->rodata->weft_host_mac, peer_host_mac, ETH_ALEN);
-	b->rodata->weft_host_ifindex = PEER_IFINDEX;
-
-	err = reuse_maps(b->obj, a);
-	CHECK_INT(err, 0, "peer copy reuses the shared maps");
-	if (!err)
-		err = weft_pod_bpf__load(b);
-	CHECK_INT(err, 0, "load the peer copy with its constants (verifier)");
-	if (!err)
-		err = policy_open(a, PEER_ID);
-	if (err) {
-		weft_pod_bpf__destroy(b);
-		return NULL;
-	}
-	return b;
+	CHECK_INT(err, 0, "peer B on its host veth in weft_veths");
+	if (err)
+		return err;
+	err = policy_open(a, PEER_ID);
+	CHECK_INT(err, 0, "peer B's open policy map");
+	return err;
 }
 
 struct weft_overlay_bpf *load_overlay(struct weft_pod_bpf *a)
@@ -344,22 +373,58 @@ struct weft_overlay_bpf *load_overlay(struct weft_pod_bpf *a)
 
 /* --- the runner ---------------------------------------------------------- */
 
-/* Endpoint A with its constants patched in, as weftd loads it for a pod,
- * and the policy weftd gives an endpoint no policy selects. */
-int load_pod_quiet(struct weft_pod_bpf **out)
+static int net_create(void)
 {
-	struct weft_pod_bpf *skel = weft_pod_bpf__open();
+	struct nl_sock *sk;
 	int err;
 
+	/* The thread that runs the programs: BPF_PROG_TEST_RUN resolves the
+	 * context's ifindex in the caller's namespace. */
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	err = nlh_errno(nl_connect(sk, NETLINK_ROUTE));
+	if (!err)
+		err = nlh_veth_create(sk, HOST_VETH, POD_VETH, -1, 0);
+	if (!err)
+		err = nlh_veth_create(sk, PEER_VETH, PEER_POD, -1, 0);
+	nl_socket_free(sk);
+	if (err)
+		return err;
+	host_ifindex = if_nametoindex(HOST_VETH);
+	peer_ifindex = if_nametoindex(PEER_VETH);
+	stray_ifindex = if_nametoindex(POD_VETH);
+	if (!host_ifindex || !peer_ifindex || !stray_ifindex)
+		return -errno;
+	return 0;
+}
+
+int net_setup(void)
+{
+	static int done, result;
+
+	if (!done) {
+		result = net_create();
+		done = 1;
+	}
+	return result;
+}
+
+/* The node's one load of the object, as weftd loads it, with A's host veth
+ * in weft_veths and the policy weftd gives an endpoint no policy selects. */
+int load_pod_quiet(struct weft_pod_bpf **out)
+{
+	struct weft_pod_bpf *skel;
+	int err = net_setup();
+
+	if (err)
+		return err;
+	skel = weft_pod_bpf__open_and_load();
 	if (!skel)
 		return -errno;
-	skel->rodata->weft_endpoint_id = POD_ID;
-	skel->rodata->weft_pod_ipv4 = ip4(POD_IP);
-	memcpy(skel->rodata->weft_pod_mac, pod_mac, ETH_ALEN);
-	memcpy(skel->rodata->weft_host_mac, host_mac, ETH_ALEN);
-	skel->rodata->weft_host_ifindex = HOST_IFINDEX;
-
-	err = weft_pod_bpf__load(skel);
+	err = put_veth(skel, host_ifindex, POD_ID, POD_IP, pod_mac, host_mac);
 	if (!err)
 		err = policy_open(skel, POD_ID);
 	if (!err)
@@ -377,13 +442,14 @@ static struct weft_pod_bpf *load_pod(void)
 	struct weft_pod_bpf *skel = NULL;
 	int err = load_pod_quiet(&skel);
 
-	CHECK_INT(err, 0, "load weft_pod with endpoint constants (verifier), open policy");
+	CHECK_INT(err, 0, "load weft_pod (verifier), A in weft_veths, open policy");
 	return skel;
 }
 
 int harness_main(const struct bpf_case *cases, size_t n)
 {
 	struct weft_pod_bpf *a;
+	int err;
 
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root for BPF_PROG_TEST_RUN\n");
@@ -394,9 +460,13 @@ int harness_main(const struct bpf_case *cases, size_t n)
 		printf("1..0 # SKIP kernel cannot load BPF_PROG_TYPE_SCHED_CLS\n");
 		return 0;
 	}
+	err = net_setup();
+	CHECK_INT(err, 0, "a private network namespace with A's and B's host veths");
+	if (err)
+		return test_done();
 
-	/* A fresh A per case: no case depends on the maps or counters another
-	 * one left. */
+	/* A fresh load per case: no case depends on the maps or counters
+	 * another one left. */
 	for (size_t i = 0; i < n; i++) {
 		printf("# %s\n", cases[i].name);
 		a = load_pod();

@@ -2,8 +2,15 @@
 /*
  * The harness every tests/bpf/test_*.c links: packet builders, map set-up,
  * the BPF_PROG_TEST_RUN helper and its counter checks, and a main() that
- * loads a fresh endpoint for each case. A test file only says what it sets
- * up, what it sends and what it expects.
+ * loads a fresh weft_pod.bpf.o for each case. A test file only says what it
+ * sets up, what it sends and what it expects.
+ *
+ * One load of the object serves every pod, as weftd loads it once per node:
+ * a program knows its pod by skb->ifindex, the host veth it runs on, through
+ * weft_veths. BPF_PROG_TEST_RUN takes skb->ifindex from the context's
+ * ifindex and looks that device up in the caller's network namespace, so
+ * the harness gives itself a private one with real veths for A and B
+ * (net_setup()); every run names the veth it runs on.
  *
  * BPF_PROG_TEST_RUN performs no redirect and hands back no tunnel metadata,
  * so the redirect target and the tunnel key themselves are checked by the
@@ -30,12 +37,20 @@
 extern const uint8_t pod_mac[ETH_ALEN], host_mac[ETH_ALEN];
 extern const uint8_t peer_mac[ETH_ALEN], peer_host_mac[ETH_ALEN];
 extern const uint8_t bogus_mac[ETH_ALEN], bcast_mac[ETH_ALEN], zero_mac[ETH_ALEN];
-#define POD_IP	     "10.0.0.5"
-#define PEER_IP	     "10.0.0.6"
-#define HOST_IFINDEX 42
-#define PEER_IFINDEX 43
-#define POD_ID	     5
-#define PEER_ID	     6
+#define POD_IP	"10.0.0.5"
+#define PEER_IP "10.0.0.6"
+#define POD_ID	5
+#define PEER_ID 6
+
+/*
+ * Real devices of the harness's network namespace (net_setup()): A's and B's
+ * host veths, which get weft_veths entries (A's at load, B's with
+ * add_peer()), and A's pod-side end, a veth weftd never gave an entry.
+ */
+extern uint32_t host_ifindex, peer_ifindex, stray_ifindex;
+/* No device: BPF_PROG_TEST_RUN runs the skb on loopback (skb->ifindex 1),
+ * which has no weft_veths entry; the overlay programs run so. */
+#define NO_IFINDEX 0
 
 /* The overlay: one remote node and its pod range, and this node. */
 #define NODE_IP	      "192.168.50.2" /* the remote node, tunnel endpoint */
@@ -84,23 +99,34 @@ struct run {
 	struct pkt out;
 };
 
-struct run run_prog(const struct bpf_program *prog, const struct pkt *in);
 /*
- * The same with skb->ingress_ifindex = @iif. BPF_PROG_TEST_RUN otherwise
- * leaves it 0, which weft_to_pod reads as a packet the node itself sent
- * (allowed by policy); a forwarded packet has the ifindex it came in on.
+ * Run @in through @prog on the device @ifindex (skb->ifindex: the host veth
+ * the program is attached to, or NO_IFINDEX) with skb->ingress_ifindex =
+ * @iif. BPF_PROG_TEST_RUN otherwise leaves the latter 0, which weft_to_pod
+ * reads as a packet the node itself sent (allowed by policy); a forwarded
+ * packet has the ifindex it came in on.
  */
+struct run run_prog_on(const struct bpf_program *prog, const struct pkt *in, uint32_t ifindex,
+		       uint32_t iif);
+/* On A's host veth, iif 0. */
+struct run run_prog(const struct bpf_program *prog, const struct pkt *in);
+/* On A's host veth. */
 struct run run_prog_iif(const struct bpf_program *prog, const struct pkt *in, uint32_t iif);
 /* One counter of weft_metrics, summed over the CPUs. */
 struct weft_metrics_value metric(const struct weft_pod_bpf *skel, int dir, int reason);
 
 /*
- * Run @in through @prog and check the return code and that exactly this
- * packet was counted under @reason. Returns the run for further checks.
+ * Run @in through @prog (run_prog_on()) and check the return code and that
+ * exactly this packet was counted under @reason. Returns the run for further
+ * checks.
  */
+struct run expect_on(const struct weft_pod_bpf *skel, const struct bpf_program *prog, int dir,
+		     const struct pkt *in, uint32_t ifindex, uint32_t iif, int want_ret, int reason,
+		     const char *what);
+/* expect_on() on A's host veth, iif 0. */
 struct run expect(const struct weft_pod_bpf *skel, const struct bpf_program *prog, int dir,
 		  const struct pkt *in, int want_ret, int reason, const char *what);
-/* expect() through run_prog_iif(). */
+/* expect_on() on A's host veth. */
 struct run expect_iif(const struct weft_pod_bpf *skel, const struct bpf_program *prog, int dir,
 		      const struct pkt *in, uint32_t iif, int want_ret, int reason,
 		      const char *what);
@@ -117,15 +143,21 @@ void delta_check(const struct delta *d, const struct weft_pod_bpf *skel, unsigne
 		 const struct pkt *in, const char *what);
 
 /*
- * Run @in through A's weft_from_pod, expect @want_ret, and check the from-pod
- * side counted forward-local once and the to-pod side counted @to_reason
- * @to_n times (0: B's program did not run).
+ * Run @in through weft_from_pod on A's host veth, expect @want_ret, and check
+ * the from-pod side counted forward-local once and the to-pod side counted
+ * @to_reason @to_n times (0: weft_to_pod_local did not run).
  */
 struct run expect_local(const struct weft_pod_bpf *a, const struct pkt *in, int want_ret,
 			int to_reason, unsigned int to_n, const char *what);
 
 /* --- map set-up ---------------------------------------------------------- */
 
+/* The pod @id (@ip, @pod_mac behind the gateway @host_mac) on the host veth
+ * @ifindex, in weft_veths, as weftd writes it before attaching. */
+int put_veth(struct weft_pod_bpf *a, uint32_t ifindex, uint32_t id, const char *ip,
+	     const uint8_t *pod, const uint8_t *host);
+/* @ifindex's entry removed, as weftd on DEL. */
+int del_veth(struct weft_pod_bpf *a, uint32_t ifindex);
 /* @ip -> the peer (B) in weft_endpoints, with B's id, MACs and ifindex. */
 int put_peer_endpoint(struct weft_pod_bpf *a, const char *ip);
 int set_policy_prog(struct weft_pod_bpf *a, uint32_t id, const struct bpf_program *prog);
@@ -136,33 +168,44 @@ int set_vxlan_ifindex(struct weft_pod_bpf *a, uint32_t ifindex);
 int put_overlay_ipcache(struct weft_pod_bpf *a);
 
 /*
- * A second copy of the object for the peer (endpoint B = PEER_ID), sharing
- * A's maps as weftd shares them by pin path. NULL (and a failed check) when
- * it does not load.
+ * The peer (endpoint B = PEER_ID) on the node: its weft_veths entry on its
+ * host veth and an open policy map, as weftd adds a second pod. B runs A's
+ * programs (one load serves both): a run on peer_ifindex is B's. 0, or
+ * -errno (and a failed check). It does not put B in weft_endpoints
+ * (put_peer_endpoint()) nor its slot in weft_policy_progs.
  */
-struct weft_pod_bpf *load_peer(struct weft_pod_bpf *a);
+int add_peer(struct weft_pod_bpf *a);
 /* weft_overlay.bpf.o on A's maps, as weftd loads it on the pinned ones. */
 struct weft_overlay_bpf *load_overlay(struct weft_pod_bpf *a);
 
 /*
- * Endpoint A (POD_ID, POD_IP, ...) loaded with its constants, with an open
- * policy map and policy revision 1: 0 and *out, or -errno. Prints nothing
- * (the benchmark uses it too); the runner checks it.
+ * The harness's private network namespace (the calling thread enters it)
+ * with A's and B's host veths, and host_ifindex and the others set: once
+ * per process, later calls return the first one's result. 0 or -errno.
+ */
+int net_setup(void);
+
+/*
+ * weft_pod.bpf.o loaded, with endpoint A (POD_ID, POD_IP, ...) on its host
+ * veth in weft_veths, an open policy map for A and policy revision 1; in
+ * the network namespace of net_setup(), which it calls: 0 and *out, or
+ * -errno. Prints nothing (the benchmark and the fuzzer use it too); the
+ * runner checks it.
  */
 int load_pod_quiet(struct weft_pod_bpf **out);
 
 /* --- the runner ---------------------------------------------------------- */
 
-/* One case: it gets endpoint A freshly loaded, with empty maps. */
+/* One case: it gets the object freshly loaded, with empty maps but A's. */
 struct bpf_case {
 	const char *name;
 	void (*run)(struct weft_pod_bpf *a);
 };
 
 /*
- * Skips (a TAP plan of 0) without root or without SCHED_CLS support, then
- * runs every case on its own A, prints the plan, and returns main()'s exit
- * code.
+ * Skips (a TAP plan of 0) without root or without SCHED_CLS support, sets up
+ * the network namespace, then runs every case on its own load, prints the
+ * plan, and returns main()'s exit code.
  */
 int harness_main(const struct bpf_case *cases, size_t n);
 

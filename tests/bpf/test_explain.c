@@ -21,9 +21,12 @@ struct xrun {
 	struct __sk_buff ctx;
 };
 
+/* An explain run on A's host veth. */
 static struct xrun explain_prog(const struct bpf_program *prog, const struct pkt *in)
 {
-	struct xrun x = {.ctx = {.mark = WEFT_EXPLAIN_MARK, .hwtstamp = WEFT_EXPLAIN_STAMP}};
+	struct xrun x = {.ctx = {.ifindex = host_ifindex,
+				 .mark = WEFT_EXPLAIN_MARK,
+				 .hwtstamp = WEFT_EXPLAIN_STAMP}};
 	uint8_t out[256];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->buf, .data_size_in = in->len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1, .ctx_in = &x.ctx,
@@ -93,30 +96,29 @@ static int flow_mode_all(struct weft_pod_bpf *a)
 				    sizeof(cfg), BPF_ANY);
 }
 
-/* A to B on this node: both hops in one run (from-pod, then B's
- * weft_to_pod_local by tail call), denied then allowed by B's ingress, and
- * the same verdicts as real packets. */
+/* A to B on this node: both hops in one run (from-pod on A's veth, then
+ * weft_to_pod_local for B by tail call), denied then allowed by B's ingress,
+ * and the same verdicts as real packets. */
 static void test_local(struct weft_pod_bpf *a)
 {
 	struct weft_ip_key akey = {.family = WEFT_FAMILY_IPV4};
-	struct weft_endpoint_info aep = {.ifindex = HOST_IFINDEX,
+	struct weft_endpoint_info aep = {.ifindex = host_ifindex,
 					 .endpoint_id = POD_ID,
 					 .identity = POD_IDENTITY,
 					 .flags = WEFT_EP_F_LOCAL};
-	struct weft_pod_bpf *b = load_peer(a);
 	struct trace before;
 	struct xrun x;
 	struct pkt p;
 
-	if (!b)
+	if (add_peer(a))
 		return;
 	akey.addr[0] = ip4(POD_IP);
 	CHECK_INT(bpf_map__update_elem(a->maps.weft_endpoints, &akey, sizeof(akey), &aep,
 				       sizeof(aep), BPF_ANY),
 		  0, "local: A in weft_endpoints with its identity");
 	CHECK_INT(put_peer_endpoint(a, PEER_IP), 0, "local: B in weft_endpoints");
-	CHECK_INT(set_policy_prog(a, PEER_ID, b->progs.weft_to_pod_local), 0,
-		  "local: B's program in its slot");
+	CHECK_INT(set_policy_prog(a, PEER_ID, a->progs.weft_to_pod_local), 0,
+		  "local: weft_to_pod_local in B's slot");
 	CHECK_INT(policy_deny_all(a, PEER_ID), 0, "local: B allows nothing");
 	CHECK_INT(flow_mode_all(a), 0, "local: flow events for every new flow");
 
@@ -153,7 +155,6 @@ static void test_local(struct weft_pod_bpf *a)
 	CHECK_INT(hop_kind(&x, 0), WEFT_EXPLAIN_ESTABLISHED, "local tracked: hop 1 established");
 	CHECK_INT(hop_kind(&x, 1), WEFT_EXPLAIN_ESTABLISHED, "local tracked: hop 2 established");
 	check_no_trace(a, &before, "local tracked");
-	weft_pod_bpf__destroy(b);
 }
 
 /* To a remote pod: one hop, into the overlay, naming the node. */
@@ -202,7 +203,7 @@ static void test_read_only(struct weft_pod_bpf *a)
 
 	/* The mark alone (a pod can set SO_MARK) is a real packet. */
 	{
-		struct __sk_buff ctx = {.mark = WEFT_EXPLAIN_MARK};
+		struct __sk_buff ctx = {.ifindex = host_ifindex, .mark = WEFT_EXPLAIN_MARK};
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p.buf, .data_size_in = p.len,
 			    .repeat = 1, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
 

@@ -88,12 +88,39 @@ static void test_drop_event(struct weft_pod_bpf *a)
 	CHECK_INT(e.ev[0].reason, WEFT_DROP_SPOOFED_IP, "drop: reason");
 	CHECK_INT(e.ev[0].direction, WEFT_DIR_FROM_POD, "drop: direction");
 	CHECK_INT(e.ev[0].endpoint_id, POD_ID, "drop: endpoint");
+	CHECK_INT(e.ev[0].ifindex, host_ifindex, "drop: A's host veth");
 	CHECK_INT(e.ev[0].pkt_len, p.len, "drop: packet length");
 	CHECK_INT(e.ev[0].hdr_len, p.len, "drop: the whole (short) frame copied");
 	CHECK(!memcmp(e.ev[0].hdr, p.buf, p.len), "drop: the frame as sent");
 	CHECK_INT(e.ev[0].flags, 0, "drop: not truncated");
 	CHECK(e.ev[0].ts_ns > 0, "drop: a time");
 	CHECK_INT(stats(a).sent, 1, "drop: counted sent");
+}
+
+/* A veth with no weft_veths entry: a drop of no endpoint (id 0), on that
+ * veth. */
+static void test_no_endpoint_event(struct weft_pod_bpf *a)
+{
+	struct events e;
+	struct pkt p;
+
+	pkt_eth(&p, host_mac, pod_mac, ETH_P_IP);
+	pkt_ipv4(&p, POD_IP, PEER_IP, 64, 60);
+	expect_on(a, a->progs.weft_from_pod, WEFT_DIR_FROM_POD, &p, stray_ifindex, 0, TC_ACT_SHOT,
+		  WEFT_DROP_NO_ENDPOINT, "no endpoint: from-pod on a veth without an entry");
+	pkt_eth(&p, pod_mac, host_mac, ETH_P_IP);
+	pkt_ipv4(&p, PEER_IP, POD_IP, 64, 60);
+	expect_on(a, a->progs.weft_to_pod, WEFT_DIR_TO_POD, &p, stray_ifindex, 0, TC_ACT_SHOT,
+		  WEFT_DROP_NO_ENDPOINT, "no endpoint: to-pod on a veth without an entry");
+	drain(a, &e);
+	CHECK_INT(e.n, 2, "no endpoint: two events");
+	for (int i = 0; i < e.n && i < 2; i++) {
+		CHECK(e.ev[i].kind == WEFT_FLOW_DROP && e.ev[i].reason == WEFT_DROP_NO_ENDPOINT &&
+			      e.ev[i].direction == (i ? WEFT_DIR_TO_POD : WEFT_DIR_FROM_POD),
+		      "no endpoint: event %d a drop-no-endpoint %s", i, i ? "to-pod" : "from-pod");
+		CHECK_INT(e.ev[i].endpoint_id, 0, "no endpoint: event %d names no endpoint", i);
+		CHECK_INT(e.ev[i].ifindex, stray_ifindex, "no endpoint: event %d on the veth", i);
+	}
 }
 
 /* A long frame: WEFT_FLOW_HDR_LEN bytes of it, flagged truncated. */
@@ -205,6 +232,7 @@ static void test_rate_limit(struct weft_pod_bpf *a)
 }
 
 HARNESS_MAIN({"flow events: a drop, its fields and frame", test_drop_event},
+	     {"flow events: a drop on a veth with no weft_veths entry", test_no_endpoint_event},
 	     {"flow events: a long frame, truncated", test_truncated},
 	     {"flow events: the modes, no event for forwarded packets in drops", test_modes},
 	     {"flow events: the rate limit, every drop counted once", test_rate_limit})

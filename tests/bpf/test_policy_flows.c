@@ -226,24 +226,23 @@ static void test_host(struct weft_pod_bpf *a)
 static void test_local(struct weft_pod_bpf *a)
 {
 	struct weft_ip_key akey = {.family = WEFT_FAMILY_IPV4};
-	struct weft_endpoint_info aep = {.ifindex = HOST_IFINDEX,
+	struct weft_endpoint_info aep = {.ifindex = host_ifindex,
 					 .endpoint_id = POD_ID,
 					 .identity = POD_IDENTITY,
 					 .flags = WEFT_EP_F_LOCAL};
 	struct weft_ct_key key = ct_key(IPPROTO_TCP, POD_IP, 38000, PEER_IP, 80);
-	struct weft_pod_bpf *b = load_peer(a);
 	struct weft_ct_entry e;
 	struct pkt p;
 
-	if (!b)
+	if (add_peer(a))
 		return;
 	akey.addr[0] = ip4(POD_IP);
 	CHECK_INT(bpf_map__update_elem(a->maps.weft_endpoints, &akey, sizeof(akey), &aep,
 				       sizeof(aep), BPF_ANY),
 		  0, "local: A in weft_endpoints with its identity");
 	CHECK_INT(put_peer_endpoint(a, PEER_IP), 0, "local: B in weft_endpoints");
-	CHECK_INT(set_policy_prog(a, PEER_ID, b->progs.weft_to_pod_local), 0,
-		  "local: B's program in its slot");
+	CHECK_INT(set_policy_prog(a, PEER_ID, a->progs.weft_to_pod_local), 0,
+		  "local: weft_to_pod_local in B's slot");
 	CHECK_INT(policy_deny_all(a, PEER_ID), 0, "local: B allows nothing");
 
 	tcp_pkt(&p, true, PEER_IP, 80, 38000, TCP_SYN);
@@ -266,10 +265,10 @@ static void test_local(struct weft_pod_bpf *a)
 		  "local: A allows everything out");
 	pkt_eth(&p, peer_host_mac, peer_mac, ETH_P_IP);
 	pkt_tcp(&p, PEER_IP, 80, POD_IP, 38000, TCP_SYN | TCP_ACK);
-	CHECK_INT(run_prog(b->progs.weft_from_pod, &p).retval, TC_ACT_REDIRECT,
+	CHECK_INT(run_prog_on(a->progs.weft_from_pod, &p, peer_ifindex, 0).retval, TC_ACT_REDIRECT,
 		  "local: B's reply leaves B (A's slot is empty: to A's host veth)");
 	tcp_pkt(&p, false, PEER_IP, 80, 38000, TCP_SYN | TCP_ACK);
-	ingress_from(a, &p, PEER_IFINDEX, WEFT_FWD_TO_POD, "local: B's reply enters A");
+	ingress_from(a, &p, peer_ifindex, WEFT_FWD_TO_POD, "local: B's reply enters A");
 
 	/* B's ingress tightens: the flow is cut at B's end. */
 	CHECK_INT(policy_deny_all(a, PEER_ID), 0, "local: B allows nothing again");
@@ -277,7 +276,6 @@ static void test_local(struct weft_pod_bpf *a)
 	tcp_pkt(&p, true, PEER_IP, 80, 38000, TCP_ACK);
 	expect_local(a, &p, TC_ACT_SHOT, WEFT_DROP_POLICY_REVOKED, 1,
 		     "local: cut by B's ingress after the change");
-	weft_pod_bpf__destroy(b);
 }
 
 HARNESS_MAIN({"flows: replies through conntrack", test_reply},

@@ -10,7 +10,9 @@
  * weft_from_overlay, weft_to_overlay; bit 2: make the frame A's own on
  * from-pod, or addressed to B otherwise, with a valid IPv4 header checksum;
  * bits 3-4: the ingress ifindex), a policy byte (A and B both open, both
- * deny everything, or both allowing some ports), then the frame.
+ * deny everything, or both allowing some ports), then the frame. The pod
+ * programs run on A's host veth (skb->ifindex, in the harness's network
+ * namespace), the overlay ones on no device.
  *
  * After each run: the program returned a known verdict; every counter it
  * moved is a known reason, and its own direction counted the frame exactly
@@ -33,7 +35,7 @@
 
 enum { POLICY_OPEN, POLICY_DENY, POLICY_SOME, POLICY_NR };
 
-static struct weft_pod_bpf *a, *b;
+static struct weft_pod_bpf *a;
 static struct weft_overlay_bpf *o;
 static int policy_fds[POLICY_NR];
 static int ncpu;
@@ -73,11 +75,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_ASSERT(geteuid() == 0, "needs root for BPF_PROG_TEST_RUN");
 	err = load_pod_quiet(&a);
 	FUZZ_ASSERT(!err, "load endpoint A: %s", strerror(-err));
-	b = load_peer(a);
-	FUZZ_ASSERT(b, "load the peer B");
+	err = add_peer(a);
+	FUZZ_ASSERT(!err, "the peer B: %s", strerror(-err));
 	err = put_peer_endpoint(a, PEER_IP);
 	if (!err)
-		err = set_policy_prog(a, PEER_ID, b->progs.weft_to_pod_local);
+		err = set_policy_prog(a, PEER_ID, a->progs.weft_to_pod_local);
 	if (!err)
 		err = set_policy_prog(a, POD_ID, a->progs.weft_to_pod_local);
 	if (!err)
@@ -231,7 +233,7 @@ static void check_counts(int dir, int prog, int policy, uint32_t iif, const uint
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint32_t iifs[] = {0, 7, VXLAN_IFINDEX, PEER_IFINDEX};
+	const uint32_t iifs[] = {0, 7, VXLAN_IFINDEX, peer_ifindex};
 	/* Two bytes in, so the IPv4 header after the 14 of Ethernet is aligned. */
 	static uint8_t buf[2 + 1600] __attribute__((aligned(8))), out[1600 + 256];
 	uint8_t *frame = buf + 2;
@@ -254,6 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	prog = data[0] & 3;
 	policy = data[1] % POLICY_NR;
 	ctx.ingress_ifindex = iifs[(data[0] >> 3) & 3];
+	ctx.ifindex = prog < 2 ? host_ifindex : NO_IFINDEX;
 	len = size - 2;
 	memcpy(frame, data + 2, len);
 	if (data[0] & 4)
