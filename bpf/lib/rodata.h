@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Declares the .rodata variables of a WEFT_RODATA_* table (bpf/datapath.h):
- * WEFT_RODATA_ENDPOINT(WEFT_RODATA_DECLARE) in an entry file gives it the
- * per-endpoint constants under the names and sizes weftd sets.
+ * WEFT_RODATA_OBJECT(WEFT_RODATA_DECLARE) (bpf/lib/maps.h) gives every object
+ * the variables weftd reads before it loads one, under the names and sizes
+ * weftd expects.
  *
  * const volatile: .rodata is frozen at load, so the verifier reads them as
  * known scalars and prunes the branches they decide. Initialised explicitly
