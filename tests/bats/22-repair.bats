@@ -3,6 +3,8 @@
 # A pod's programs stay on its veth: when another tool deletes or replaces
 # weft's tc filters (or their clsact qdisc), weftd puts them back at once,
 # logs it and counts it; the pod is checked again from the next packet on.
+# And one copy of the programs serves every pod, each told apart by its
+# weft_veths entry.
 
 load helpers
 
@@ -106,4 +108,24 @@ repairs_count() { "$WEFTCTL" --socket "$SOCK" -o json status | jq .repairs.podFi
 	weftd_start
 	[ "$(filter_prog a ingress)" = "$(pinned_prog ingress)" ]
 	[ "$(filter_prog a egress)" = "$(pinned_prog egress)" ]
+}
+
+@test "one copy of the programs per node: every pod's filters run them, each pod told apart by its weft_veths entry" {
+	pod_add a
+	pod_add b
+	[ "$(filter_prog a ingress)" = "$(filter_prog b ingress)" ]
+	[ "$(filter_prog a egress)" = "$(filter_prog b egress)" ]
+	local p idx id
+	for p in a b; do
+		idx=$(in_node ip -j link show dev "$(pod_veth "$p")" | jq '.[0].ifindex')
+		id=$("$WEFTCTL" --socket "$SOCK" -o json endpoints |
+			jq -r --arg c "cid-$WT_ID-$p" '.endpoints[] | select(.containerID == $c) | .id')
+		[ "$(bpftool -j map dump pinned "$BPFFS/weft_veths" |
+			jq --argjson i "$idx" '.[] | select(.formatted.key == $i) | .formatted.value.endpoint_id')" = "$id" ]
+	done
+	# and each is held to its own address by them
+	run in_pod a ping -c1 -W2 "$(pod_ip b)"
+	[ "$status" -eq 0 ]
+	pod_del a
+	[ "$(bpftool -j map dump pinned "$BPFFS/weft_veths" | jq length)" -eq 1 ]
 }
