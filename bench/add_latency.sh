@@ -6,7 +6,9 @@
 #   100 sequential ADDs, then 10 in parallel (each ADD timed on its own), then
 #   the sequential DELs, timed the same way; then a burst of BURST (100) ADDs
 #   at once: the time until all have answered, and whether every pod works
-#   (each pings the first pod of the burst).
+#   (each pings the first pod of the burst). Every time includes starting the
+#   plugin through nsenter and env -i; the same wrapper around /bin/true is
+#   printed first ("harness alone"), to read absolute figures against.
 # Where weft's time goes: the median of each step over the sequential ADDs and
 # DELs, from the plugin's own timings line (logLevel info), which carries
 # weftd's steps from its replies too (docs/architecture.md, "Pod ADD fast path").
@@ -130,6 +132,11 @@ burst() {
 }
 
 bench_node_up
+# What every figure above carries before any plugin runs: the same wrapper
+# (nsenter into the node, env -i, exec) around /bin/true. On a slow VM it is
+# milliseconds, the same for both plugins.
+: >"$BDIR/harness"
+for ((i = 0; i < 20; i++)); do one_cni VERSION /bin/true '{}' none none >>"$BDIR/harness"; done
 # ptp's pods reach each other through the node, which must forward.
 in_node sysctl -qw net.ipv4.ip_forward=1
 run_set weft "$OUTPUT/weft" "$(weft_conf)"
@@ -147,8 +154,10 @@ read -r wpm wpp < <(stats "$BDIR/weft-par")
 read -r ppm ppp < <(stats "$BDIR/ptp-par")
 read -r wdm wdp < <(stats "$BDIR/weft-del")
 read -r pdm pdp < <(stats "$BDIR/ptp-del")
+read -r hm hp < <(stats "$BDIR/harness")
 echo "CNI ADD latency, ms (kernel $(uname -r), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), rcu_expedited=$(cat "$RCU_SYSFS" 2>/dev/null), weftd ${WEFTD_ARGS:-defaults})"
 printf '%-28s %10s %10s\n' "" median p99
+printf '%-28s %10s %10s\n' "harness alone (/bin/true)" "$hm" "$hp"
 printf '%-28s %10s %10s\n' "weft, $SEQ sequential" "$wm" "$wp"
 printf '%-28s %10s %10s\n' "ptp+host-local, $SEQ seq." "$pm" "$pp"
 printf '%-28s %10s %10s\n' "weft, $PAR parallel" "$wpm" "$wpp"
