@@ -24,7 +24,7 @@ struct loader {
 	size_t obj_len;
 	char hash[LOADER_HASH_LEN + 1];
 	struct maps_layout layout;
-	char *log;		 /* the verifier log of the load */
+	char *log;		  /* the verifier log of the load */
 	struct loader_progs node; /* the programs every endpoint runs, once loaded */
 };
 

@@ -9,7 +9,9 @@
 #include "daemon/datapath/rodata.h"
 
 #define RODATA_DEF(name_, type, dims, init)                                                        \
-	{.name = #name_, .size = sizeof(type dims), .offset = offsetof(struct rodata_object, name_)},
+	{.name = #name_,                                                                           \
+	 .size = sizeof(type dims),                                                                \
+	 .offset = offsetof(struct rodata_object, name_)},
 
 const struct rodata_def rodata_defs[] = {WEFT_RODATA_OBJECT(RODATA_DEF)};
 const size_t rodata_nr = ARRAY_SIZE(rodata_defs);

@@ -135,8 +135,8 @@ struct upgrade {
 	bool created[WEFT_MAP_NR]; /* new pins this upgrade made (undone on failure) */
 	struct endpoint **eps;
 	unsigned int n, skipped;
-	struct loader_progs newp;  /* the new object's programs, for every endpoint */
-	struct loader_progs *oldp; /* what each endpoint runs now, to roll back to */
+	struct loader_progs newp;	/* the new object's programs, for every endpoint */
+	struct loader_progs *oldp;	/* what each endpoint runs now, to roll back to */
 	struct bpf_object *overlay_obj; /* the new overlay programs, with an overlay */
 	json_t *migrated;
 };

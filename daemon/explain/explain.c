@@ -253,8 +253,8 @@ static int explain_first_hop(struct weftd *d, const struct end *src, const struc
 	res->ep_id = 0;
 	res->prog_id = ov.prog_id;
 	len = frame_build(frame, r, any_mac, any_mac);
-	err = explain_test_run(fd, frame, len, (uint32_t)ov.ifindex, (uint32_t)ov.ifindex, &res->ctx,
-			       &res->retval);
+	err = explain_test_run(fd, frame, len, (uint32_t)ov.ifindex, (uint32_t)ov.ifindex,
+			       &res->ctx, &res->retval);
 	close(fd);
 check_run:
 	if (err)

@@ -126,7 +126,8 @@ static void check_rodata(const char *obj_name, struct bpf_object *obj)
 		if (!strcmp(name, "weft_map_layout"))
 			check_layouts(obj_name, data, data_sz, vs);
 	}
-	CHECK_INT(seen, (unsigned int)rodata_nr, "%s: has every .rodata variable of weftd's table", obj_name);
+	CHECK_INT(seen, (unsigned int)rodata_nr, "%s: has every .rodata variable of weftd's table",
+		  obj_name);
 }
 
 static void check_object(const char *dir, const char *obj_name)

@@ -180,7 +180,8 @@ static void test_remove_and_full(int outer)
 	/* More than SPARES_MAX given: the rest are removed. */
 	for (id = 100; id < 100 + SPARES_MAX + 3; id++) {
 		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = WEFT_POLICY_MAP_FLAGS);
-		int fd = bpf_map_create(WEFT_POLICY_MAP_TYPE, "given", sizeof(struct weft_policy_key),
+		int fd = bpf_map_create(WEFT_POLICY_MAP_TYPE, "given",
+					sizeof(struct weft_policy_key),
 					sizeof(struct weft_policy_value), 16, &o);
 
 		if (fd < 0 || bpf_map_update_elem(outer, &id, &fd, BPF_ANY))
