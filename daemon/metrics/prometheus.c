@@ -135,7 +135,7 @@ static void write_maps(json_t *maps, FILE *out)
 static void write_policy(json_t *pol, FILE *out)
 {
 	size_t n_bounds = sizeof(entry_bounds) / sizeof(entry_bounds[0]), i;
-	json_t *eps = json_object_get(pol, "endpoints"), *ep;
+	json_t *eps = json_object_get(pol, "endpoints"), *ep, *v;
 	double sum = 0;
 
 	gauge(out, "weft_identities", "pod identities (namespace and labels) the node knows",
@@ -160,6 +160,15 @@ static void write_policy(json_t *pol, FILE *out)
 	fprintf(out, "weft_policy_entries_bucket{le=\"+Inf\"} %zu\n", json_array_size(eps));
 	fprintf(out, "weft_policy_entries_sum %.17g\nweft_policy_entries_count %zu\n", sum,
 		json_array_size(eps));
+	v = json_object_get(pol, "spareMaps");
+	if (v) {
+		gauge(out, "weft_policy_spare_maps",
+		      "empty policy maps in place for the next ADDs (none waits for the kernel)",
+		      num(v, "ready"));
+		family(out, "weft_policy_spare_misses_total", "counter",
+		       "ADDs that found no spare policy map and waited for a grace period");
+		sample1(out, "weft_policy_spare_misses_total", NULL, NULL, num(v, "missed"));
+	}
 	family(out, "weft_conntrack_gc_runs_total", "counter",
 	       "conntrack garbage collection walks");
 	sample1(out, "weft_conntrack_gc_runs_total", NULL, NULL,

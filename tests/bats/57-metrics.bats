@@ -49,6 +49,9 @@ sample() {
 	((fwd >= 6))
 	[ "$fwd" = "$(metric from-pod forward-local)" ]
 	(($(sample 'weft_datapath_bytes_total{direction="from-pod",reason="forward-local"}') >= 6 * 84))
+	# Both ADDs found their policy map in place: no miss, spares left.
+	[ "$(sample weft_policy_spare_misses_total)" = 0 ]
+	(($(sample weft_policy_spare_maps) > 0))
 	# Map pressure: two endpoints in weft_endpoints, and its capacity.
 	[ "$(sample 'weft_map_entries{map="weft_endpoints"}')" = 2 ]
 	(($(sample 'weft_map_max_entries{map="weft_endpoints"}') > 2))
