@@ -128,6 +128,30 @@ static int block_signals(void)
 	return fd;
 }
 
+/*
+ * The node's programs now (the upgrade may have), so that no ADD waits for
+ * the verifier: after a restart those the endpoints run, when they are the
+ * object on disk (one copy in the kernel, no load), else a load; should the
+ * object not load, every ADD says why. Not after a refused upgrade: ADDs
+ * are refused then, and a load could pin maps of a layout nothing runs.
+ */
+static void load_programs(struct weftd *d)
+{
+	struct weft_api_error e = {0};
+
+	if (d->datapath_error[0])
+		return;
+	if (!strcmp(d->running_hash, loader_hash(d->loader))) {
+		for (struct endpoint *ep = d->endpoints; ep; ep = ep->next) {
+			if (!loader_adopt(d->loader, ep->id, ep->host_ifindex))
+				return;
+		}
+	}
+	if (loader_load(d->loader, &e))
+		pr_warn("the pod programs do not load yet: %s%s%s", e.msg, e.details[0] ? ": " : "",
+			e.details);
+}
+
 static void tick(void *ctx)
 {
 	struct weftd *d = ctx;
@@ -161,7 +185,6 @@ static json_t *dispatch(void *ctx, const char *buf, size_t len)
 int main(int argc, char **argv)
 {
 	struct weftd d = {.ep_dirfd = -1};
-	struct weft_api_error e = {0};
 	struct server *srv = NULL;
 	struct weft_prefix cidr = {0};
 	struct weft_addr node_ip = {0};
@@ -252,13 +275,7 @@ int main(int argc, char **argv)
 	/* Before the overlay, whose programs then load from the new object too
 	 * (or, when the upgrade failed, stay as they run, like the endpoints'). */
 	upgrade_at_start(&d);
-	/* The node's programs now (the upgrade may have), so that no ADD waits
-	 * for the verifier; should the object not load, every ADD says why.
-	 * Not after a refused upgrade: ADDs are refused then, and a load could
-	 * pin maps of a layout nothing runs. */
-	if (!d.datapath_error[0] && loader_load(d.loader, &e))
-		pr_warn("the pod programs do not load yet: %s%s%s", e.msg, e.details[0] ? ": " : "",
-			e.details);
+	load_programs(&d);
 	/* Subscribed before the check, so no change falls between the two. */
 	err = repair_open(&d);
 	if (err)

@@ -67,6 +67,12 @@ const struct maps_layout *loader_layout(const struct loader *l);
  * pinned when missing. 0 or -errno, with @e saying why (the verifier's last
  * lines among it). */
 int loader_load(struct loader *l, struct weft_api_error *e);
+/* A restart: take as the node's programs those endpoint @id's filters on
+ * @ifindex and its slot run, when they are this object's kind (every
+ * program by name, reading this layout's weft_veths), instead of a second
+ * load. The caller knows they are this object (datapath.json's hash). 0, or
+ * -errno (-ESTALE: they are not) and nothing taken. */
+int loader_adopt(struct loader *l, uint32_t id, int ifindex);
 /* The node's programs (loader_load first), dup'd into @out for the caller. */
 int loader_programs(struct loader *l, struct loader_progs *out, struct weft_api_error *e);
 

@@ -158,6 +158,68 @@ int loader_load(struct loader *l, struct weft_api_error *e)
 	return l->node.fd[0] >= 0 ? 0 : load_node(l, e);
 }
 
+/* Whether program @fd is named @name (the kernel keeps 15 characters) and
+ * uses the map with id @map_id. */
+static bool prog_is(int fd, const char *name, uint32_t map_id)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info), ids[64];
+
+	if (bpf_prog_get_info_by_fd(fd, &info, &len) ||
+	    strncmp(info.name, name, sizeof(info.name) - 1))
+		return false;
+	if (info.nr_map_ids > sizeof(ids) / sizeof(ids[0]))
+		return false;
+	len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_prog_get_info_by_fd(fd, &info, &len))
+		return false;
+	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++) {
+		if (ids[i] == map_id)
+			return true;
+	}
+	return false;
+}
+
+int loader_adopt(struct loader *l, uint32_t id, int ifindex)
+{
+	struct bpf_map_info minfo = {0};
+	__u32 len = sizeof(minfo);
+	struct loader_progs progs;
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (l->node.fd[0] >= 0)
+		return 0;
+	maps_pin_path_v(l->bpffs, WEFT_MAP_VETHS, l->layout.v[WEFT_MAP_VETHS], path,
+			sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map_get_info_by_fd(fd, &minfo, &len) ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	err = loader_running(l, id, ifindex, &l->layout, &progs);
+	if (err)
+		return err;
+	/* All three, by name, reading this layout's weft_veths: the node's
+	 * programs, not an older build's per-endpoint copy. */
+	for (int i = 0; i < LOADER_NR_PROGS; i++) {
+		if (progs.fd[i] < 0 || !prog_is(progs.fd[i], loader_prog_names[i], minfo.id)) {
+			loader_progs_close(&progs);
+			return -ESTALE;
+		}
+	}
+	l->node = progs;
+	pr_debug("%s: the programs endpoint %u runs (%u/%u/%u) serve every endpoint", l->path, id,
+		 l->node.id[LOADER_FROM_POD], l->node.id[LOADER_TO_POD],
+		 l->node.id[LOADER_TO_POD_LOCAL]);
+	return 0;
+}
+
 int loader_programs(struct loader *l, struct loader_progs *out, struct weft_api_error *e)
 {
 	int err;

@@ -4,7 +4,7 @@
 # weft's tc filters (or their clsact qdisc), weftd puts them back at once,
 # logs it and counts it; the pod is checked again from the next packet on.
 # And one copy of the programs serves every pod, each told apart by its
-# weft_veths entry.
+# weft_veths entry, also across a restart of weftd.
 
 load helpers
 
@@ -126,6 +126,14 @@ repairs_count() { "$WEFTCTL" --socket "$SOCK" -o json status | jq .repairs.podFi
 	# and each is held to its own address by them
 	run in_pod a ping -c1 -W2 "$(pod_ip b)"
 	[ "$status" -eq 0 ]
+	# a restart takes the programs the pods run instead of loading a
+	# second copy: the next pod gets the same ones
+	weftd_stop
+	weftd_start
+	pod_add c
+	[ "$(filter_prog c ingress)" = "$(filter_prog a ingress)" ]
+	[ "$(filter_prog c egress)" = "$(filter_prog a egress)" ]
+	pod_del c
 	pod_del a
 	[ "$(bpftool -j map dump pinned "$BPFFS/weft_veths" | jq length)" -eq 1 ]
 }
