@@ -18,8 +18,7 @@
 #include "daemon/datapath/maps.h"
 #include "daemon/datapath/tc.h"
 
-/* The map @which of @layout, from its pin. -errno (-ENOENT: not pinned). */
-static int map_open(const struct loader *l, const struct maps_layout *layout, enum weft_map which)
+int loader_map_open(const struct loader *l, const struct maps_layout *layout, enum weft_map which)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -40,7 +39,7 @@ int loader_veth_put(const struct loader *l, const struct maps_layout *layout,
 
 	memcpy(v.pod_mac, p->pod_mac, sizeof(v.pod_mac));
 	memcpy(v.host_mac, p->host_mac, sizeof(v.host_mac));
-	fd = map_open(l, layout, WEFT_MAP_VETHS);
+	fd = loader_map_open(l, layout, WEFT_MAP_VETHS);
 	if (fd == -ENOENT && memcmp(layout, &l->layout, sizeof(*layout)))
 		return 0;
 	if (fd < 0 || bpf_map_update_elem(fd, &key, &v, BPF_ANY) < 0) {
@@ -62,7 +61,7 @@ static int veth_delete(struct loader *l, uint32_t id, int ifindex)
 	struct weft_veth v;
 	int fd, err = 0;
 
-	fd = map_open(l, &l->layout, WEFT_MAP_VETHS);
+	fd = loader_map_open(l, &l->layout, WEFT_MAP_VETHS);
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
 	if (!bpf_map_lookup_elem(fd, &key, &v) && v.endpoint_id == id &&
@@ -75,16 +74,14 @@ static int veth_delete(struct loader *l, uint32_t id, int ifindex)
 int loader_slot_set(const struct loader *l, const struct maps_layout *layout, uint32_t id,
 		    int prog_fd, struct weft_api_error *e)
 {
-	char path[PATH_MAX];
+	const char *name = maps_defs[WEFT_MAP_POLICY_PROGS].name;
 	int fd, err = 0;
 
-	maps_pin_path_v(l->bpffs, WEFT_MAP_POLICY_PROGS, layout->v[WEFT_MAP_POLICY_PROGS], path,
-			sizeof(path));
-	fd = bpf_obj_get(path);
+	fd = loader_map_open(l, layout, WEFT_MAP_POLICY_PROGS);
 	if (fd < 0 || bpf_map_update_elem(fd, &id, &prog_fd, BPF_ANY) < 0) {
-		err = -errno;
-		api_err_set(e, -err, path, "set the %s slot of endpoint %u: %s",
-			    maps_defs[WEFT_MAP_POLICY_PROGS].name, id, strerror(-err));
+		err = fd < 0 ? fd : -errno;
+		api_err_set(e, -err, name, "set the %s slot of endpoint %u: %s", name, id,
+			    strerror(-err));
 	}
 	if (fd >= 0)
 		close(fd);
@@ -95,14 +92,11 @@ int loader_slot_set(const struct loader *l, const struct maps_layout *layout, ui
  * new tail call picks the slot up; one already running keeps its program. */
 static int slot_clear(struct loader *l, uint32_t id)
 {
-	char path[PATH_MAX];
 	int fd, err = 0;
 
-	maps_pin_path_v(l->bpffs, WEFT_MAP_POLICY_PROGS, l->layout.v[WEFT_MAP_POLICY_PROGS], path,
-			sizeof(path));
-	fd = bpf_obj_get(path);
+	fd = loader_map_open(l, &l->layout, WEFT_MAP_POLICY_PROGS);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return fd == -ENOENT ? 0 : fd;
 	if (bpf_map_delete_elem(fd, &id) < 0 && errno != ENOENT)
 		err = -errno;
 	close(fd);

@@ -54,6 +54,9 @@ void loader_pin_path(const struct loader *l, uint32_t id, int hook, char *buf, s
 int loader_pin_replace(int prog_fd, const char *path);
 /* The kernel's id of the program @fd. 0 or -errno. */
 int loader_prog_id(int fd, uint32_t *id);
+/* Shared map @which of @layout, opened from its pin (the caller closes it).
+ * -errno (-ENOENT: not pinned). */
+int loader_map_open(const struct loader *l, const struct maps_layout *layout, enum weft_map which);
 /* Write (or rewrite) endpoint @p's weft_veths entry, in @layout's map: what
  * the programs read about the pod on @p->ifindex. No such map in @layout is
  * fine when it is not the loader's own (programs of a build before the map,

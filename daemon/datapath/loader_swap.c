@@ -188,16 +188,13 @@ int loader_adopt(struct loader *l, uint32_t id, int ifindex)
 	struct bpf_map_info minfo = {0};
 	__u32 len = sizeof(minfo);
 	struct loader_progs progs;
-	char path[PATH_MAX];
 	int fd, err;
 
 	if (l->node.fd[0] >= 0)
 		return 0;
-	maps_pin_path_v(l->bpffs, WEFT_MAP_VETHS, l->layout.v[WEFT_MAP_VETHS], path,
-			sizeof(path));
-	fd = bpf_obj_get(path);
+	fd = loader_map_open(l, &l->layout, WEFT_MAP_VETHS);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = bpf_map_get_info_by_fd(fd, &minfo, &len) ? -errno : 0;
 	close(fd);
 	if (err)
@@ -244,14 +241,11 @@ int loader_programs(struct loader *l, struct loader_progs *out, struct weft_api_
 
 uint32_t loader_slot_prog_id(const struct loader *l, uint32_t id, const struct maps_layout *layout)
 {
-	char path[PATH_MAX];
 	__u32 slot_id = 0;
 	int fd;
 
 	/* From user space a prog array hands out program ids. */
-	maps_pin_path_v(l->bpffs, WEFT_MAP_POLICY_PROGS, layout->v[WEFT_MAP_POLICY_PROGS], path,
-			sizeof(path));
-	fd = bpf_obj_get(path);
+	fd = loader_map_open(l, layout, WEFT_MAP_POLICY_PROGS);
 	if (fd < 0)
 		return 0;
 	if (bpf_map_lookup_elem(fd, &id, &slot_id) < 0)
